@@ -1,0 +1,291 @@
+// The vnetctl verbs: one function per virsh net-* command.
+#include <iostream>
+#include <string>
+
+#include "control/atomic_file.h"
+#include "control/ctl_output.h"
+#include "control/network_checks.h"
+#include "control/registry.h"
+#include "control/vnetctl.h"
+
+namespace vnet::ctl {
+namespace {
+
+namespace po = boost::program_options;
+using nlohmann::json;
+
+std::string arg(const po::variables_map& vm, const char* name) {
+  return vm.count(name) ? vm[name].as<std::string>() : std::string();
+}
+
+bool flag(const po::variables_map& vm, const char* name) { return vm.count(name) && vm[name].as<bool>(); }
+
+std::string str_member(const json& j, const char* key) {
+  auto it = j.find(key);
+  return (it != j.end() && it->is_string()) ? it->get<std::string>() : std::string();
+}
+
+void no_options(po::options_description&) {}
+
+// ---------------------------------------------------------------- define / create
+
+int define_or_create(CtlContext& ctx, const po::variables_map& vm, const char* cmd, const char* done) {
+  const std::string file = arg(vm, "file");
+  xml::Result<std::string> content = read_file(file);
+  if (!content.ok()) return ctx.fail(content.error());
+  json args = json::object();
+  args["xml"] = std::move(*content);
+  xml::Result<json> r = ctx.call(cmd, args);
+  if (!r.ok()) return ctx.fail(r.error());
+  if (ctx.json) {
+    ctx.print_json(*r);
+  } else {
+    ctx.message("Network " + str_member(*r, "name") + " " + done + " from " + file + "\n");
+  }
+  return 0;
+}
+
+int run_define(CtlContext& ctx, const po::variables_map& vm) {
+  return define_or_create(ctx, vm, "net-define", "defined");
+}
+
+int run_create(CtlContext& ctx, const po::variables_map& vm) {
+  return define_or_create(ctx, vm, "net-create", "created");
+}
+
+// ---------------------------------------------------------------- simple lifecycle verbs
+
+// Calls `cmd` with {"network": <arg>} and prints "Network <arg> <done>".
+int simple_verb(CtlContext& ctx, const po::variables_map& vm, const char* cmd, const char* done,
+                json extra_args = json::object()) {
+  const std::string network = arg(vm, "network");
+  json args = std::move(extra_args);
+  args["network"] = network;
+  xml::Result<json> r = ctx.call(cmd, args);
+  if (!r.ok()) return ctx.fail(r.error());
+  if (ctx.json) {
+    ctx.print_json(*r);
+  } else {
+    ctx.message("Network " + network + " " + done + "\n");
+  }
+  return 0;
+}
+
+int run_undefine(CtlContext& ctx, const po::variables_map& vm) {
+  return simple_verb(ctx, vm, "net-undefine", "has been undefined");
+}
+int run_start(CtlContext& ctx, const po::variables_map& vm) { return simple_verb(ctx, vm, "net-start", "started"); }
+int run_destroy(CtlContext& ctx, const po::variables_map& vm) {
+  return simple_verb(ctx, vm, "net-destroy", "destroyed");
+}
+
+void autostart_options(po::options_description& d) {
+  d.add_options()("disable", po::bool_switch(), "disable autostarting");
+}
+int run_autostart(CtlContext& ctx, const po::variables_map& vm) {
+  const bool disable = flag(vm, "disable");
+  json extra = json::object();
+  extra["disable"] = disable;
+  return simple_verb(ctx, vm, "net-autostart", disable ? "unmarked as autostarted" : "marked as autostarted",
+                     extra);
+}
+
+// ---------------------------------------------------------------- queries
+
+// Calls `cmd` with {"network": <arg>} and prints the member `key` (or all with --json).
+int query_verb(CtlContext& ctx, const po::variables_map& vm, const char* cmd, const char* key,
+               json extra_args = json::object()) {
+  json args = std::move(extra_args);
+  args["network"] = arg(vm, "network");
+  xml::Result<json> r = ctx.call(cmd, args);
+  if (!r.ok()) return ctx.fail(r.error());
+  if (ctx.json) {
+    ctx.print_json(*r);
+  } else if (key == nullptr) {
+    *ctx.out << format_network_info(*r);
+  } else {
+    std::string text = str_member(*r, key);
+    if (text.empty() || text.back() != '\n') text += '\n';
+    *ctx.out << text;
+  }
+  return 0;
+}
+
+int run_info(CtlContext& ctx, const po::variables_map& vm) { return query_verb(ctx, vm, "net-info", nullptr); }
+int run_uuid(CtlContext& ctx, const po::variables_map& vm) { return query_verb(ctx, vm, "net-uuid", "uuid"); }
+int run_name(CtlContext& ctx, const po::variables_map& vm) { return query_verb(ctx, vm, "net-name", "name"); }
+
+void dumpxml_options(po::options_description& d) {
+  d.add_options()("inactive", po::bool_switch(), "show inactive defined XML");
+}
+int run_dumpxml(CtlContext& ctx, const po::variables_map& vm) {
+  json extra = json::object();
+  extra["inactive"] = flag(vm, "inactive");
+  return query_verb(ctx, vm, "net-dumpxml", "xml", extra);
+}
+
+void list_options(po::options_description& d) {
+  d.add_options()("inactive", po::bool_switch(), "list inactive networks")(
+      "all", po::bool_switch(), "list inactive & active networks")(
+      "persistent", po::bool_switch(), "list persistent networks")(
+      "transient", po::bool_switch(), "list transient networks")(
+      "autostart", po::bool_switch(), "list networks with autostart enabled")(
+      "no-autostart", po::bool_switch(), "list networks with autostart disabled")(
+      "uuid", po::bool_switch(), "list uuid's only")("name", po::bool_switch(), "list network names only")(
+      "table", po::bool_switch(), "list table (default)");
+}
+int run_list(CtlContext& ctx, const po::variables_map& vm) {
+  const bool opt_name = flag(vm, "name");
+  const bool opt_uuid = flag(vm, "uuid");
+  const bool opt_table = flag(vm, "table");
+  if (int(opt_name) + int(opt_uuid) + int(opt_table) > 1) {
+    return ctx.fail("Only one argument from --table, --name and --uuid may be specified.");
+  }
+  json args = json::object();
+  args["active"] = true;
+  args["inactive"] = false;
+  if (flag(vm, "inactive")) {
+    args["active"] = false;
+    args["inactive"] = true;
+  }
+  if (flag(vm, "all")) {
+    args["active"] = true;
+    args["inactive"] = true;
+  }
+  args["persistent"] = flag(vm, "persistent");
+  args["transient"] = flag(vm, "transient");
+  args["autostart"] = flag(vm, "autostart");
+  args["no_autostart"] = flag(vm, "no-autostart");
+  xml::Result<json> r = ctx.call("net-list", args);
+  if (!r.ok()) return ctx.fail(r.error());
+  if (ctx.json) {
+    ctx.print_json(*r);
+    return 0;
+  }
+  const ListStyle style = opt_name ? ListStyle::kName : opt_uuid ? ListStyle::kUuid : ListStyle::kTable;
+  *ctx.out << format_network_list(*r, style, !ctx.quiet);
+  return 0;
+}
+
+// ---------------------------------------------------------------- net-update
+
+void update_options(po::options_description& d) {
+  d.add_options()("parent-index", po::value<int>(), "which parent object to search through")(
+      "config", po::bool_switch(), "affect next network startup")(
+      "live", po::bool_switch(), "affect running network")(
+      "current", po::bool_switch(), "affect current state of network");
+}
+int run_update(CtlContext& ctx, const po::variables_map& vm) {
+  const bool live = flag(vm, "live");
+  const bool config = flag(vm, "config");
+  if (flag(vm, "current") && live) return ctx.fail("Options --current and --live are mutually exclusive");
+  if (flag(vm, "current") && config) return ctx.fail("Options --current and --config are mutually exclusive");
+  std::string xml_text = arg(vm, "xml");
+  if (xml_text.empty() || xml_text[0] != '<') {
+    xml::Result<std::string> content = read_file(xml_text);
+    if (!content.ok()) return ctx.fail(content.error());
+    xml_text = std::move(*content);
+  }
+  json args = json::object();
+  args["network"] = arg(vm, "network");
+  args["command"] = arg(vm, "command");
+  args["section"] = arg(vm, "section");
+  args["xml"] = xml_text;
+  args["parent_index"] = vm.count("parent-index") ? vm["parent-index"].as<int>() : -1;
+  args["live"] = live;
+  args["config"] = config;
+  xml::Result<json> r = ctx.call("net-update", args);
+  if (!r.ok()) return ctx.fail(r.error());
+  if (ctx.json) {
+    ctx.print_json(*r);
+    return 0;
+  }
+  const bool did_live = r->value("live", false);
+  const bool did_config = r->value("config", false);
+  const std::string what = did_config && did_live ? "persistent config and live state"
+                           : did_config           ? "persistent config"
+                                                  : "live state";
+  // virsh prints this without a newline; the end-of-command newline ends it.
+  ctx.message("Updated network " + str_member(*r, "name") + " " + what);
+  return 0;
+}
+
+// ---------------------------------------------------------------- net-validate (offline)
+
+void validate_options(po::options_description& d) {
+  d.add_options()("print", po::bool_switch(), "print the canonical XML (parse, then format)")(
+      "inactive", po::bool_switch(), "with --print: format as inactive XML");
+}
+int run_validate(CtlContext& ctx, const po::variables_map& vm) {
+  const std::string file = arg(vm, "file");
+  xml::Result<std::string> content = read_file(file);
+  if (!content.ok()) return ctx.fail(content.error());
+  xml::Result<xml::NetworkDef> def = parse_and_validate(*content);
+  if (!def.ok()) return ctx.fail(def.error());
+  const bool print = flag(vm, "print");
+  const unsigned fmt = flag(vm, "inactive") ? xml::kFormatInactive : xml::kFormatDefault;
+  if (ctx.json) {
+    json j = json::object();
+    j["valid"] = true;
+    j["name"] = def->name;
+    j["uuid"] = uuid_string(*def);
+    if (print) j["xml"] = xml::format_network_xml(*def, fmt);
+    ctx.print_json(j);
+  } else if (print) {
+    *ctx.out << xml::format_network_xml(*def, fmt);
+  } else {
+    ctx.message(file + " validates\n");
+  }
+  return 0;
+}
+
+}  // namespace
+
+const std::vector<VerbSpec>& vnetctl_verbs() {
+  static const std::vector<VerbSpec> verbs = {
+      {"net-autostart", "autostart a network", {"network"}, autostart_options, run_autostart},
+      {"net-create", "create a network from an XML file", {"file"}, no_options, run_create},
+      {"net-define", "define an inactive persistent virtual network or modify an existing persistent one from an XML file",
+       {"file"}, no_options, run_define},
+      {"net-destroy", "destroy (stop) a network", {"network"}, no_options, run_destroy},
+      {"net-dumpxml", "network information in XML", {"network"}, dumpxml_options, run_dumpxml},
+      {"net-info", "network information", {"network"}, no_options, run_info},
+      {"net-list", "list networks", {}, list_options, run_list},
+      {"net-name", "convert a network UUID to network name", {"network"}, no_options, run_name},
+      {"net-start", "start a (previously defined) inactive network", {"network"}, no_options, run_start},
+      {"net-undefine", "undefine a persistent network", {"network"}, no_options, run_undefine},
+      {"net-update", "update parts of an existing network's configuration",
+       {"network", "command", "section", "xml"}, update_options, run_update},
+      {"net-uuid", "convert a network name to network UUID", {"network"}, no_options, run_uuid},
+      {"net-validate", "validate a network XML file offline (exit 0 when valid)", {"file"}, validate_options,
+       run_validate},
+  };
+  return verbs;
+}
+
+const VerbSpec* find_verb(std::string_view name) {
+  for (const VerbSpec& v : vnetctl_verbs()) {
+    if (name == v.name) return &v;
+  }
+  return nullptr;
+}
+
+xml::Result<nlohmann::json> CtlContext::call(std::string_view cmd, const nlohmann::json& args) {
+  if (!client) client = std::make_unique<CtlClient>(socket_path);
+  return client->call(cmd, args);
+}
+
+int CtlContext::fail(std::string_view msg) {
+  *err << "error: " << msg << "\n";
+  return 1;
+}
+
+void CtlContext::message(std::string_view text) {
+  if (!quiet) *out << text;
+}
+
+void CtlContext::print_json(const nlohmann::json& j) {
+  *out << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+}
+
+}  // namespace vnet::ctl

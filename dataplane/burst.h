@@ -1,0 +1,63 @@
+// vnet::dp — a burst of packets with per-packet metadata and verdicts (STYLE 1, 2).
+//
+// Theory of operation
+//   A worker fills a Burst from one rx queue (so all packets share in_port),
+//   then runs the stages over it. Each stage looks at the packets whose
+//   verdict is still kContinue, may edit their headers, and writes a verdict:
+//   kDrop with a reason, kForward to a port, kFlood, or kPunt. A stage never
+//   transmits, frees or copies a packet; dispatch() does that by verdict.
+//
+// Thread-safety
+//   A Burst is owned by the worker that filled it.
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+#include "dataplane/constants.h"
+#include "dataplane/drop_reasons.h"
+
+struct rte_mbuf;
+
+namespace vnet::dp {
+
+enum class Action : uint8_t {
+  kContinue,  // not decided yet: the next stage looks at it
+  kDrop,      // free, count `reason` on the rx port
+  kForward,   // to out_port (headers already edited for it)
+  kFlood,     // to every port of the network allowed to receive it
+  kPunt,      // to the slow path
+};
+
+struct Verdict {
+  Action action = Action::kContinue;
+  DropReason reason = DropReason::kNoPort;  // kDrop only
+  uint16_t out_port = 0;                    // kForward only
+};
+
+// What the ingress stage learned about a packet.
+struct PacketMeta {
+  uint16_t network = 0;  // network id of the rx port
+  uint16_t vlan = 0;     // internal VLAN (0 = untagged domain)
+  uint8_t pcp = 0;       // 802.1Q priority of the rx tag, reused on egress tags
+};
+
+struct Burst {
+  uint16_t in_port = 0;
+  uint16_t count = 0;
+  std::array<rte_mbuf*, kBurst> pkts{};
+  std::array<PacketMeta, kBurst> meta{};
+  std::array<Verdict, kBurst> verdicts{};
+
+  // Resets verdicts and metadata of the first `count` packets.
+  void reset_verdicts() noexcept {
+    for (uint16_t i = 0; i < count; ++i) {
+      verdicts[i] = Verdict{};
+      meta[i] = PacketMeta{};
+    }
+  }
+  void drop(uint16_t i, DropReason r) noexcept { verdicts[i] = {Action::kDrop, r, 0}; }
+  bool pending(uint16_t i) const noexcept { return verdicts[i].action == Action::kContinue; }
+};
+
+}  // namespace vnet::dp

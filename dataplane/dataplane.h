@@ -1,0 +1,200 @@
+// vnet::dp — the dataplane facade the control plane drives.
+//
+// Theory of operation
+//   A Dataplane owns everything of the switch: the mbuf pool, the FDB, the
+//   snapshot publisher, the rings, the PMD workers (EAL lcores) and the
+//   slow-path thread, and the ports. The control plane describes networks
+//   (NetworkConfig) and ports (PortSpec); every change rebuilds a complete
+//   ConfigSnapshot from the facade's model and publishes it (STYLE 4). A
+//   change that fails validation changes nothing.
+//   Port removal: publish a snapshot without the port, wait one grace period
+//   (no worker polls or holds packets for it any more), stop/close/detach the
+//   ethdev, then flush its FDB entries (slow-path command, waited for).
+//   fdb_show/fdb_flush are commands run by the slow path, the FDB's only
+//   writer; the facade waits (bounded) for their completion.
+//   Statistics are sums of per-worker single-writer counters, read without
+//   stopping anybody.
+//
+// Thread-safety
+//   Public methods may be called from any control-side thread; they are
+//   serialised by an internal mutex (never taken by workers or the slow path).
+//   poll_port_events() is the only consumer of port events.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "dataplane/clock.h"
+#include "dataplane/config.h"
+#include "dataplane/drop_reasons.h"
+#include "dataplane/eal.h"
+#include "dataplane/events.h"
+#include "dataplane/ports/ethdev_port.h"
+#include "dataplane/status.h"
+
+struct rte_mempool;
+
+namespace vnet::dp {
+
+class Fdb;
+class SlowPath;
+class SnapshotPublisher;
+class Worker;
+
+struct DataplaneOptions {
+  std::string name = "vnet";            // prefix of DPDK object names (unique per process)
+  uint16_t workers = 0;                 // PMD workers; 0 = one per EAL worker lcore
+  std::vector<unsigned> worker_lcores;  // EAL lcore ids; empty = the first `workers` worker lcores
+  uint32_t mbufs = 16383;               // mbuf pool size (2 KB data room; jumbo = chains)
+  uint32_t fdb_capacity = 65536;        // FDB entries across all networks
+  std::string run_dir = "/run/vnet";    // vhost-user sockets: <run_dir>/<network>/<port>.sock
+  const Clock* clock = nullptr;         // FDB ageing time source; null = SteadyClock
+  uint32_t worker_idle_sleep_us = 0;    // >0: PMDs sleep when idle (small test machines)
+  std::chrono::milliseconds grace_timeout{3000};  // grace periods and slow-path commands
+  uint64_t ageing_sweep_ns = 1'000'000'000ull;     // FDB ageing sweep period
+};
+
+struct PortInfo {
+  std::string name;
+  std::string network;
+  PortKind kind = PortKind::kVhostServer;
+  uint16_t port_id = 0;      // DPDK ethdev port id
+  std::string device;        // e.g. net_vhost3
+  std::string socket_path;   // vhost-user
+  std::string ifname;        // tap / af_packet
+  std::string ring_in;       // kRing: enqueue frames to the switch here
+  std::string ring_out;      // kRing: frames from the switch appear here
+  bool isolated = false;
+  VlanConfig vlan;
+  bool link_up = false;
+  uint16_t worker = 0;       // PMD worker polling it
+};
+
+struct PortStats {
+  uint64_t rx_pkts = 0;
+  uint64_t rx_bytes = 0;
+  uint64_t tx_pkts = 0;
+  uint64_t tx_bytes = 0;
+  DropTotals drops{};  // by DropReason
+
+  uint64_t drop(DropReason r) const { return drops[static_cast<size_t>(r)]; }
+};
+
+// A row of `fdb-show`.
+struct FdbRow {
+  std::string network;
+  uint16_t vlan = 0;       // 0 = untagged
+  std::string mac;         // "52:54:00:..."
+  std::string port;        // port name
+  uint16_t port_id = 0;
+  uint64_t age_s = 0;      // seconds since last seen
+};
+
+class Dataplane {
+ public:
+  // Starts the EAL (see eal.h), then create(). The EAL is cleaned up with
+  // the Dataplane. `dp.workers` defaults to the PMD lcores started.
+  static Result<std::unique_ptr<Dataplane>> init(const EalOptions& eal, DataplaneOptions dp = {});
+  // The EAL is already running (tests, or a caller that started it).
+  static Result<std::unique_ptr<Dataplane>> create(DataplaneOptions options);
+  ~Dataplane();
+  Dataplane(const Dataplane&) = delete;
+  Dataplane& operator=(const Dataplane&) = delete;
+
+  // ---- networks ----
+  Status add_network(const NetworkConfig& config);
+  Status update_network(const NetworkConfig& config);  // by name: mtu, mac_limit, ageing
+  Status remove_network(std::string_view name);        // removes its ports first
+  Status set_ageing(std::string_view network, uint32_t seconds);
+  std::vector<NetworkConfig> list_networks() const;
+
+  // ---- ports ----
+  Result<PortInfo> add_port(std::string_view network, const PortSpec& spec);
+  Status update_port(std::string_view port, bool isolated, const VlanConfig& vlan);
+  Status remove_port(std::string_view port);
+  std::vector<PortInfo> list_ports(std::string_view network = {}) const;
+  Result<PortStats> port_stats(std::string_view port) const;
+
+  // ---- FDB ----
+  Result<std::vector<FdbRow>> fdb_show(std::string_view network);
+  // Flushes a network's entries, or only those of `port` when given.
+  Status fdb_flush(std::string_view network, std::string_view port = {});
+
+  // ---- observability ----
+  // Drops by reason over all ports and workers, plus the slow path's (fdb_full).
+  DropTotals drop_totals() const;
+  // Drains link-state events; returns how many were delivered.
+  size_t poll_port_events(const std::function<void(const PortEvent&, std::string_view port)>& fn);
+  uint16_t worker_count() const noexcept { return worker_count_; }
+
+ private:
+  struct NetworkRecord {
+    uint16_t id = 0;
+    NetworkConfig config;
+  };
+  struct PortRecord {
+    PortSpec spec;
+    std::string network;
+    OpenedPort opened;
+    uint16_t worker = 0;
+    PortStats base;  // counters of the port id when this port was added
+  };
+
+  explicit Dataplane(DataplaneOptions options);
+  Status start();
+  void stop();
+  Status publish_locked();
+  Status wait_grace_locked();
+  Status run_slow_path_command_locked(SlowPathCommand cmd);
+  Status remove_ports_locked(const std::vector<std::string>& names);
+  PortInfo info_locked(const PortRecord& r) const;
+  PortStats sum_counters_locked(uint16_t port_id) const;
+  std::string resolve_socket_path(std::string_view network, const PortSpec& spec) const;
+
+  DataplaneOptions options_;
+  uint16_t worker_count_ = 0;
+  std::vector<unsigned> lcores_;
+  bool owns_eal_ = false;
+  SteadyClock steady_clock_;
+  const Clock* clock_ = nullptr;
+
+  mutable std::mutex mu_;  // control-side calls only
+  rte_mempool* pool_ = nullptr;
+  std::unique_ptr<SnapshotPublisher> publisher_;
+  std::unique_ptr<Fdb> fdb_;
+  std::vector<std::unique_ptr<TypedRing<LearnEvent>>> learn_rings_;
+  std::vector<std::unique_ptr<TypedRing<WorkerCommand>>> worker_cmds_;
+  std::unique_ptr<TypedRing<SlowPathCommand>> slow_cmds_;
+  std::unique_ptr<TypedRing<PortEvent>> port_events_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  struct LaunchArg {
+    Worker* worker;
+    const std::atomic<bool>* stop;
+  };
+  static int worker_main(void* arg);
+  std::vector<LaunchArg> launch_args_;  // one per worker, stable while they run
+  std::unique_ptr<SlowPath> slow_path_;
+  std::thread slow_thread_;
+  std::atomic<bool> stop_{false};
+  bool running_ = false;
+
+  std::map<std::string, NetworkRecord, std::less<>> networks_;
+  std::map<std::string, PortRecord, std::less<>> ports_;
+  std::vector<bool> network_ids_used_;
+  uint64_t generation_ = 0;
+  uint32_t next_port_index_ = 0;
+  uint64_t next_seq_ = 0;
+  std::vector<FdbEntry> dump_buf_;  // written by the slow path during kDump
+};
+
+}  // namespace vnet::dp

@@ -1,0 +1,56 @@
+// vnet::dp — EAL bootstrap: arguments, hugepage detection, lcore layout.
+//
+// Theory of operation
+//   eal_args() turns EalOptions into an argv for rte_eal_init, as plain data
+//   (testable without starting the EAL):
+//     --file-prefix   given, or "vnet-<pid>": several instances never share
+//                     runtime files.
+//     --lcores        lcore 0 (main/control thread) on the first CPU of our
+//                     affinity; lcores 1..N (PMD workers) on `pmd_cores`, or
+//                     on N CPUs other than the main one, wrapping onto the
+//                     main CPU when the machine is too small (a 2-core box
+//                     runs main on CPU 0 and one PMD on CPU 1; the slow-path
+//                     thread is a plain thread and floats).
+//     --no-pci        unless PCI ports are wanted.
+//     --no-huge -m M  when hugepages are not forced on and
+//                     /sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages
+//                     is 0, with a log line saying so. Never --in-memory
+//                     (22.11 rejects it with --no-huge).
+//   eal_init() runs rte_eal_init once with those arguments.
+//
+// Thread-safety
+//   Call from the main thread before any other DPDK call.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dataplane/status.h"
+
+namespace vnet::dp {
+
+struct EalOptions {
+  std::string program = "vnetd";
+  std::string file_prefix;           // empty: "vnet-<pid>"
+  std::vector<unsigned> pmd_cores;   // CPU ids, one PMD worker each; empty: pmd_count CPUs
+  unsigned pmd_count = 1;            // used when pmd_cores is empty
+  bool pci = false;                  // false: --no-pci
+  std::optional<bool> hugepages;     // unset: auto-detect
+  unsigned no_huge_memory_mb = 512;  // -m with --no-huge
+  std::vector<std::string> extra_args;  // appended verbatim (e.g. --log-level=...)
+  std::function<void(std::string_view)> log;  // informational lines; may be empty
+};
+
+// Free 2 MB hugepages, from sysfs (0 when unreadable).
+unsigned free_hugepages_2mb();
+
+// The argv (argv[0] included) for rte_eal_init; fails on bad CPU ids.
+Result<std::vector<std::string>> eal_args(const EalOptions& options);
+
+// rte_eal_init with eal_args(options). Returns the number of PMD lcores.
+Result<unsigned> eal_init(const EalOptions& options);
+
+}  // namespace vnet::dp

@@ -1,0 +1,70 @@
+// vnet::dp — messages carried by the typed rings (STYLE 5).
+//
+// Theory of operation
+//   LearnEvent      worker -> slow path, one SPSC ring per worker: "source MAC
+//                   seen on this port and the FDB does not say so".
+//   SlowPathCommand control -> slow path, SPSC: FDB flush and dump requests;
+//                   the slow path acknowledges by storing the command's seq
+//                   into its completed counter.
+//   WorkerCommand   control -> worker, SPSC per worker: counter resets.
+//   PortEvent       DPDK callback threads -> control, MPSC: link state.
+//
+// Thread-safety
+//   Plain values copied through rings.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "dataplane/fdb.h"
+
+namespace vnet::dp {
+
+struct LearnEvent {
+  FdbKey key;         // network, VLAN, source MAC
+  uint16_t port = 0;  // rx port
+  uint16_t pad = 0;
+};
+static_assert(sizeof(LearnEvent) == 16);
+
+enum class SlowPathOp : uint32_t {
+  kFlushNetwork,      // network
+  kFlushPort,         // port
+  kFlushNetworkPort,  // network + port
+  kFlushAll,
+  kDump,              // network (or all when all_networks), into *dump_out
+};
+
+struct SlowPathCommand {
+  SlowPathOp op = SlowPathOp::kFlushAll;
+  uint16_t network = 0;
+  uint16_t port = 0;
+  uint32_t all_networks = 0;
+  uint32_t pad = 0;
+  uint64_t seq = 0;                          // completion sequence number
+  std::vector<FdbEntry>* dump_out = nullptr; // kDump: filled by the slow path
+};
+
+enum class WorkerOp : uint32_t {
+  kResetPortCounters,  // port
+};
+
+struct WorkerCommand {
+  WorkerOp op = WorkerOp::kResetPortCounters;
+  uint16_t port = 0;
+  uint16_t pad = 0;
+};
+
+enum class PortEventType : uint32_t {
+  kLinkUp,
+  kLinkDown,
+  kQueueState,  // vhost vring enabled/disabled
+};
+
+struct PortEvent {
+  PortEventType type = PortEventType::kLinkDown;
+  uint16_t port = 0;
+  uint16_t pad = 0;
+};
+
+}  // namespace vnet::dp

@@ -1,0 +1,98 @@
+#include "dataplane/snapshot.h"
+
+#include <algorithm>
+
+#include "dataplane/clock.h"
+#include "dataplane/net/ether.h"
+
+namespace vnet::dp {
+
+const char* port_kind_name(PortKind k) noexcept {
+  switch (k) {
+    case PortKind::kVhostServer: return "vhostuser-server";
+    case PortKind::kVhostClient: return "vhostuser-client";
+    case PortKind::kTap: return "tap";
+    case PortKind::kAfPacket: return "afpacket";
+    case PortKind::kRing: return "ring";
+    case PortKind::kEthdev: return "ethdev";
+  }
+  return "unknown";
+}
+
+Result<VlanPolicy> make_vlan_policy(const VlanConfig& c) {
+  VlanPolicy p;
+  if (c.tags.empty()) {
+    if (c.trunk || c.native_mode != NativeMode::kNone)
+      return Status{StatusCode::kInvalidArgument, "vlan: trunk/nativeMode without tags"};
+    return p;
+  }
+  for (uint16_t t : c.tags)
+    if (t == 0 || t > net::kVlanIdMax)
+      return Status{StatusCode::kInvalidArgument, "vlan: tag " + std::to_string(t) + " not in 1..4094"};
+  if (c.tags.size() == 1 && !c.trunk && c.native_mode == NativeMode::kNone) {
+    p.mode = VlanMode::kAccess;
+    p.access_vlan = c.tags[0];
+    return p;
+  }
+  p.mode = VlanMode::kTrunk;
+  for (uint16_t t : c.tags) p.allowed.set(t);
+  if (c.native_mode != NativeMode::kNone) {
+    if (std::find(c.tags.begin(), c.tags.end(), c.native_tag) == c.tags.end())
+      return Status{StatusCode::kInvalidArgument, "vlan: native tag is not one of the tags"};
+    p.native_vlan = c.native_tag;
+    p.native_tagged = c.native_mode == NativeMode::kTagged;
+  }
+  return p;
+}
+
+Result<std::unique_ptr<const ConfigSnapshot>> build_snapshot(
+    uint64_t generation, uint16_t worker_count, std::span<const SnapshotNetworkInput> networks,
+    std::span<const SnapshotPortInput> ports) {
+  if (worker_count == 0 || worker_count > kMaxWorkers)
+    return Status{StatusCode::kInvalidArgument, "snapshot: bad worker count"};
+  auto s = std::make_unique<ConfigSnapshot>();
+  s->generation = generation;
+  s->worker_count = worker_count;
+  s->networks.resize(kMaxNetworks);
+  for (const auto& n : networks) {
+    if (n.id >= kMaxNetworks) return Status{StatusCode::kInvalidArgument, "snapshot: network id"};
+    if (s->networks[n.id].present)
+      return Status{StatusCode::kAlreadyExists, "snapshot: duplicate network id"};
+    if (n.config.mtu < kMinMtu || n.config.mtu > kMaxMtu)
+      return Status{StatusCode::kInvalidArgument,
+                    "network " + n.config.name + ": mtu not in 68..9216"};
+    NetworkState& ns = s->networks[n.id];
+    ns.present = true;
+    ns.id = n.id;
+    ns.name = n.config.name;
+    ns.mtu = n.config.mtu;
+    ns.mac_limit = n.config.mac_limit;
+    ns.ageing_ns = uint64_t{n.config.ageing_s} * kNsPerSec;
+    s->ageing_ns[n.id] = ns.ageing_ns;
+  }
+  for (const auto& p : ports) {
+    if (p.port_id >= kMaxPorts) return Status{StatusCode::kInvalidArgument, "snapshot: port id"};
+    if (s->ports[p.port_id].present)
+      return Status{StatusCode::kAlreadyExists, "snapshot: duplicate port id"};
+    if (p.network >= kMaxNetworks || !s->networks[p.network].present)
+      return Status{StatusCode::kNotFound, "port " + p.name + ": unknown network"};
+    if (p.worker >= worker_count)
+      return Status{StatusCode::kInvalidArgument, "port " + p.name + ": bad worker"};
+    auto vlan = make_vlan_policy(p.vlan);
+    if (!vlan) return Status{vlan.status().code(), "port " + p.name + ": " + vlan.status().message()};
+    PortState& ps = s->ports[p.port_id];
+    ps.present = true;
+    ps.port_id = p.port_id;
+    ps.network = p.network;
+    ps.worker = p.worker;
+    ps.isolated = p.isolated;
+    ps.vlan = vlan.value();
+    ps.name = p.name;
+    s->networks[p.network].ports.push_back(p.port_id);
+    for (uint16_t q = 0; q < p.rx_queues; ++q) s->rx[p.worker].push_back({p.port_id, q});
+  }
+  for (auto& n : s->networks) std::sort(n.ports.begin(), n.ports.end());
+  return std::unique_ptr<const ConfigSnapshot>(std::move(s));
+}
+
+}  // namespace vnet::dp

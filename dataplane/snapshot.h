@@ -1,0 +1,131 @@
+// vnet::dp — the immutable configuration the workers read (STYLE 4).
+//
+// Theory of operation
+//   A ConfigSnapshot is built by the control thread (build_snapshot()) from
+//   the facade's model of networks and ports, published through
+//   SnapshotPublisher, and never changed afterwards. Workers and the slow
+//   path load it once per loop iteration. It holds, per port (indexed by the
+//   DPDK port id): network, isolation, VLAN policy and the worker owning its
+//   rx queue; per network (indexed by a facade-assigned id): MTU, MAC limit,
+//   ageing time and member ports; per worker: the rx queues to poll.
+//   State the dataplane mutates (FDB, counters) is not here.
+//
+//   VLANs (libvirt <vlan>, IEEE 802.1Q): frames carry an internal VLAN in
+//   PacketMeta once the rx port's policy admitted them, with the tag removed.
+//     kNone   — no <vlan>: internal VLAN 0; tags, if any, stay in the frame
+//               as payload (a Linux bridge without vlan_filtering).
+//     kAccess — one tag T: untagged or priority-tagged (VID 0) frames enter
+//               VLAN T; other tagged frames are dropped; egress untagged.
+//     kTrunk  — tags A (+ native N): tagged frames with a VID in A enter that
+//               VLAN; untagged frames enter N, or are dropped without N;
+//               egress is tagged, except N with nativeMode='untagged'.
+//
+// Thread-safety
+//   Immutable once published; read by any thread that holds it between two
+//   of its quiescent states.
+#pragma once
+
+#include <array>
+#include <bitset>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "dataplane/config.h"
+#include "dataplane/constants.h"
+#include "dataplane/status.h"
+
+namespace vnet::dp {
+
+enum class VlanMode : uint8_t { kNone, kAccess, kTrunk };
+
+struct VlanPolicy {
+  VlanMode mode = VlanMode::kNone;
+  uint16_t access_vlan = 0;          // kAccess
+  uint16_t native_vlan = 0;          // kTrunk: 0 = no native VLAN
+  bool native_tagged = false;        // kTrunk: egress native VLAN tagged
+  std::bitset<kVlanCount> allowed;   // kTrunk: admitted VIDs (incl. native)
+
+  // True when frames of internal VLAN `vlan` may enter or leave this port.
+  bool admits(uint16_t vlan) const noexcept {
+    switch (mode) {
+      case VlanMode::kNone: return vlan == kNoVlan;
+      case VlanMode::kAccess: return vlan == access_vlan;
+      case VlanMode::kTrunk: return vlan != kNoVlan && allowed.test(vlan);
+    }
+    return false;
+  }
+  // True when frames of `vlan` leave this port with an 802.1Q tag.
+  bool egress_tagged(uint16_t vlan) const noexcept {
+    return mode == VlanMode::kTrunk && (vlan != native_vlan || native_tagged);
+  }
+};
+
+// Validates a libvirt-style VlanConfig.
+Result<VlanPolicy> make_vlan_policy(const VlanConfig& config);
+
+struct PortState {
+  bool present = false;   // false: no such port in this snapshot
+  uint16_t port_id = 0;   // DPDK ethdev port id
+  uint16_t network = 0;   // network id
+  uint16_t worker = 0;    // worker polling its rx queue
+  bool isolated = false;  // libvirt <port isolated='yes'/>
+  VlanPolicy vlan;
+  std::string name;
+};
+
+struct NetworkState {
+  bool present = false;
+  uint16_t id = 0;
+  std::string name;
+  uint32_t mtu = 1500;            // bytes of L3 payload
+  uint32_t mac_limit = 8192;
+  uint64_t ageing_ns = 300ull * 1'000'000'000ull;  // 0 = never
+  std::vector<uint16_t> ports;    // member port ids, ascending
+};
+
+struct RxQueueRef {
+  uint16_t port = 0;
+  uint16_t queue = 0;
+};
+
+struct ConfigSnapshot {
+  uint64_t generation = 0;
+  uint16_t worker_count = 1;
+  std::array<PortState, kMaxPorts> ports;
+  std::vector<NetworkState> networks;  // [kMaxNetworks], indexed by id
+  std::array<std::vector<RxQueueRef>, kMaxWorkers> rx;  // per worker
+  std::array<uint64_t, kMaxNetworks> ageing_ns{};      // for Fdb::age (0 = absent/never)
+
+  const PortState* port(uint16_t id) const noexcept {
+    return id < kMaxPorts && ports[id].present ? &ports[id] : nullptr;
+  }
+  const NetworkState* network(uint16_t id) const noexcept {
+    return id < networks.size() && networks[id].present ? &networks[id] : nullptr;
+  }
+};
+
+// Inputs of build_snapshot(): what the facade knows.
+struct SnapshotNetworkInput {
+  uint16_t id = 0;
+  NetworkConfig config;
+};
+struct SnapshotPortInput {
+  uint16_t port_id = 0;
+  std::string name;
+  uint16_t network = 0;
+  uint16_t worker = 0;
+  uint16_t rx_queues = 1;
+  bool isolated = false;
+  VlanConfig vlan;
+};
+
+// Validates and builds a snapshot. Fails (and builds nothing) on a bad VLAN,
+// MTU, duplicate id, port in an unknown network, or worker >= worker_count.
+Result<std::unique_ptr<const ConfigSnapshot>> build_snapshot(
+    uint64_t generation, uint16_t worker_count, std::span<const SnapshotNetworkInput> networks,
+    std::span<const SnapshotPortInput> ports);
+
+}  // namespace vnet::dp

@@ -1,0 +1,80 @@
+// vnet::dp — the L2 switch stages (STYLE 1): each is a noexcept function over
+// a Burst that edits headers and writes verdicts, never moves packets.
+//
+// Theory of operation
+//   ingress_stage  parse Ethernet (+802.1Q); drop runts and invalid source
+//                  MACs; apply the rx port's VLAN policy (pop the tag, set
+//                  meta.vlan); enforce the network MTU on the L3 payload.
+//   learn_stage    look the source MAC up in the FDB: same port -> touch the
+//                  entry (ageing); unknown or moved -> post a LearnEvent to
+//                  the slow path (which alone writes the FDB).
+//   forward_stage  broadcast/multicast -> kFlood; known unicast -> kForward
+//                  after the isolation and VLAN checks and the egress tag
+//                  edit; unknown unicast -> kFlood; destination on the rx
+//                  port -> drop (loop).
+//   flood_replicate (called by dispatch for kFlood) computes the allowed set
+//                  — same network, VLAN admitted, not isolated-to-isolated,
+//                  not the rx port — and makes one deep copy per extra target
+//                  (rte_pktmbuf_copy, so tag edits never touch a shared
+//                  buffer), editing each for its port; the original goes to
+//                  the last target.
+//   run_pipeline = ingress, learn, forward; dispatch() then frees drops
+//   (counting reasons), fills tx buffers, replicates floods, punts.
+//
+// Thread-safety
+//   Called by one worker on its own Burst, TxBuffers and counters; reads the
+//   snapshot it loaded for this iteration and the FDB (lock-free reader).
+#pragma once
+
+#include <rte_mempool.h>
+#include <rte_ring.h>
+
+#include <array>
+#include <cstdint>
+
+#include "dataplane/burst.h"
+#include "dataplane/events.h"
+#include "dataplane/fdb.h"
+#include "dataplane/rings.h"
+#include "dataplane/snapshot.h"
+#include "dataplane/worker_state.h"
+
+namespace vnet::dp {
+
+struct StageContext {
+  const ConfigSnapshot* snap = nullptr;
+  Fdb* fdb = nullptr;                          // lookups + this worker's touch()
+  uint16_t worker = 0;                         // index: tx queue, FDB last_seen array
+  uint64_t now_ns = 0;                         // read once per loop iteration
+  WorkerCounters* counters = nullptr;
+  TypedRing<LearnEvent>* learn_ring = nullptr; // to the slow path; null = no learning
+  rte_mempool* pool = nullptr;                 // flood copies
+  rte_ring* punt_ring = nullptr;               // to the slow path; null = none
+};
+
+void ingress_stage(Burst& b, const StageContext& ctx) noexcept;
+void learn_stage(Burst& b, const StageContext& ctx) noexcept;
+void forward_stage(Burst& b, const StageContext& ctx) noexcept;
+
+// ingress + learn + forward.
+void run_pipeline(Burst& b, const StageContext& ctx) noexcept;
+
+// Edits a frame leaving through `out` (pushes the 802.1Q tag when needed).
+bool egress_edit(rte_mbuf* m, const PortState& out, const PacketMeta& meta) noexcept;
+
+struct FloodOut {
+  uint16_t count = 0;
+  std::array<uint16_t, kMaxPorts> ports{};
+  std::array<rte_mbuf*, kMaxPorts> pkts{};
+  bool original_consumed = false;  // false: the caller frees the original
+};
+
+// Fills `out` with (port, mbuf) for every allowed target. Copy and edit
+// failures are counted on the rx port. Never frees `m`.
+void flood_replicate(rte_mbuf* m, uint16_t in_port, const PacketMeta& meta,
+                     const StageContext& ctx, FloodOut& out) noexcept;
+
+// Moves every packet of the burst by its verdict.
+void dispatch(Burst& b, const StageContext& ctx, TxBuffers& tx) noexcept;
+
+}  // namespace vnet::dp

@@ -1,0 +1,77 @@
+#include "dataplane/worker.h"
+
+#include <rte_ethdev.h>
+
+#include <thread>
+
+#include "dataplane/stages/stages.h"
+
+namespace vnet::dp {
+
+Worker::Worker(const WorkerDeps& deps)
+    : deps_(deps),
+      counters_(std::make_unique<WorkerCounters>()),
+      tx_(std::make_unique<TxBuffers>(deps.index)) {}
+
+void Worker::drain_commands() noexcept {
+  if (deps_.commands == nullptr) return;
+  std::array<WorkerCommand, 8> cmds;
+  const unsigned n = deps_.commands->pop_burst(cmds.data(), cmds.size());
+  for (unsigned i = 0; i < n; ++i) {
+    switch (cmds[i].op) {
+      case WorkerOp::kResetPortCounters:
+        if (cmds[i].port < kMaxPorts) counters_->ports[cmds[i].port].reset();
+        break;
+    }
+  }
+}
+
+uint32_t Worker::poll_once() noexcept {
+  const ConfigSnapshot* snap = deps_.publisher->load();
+  drain_commands();
+  uint32_t received = 0;
+  if (snap != nullptr && deps_.index < snap->worker_count) {
+    StageContext ctx;
+    ctx.snap = snap;
+    ctx.fdb = deps_.fdb;
+    ctx.worker = deps_.index;
+    ctx.now_ns = deps_.clock->now_ns();
+    ctx.counters = counters_.get();
+    ctx.learn_ring = deps_.learn_ring;
+    ctx.pool = deps_.pool;
+    ctx.punt_ring = deps_.punt_ring;
+    for (const RxQueueRef& q : snap->rx[deps_.index]) {
+      const uint16_t n = rte_eth_rx_burst(q.port, q.queue, burst_.pkts.data(), kBurst);
+      if (n == 0) continue;
+      received += n;
+      burst_.in_port = q.port;
+      burst_.count = n;
+      burst_.reset_verdicts();
+      PortCounters& pc = counters_->ports[q.port];
+      uint64_t bytes = 0;
+      for (uint16_t i = 0; i < n; ++i) bytes += burst_.pkts[i]->pkt_len;
+      pc.rx_pkts.add(n);
+      pc.rx_bytes.add(bytes);
+      run_pipeline(burst_, ctx);
+      dispatch(burst_, ctx, *tx_);
+    }
+    tx_->flush_all(*counters_);
+  }
+  counters_->loops.add();
+  deps_.publisher->quiescent(deps_.index);
+  return received;
+}
+
+void Worker::run(const std::atomic<bool>& stop) noexcept {
+  deps_.publisher->online(deps_.index);
+  while (!stop.load(std::memory_order_relaxed)) {
+    if (poll_once() == 0 && deps_.idle_sleep_us > 0) {
+      deps_.publisher->offline(deps_.index);
+      std::this_thread::sleep_for(std::chrono::microseconds(deps_.idle_sleep_us));
+      deps_.publisher->online(deps_.index);
+    }
+  }
+  deps_.publisher->offline(deps_.index);
+}
+
+}  // namespace vnet::dp

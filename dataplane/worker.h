@@ -1,0 +1,69 @@
+// vnet::dp — a PMD worker: the fast-path loop on one lcore (DESIGN "Packet path").
+//
+// Theory of operation
+//   poll_once() is one loop iteration:
+//     1. snap = publisher.load()            (once per iteration)
+//     2. drain this worker's command ring   (counter resets)
+//     3. for each rx queue snap assigns to this worker: rx burst (<= 32),
+//        count rx, run_pipeline, dispatch
+//     4. flush tx buffers                   (nothing is held across iterations)
+//     5. quiescent(reader id = worker index)
+//   Because of 4 and 5, once a grace period has passed after a snapshot
+//   without port P was published, no worker holds a packet for P nor uses
+//   P's queues: the port can be stopped and detached.
+//   run() loops until asked to stop. With idle_sleep_us > 0 it sleeps after
+//   an iteration that received nothing (offline while asleep) — for small
+//   test machines where PMDs share cores; 0 (default) is pure polling.
+//
+// Thread-safety
+//   poll_once/run: the worker's own thread. counters(): read from any thread.
+#pragma once
+
+#include <rte_mempool.h>
+#include <rte_ring.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+
+#include "dataplane/burst.h"
+#include "dataplane/clock.h"
+#include "dataplane/events.h"
+#include "dataplane/fdb.h"
+#include "dataplane/rings.h"
+#include "dataplane/snapshot_publisher.h"
+#include "dataplane/worker_state.h"
+
+namespace vnet::dp {
+
+struct WorkerDeps {
+  uint16_t index = 0;                          // worker index = QSBR id = tx queue id
+  SnapshotPublisher* publisher = nullptr;
+  Fdb* fdb = nullptr;
+  TypedRing<LearnEvent>* learn_ring = nullptr;
+  TypedRing<WorkerCommand>* commands = nullptr;
+  rte_mempool* pool = nullptr;
+  const Clock* clock = nullptr;
+  rte_ring* punt_ring = nullptr;
+  uint32_t idle_sleep_us = 0;
+};
+
+class Worker {
+ public:
+  explicit Worker(const WorkerDeps& deps);
+  // One iteration; returns the number of packets received.
+  uint32_t poll_once() noexcept;
+  void run(const std::atomic<bool>& stop) noexcept;
+  const WorkerCounters& counters() const noexcept { return *counters_; }
+  uint16_t index() const noexcept { return deps_.index; }
+
+ private:
+  void drain_commands() noexcept;
+
+  WorkerDeps deps_;
+  std::unique_ptr<WorkerCounters> counters_;
+  std::unique_ptr<TxBuffers> tx_;
+  Burst burst_;
+};
+
+}  // namespace vnet::dp

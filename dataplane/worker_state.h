@@ -1,0 +1,102 @@
+// vnet::dp — what each worker owns: per-port counters and tx buffers.
+//
+// Theory of operation
+//   PortCounters: rx/tx packets and bytes plus drops by reason. Drops are
+//   counted on the port that caused them: the rx port for everything decided
+//   by the stages, the tx port for tx_full. The port's total is the sum over
+//   workers (Dataplane::port_stats). Counters only grow; a reused port id is
+//   read relative to a baseline the facade takes when the port is added.
+//   TxBuffers: per tx port, up to kBurst mbufs collected by dispatch() and
+//   sent with rte_eth_tx_burst on the worker's own tx queue (queue id = worker
+//   index) when full and at the end of every loop iteration; what the port
+//   does not take is freed and counted as tx_full.
+//
+// Thread-safety
+//   Written only by the owning worker; counters readable from any thread.
+#pragma once
+
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+
+#include <array>
+#include <cstdint>
+
+#include "dataplane/constants.h"
+#include "dataplane/drop_reasons.h"
+
+namespace vnet::dp {
+
+struct PortCounters {
+  Counter rx_pkts;
+  Counter rx_bytes;
+  Counter tx_pkts;
+  Counter tx_bytes;
+  DropCounters drops;
+
+  void reset() noexcept {
+    rx_pkts.reset();
+    rx_bytes.reset();
+    tx_pkts.reset();
+    tx_bytes.reset();
+    drops.reset();
+  }
+};
+
+struct alignas(64) WorkerCounters {
+  std::array<PortCounters, kMaxPorts> ports;
+  Counter loops;  // loop iterations (liveness)
+};
+
+class TxBuffers {
+ public:
+  explicit TxBuffers(uint16_t tx_queue) : tx_queue_(tx_queue) {}
+
+  void enqueue(uint16_t port, rte_mbuf* m, WorkerCounters& c) noexcept {
+    Buf& b = bufs_[port];
+    b.pkts[b.count++] = m;
+    dirty_ |= 1u << port;
+    if (b.count == kBurst) flush(port, c);
+  }
+
+  void flush(uint16_t port, WorkerCounters& c) noexcept {
+    Buf& b = bufs_[port];
+    if (b.count == 0) return;
+    uint64_t bytes = 0;
+    for (uint16_t i = 0; i < b.count; ++i) bytes += b.pkts[i]->pkt_len;
+    const uint16_t sent = rte_eth_tx_burst(port, tx_queue_, b.pkts.data(), b.count);
+    uint64_t unsent_bytes = 0;
+    for (uint16_t i = sent; i < b.count; ++i) {
+      unsent_bytes += b.pkts[i]->pkt_len;
+      rte_pktmbuf_free(b.pkts[i]);
+    }
+    PortCounters& pc = c.ports[port];
+    pc.tx_pkts.add(sent);
+    pc.tx_bytes.add(bytes - unsent_bytes);
+    if (sent < b.count) pc.drops.add(DropReason::kTxFull, b.count - sent);
+    b.count = 0;
+  }
+
+  void flush_all(WorkerCounters& c) noexcept {
+    uint32_t d = dirty_;
+    while (d != 0) {
+      const auto port = static_cast<uint16_t>(__builtin_ctz(d));
+      d &= d - 1;
+      flush(port, c);
+    }
+    dirty_ = 0;
+  }
+
+  uint16_t pending(uint16_t port) const noexcept { return bufs_[port].count; }
+
+ private:
+  static_assert(kMaxPorts <= 32, "dirty_ is a 32-bit mask");
+  struct Buf {
+    uint16_t count = 0;
+    std::array<rte_mbuf*, kBurst> pkts{};
+  };
+  uint16_t tx_queue_;
+  uint32_t dirty_ = 0;
+  std::array<Buf, kMaxPorts> bufs_{};
+};
+
+}  // namespace vnet::dp

@@ -1,0 +1,234 @@
+// T1 tests of the FDB on rte_hash (LF) with an injected clock.
+#include "dataplane/fdb.h"
+
+#include <gtest/gtest.h>
+#include <rte_rcu_qsbr.h>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "tests/dp/fake_clock.h"
+#include "tests/dp/qsbr_helper.h"
+
+namespace vnet::dp {
+namespace {
+
+net::MacAddr mac(uint8_t last, uint8_t prev = 0) { return {{0x52, 0x54, 0x00, 0x00, prev, last}}; }
+FdbKey key(uint16_t net, uint16_t vlan, net::MacAddr m) { return FdbKey{net, vlan, m, 0}; }
+
+class FdbTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    FdbOptions o;
+    o.name = "fdb_" + std::to_string(counter_++);
+    o.capacity = 1024;
+    o.max_workers = 2;
+    o.qsbr = qsbr_.get();
+    auto r = Fdb::create(o);
+    ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+    fdb_ = std::move(r).value();
+    ageing_.fill(Fdb::kDefaultAgeingNs);
+  }
+  uint16_t port_of(const FdbKey& k) {
+    uint16_t p = 0xffff;
+    return fdb_->lookup(k, &p) >= 0 ? p : 0xffff;
+  }
+
+  static inline int counter_ = 0;
+  test::TestQsbr qsbr_{4};
+  test::FakeClock clock_;
+  std::unique_ptr<Fdb> fdb_;
+  std::array<uint64_t, kMaxNetworks> ageing_{};
+};
+
+TEST_F(FdbTest, LearnAndLookup) {
+  const auto k = key(1, 0, mac(1));
+  EXPECT_EQ(port_of(k), 0xffff);
+  EXPECT_EQ(fdb_->learn(k, 3, clock_.now_ns(), 8192), LearnResult::kAdded);
+  EXPECT_EQ(port_of(k), 3);
+  EXPECT_EQ(fdb_->learn(k, 3, clock_.now_ns(), 8192), LearnResult::kRefreshed);
+  EXPECT_EQ(fdb_->stats(1).entries.read(), 1u);
+  EXPECT_EQ(fdb_->stats(1).learned.read(), 1u);
+  EXPECT_EQ(fdb_->size(), 1u);
+}
+
+TEST_F(FdbTest, PortZeroIsAValidPort) {
+  const auto k = key(0, 0, mac(9));
+  ASSERT_EQ(fdb_->learn(k, 0, clock_.now_ns(), 8192), LearnResult::kAdded);
+  EXPECT_EQ(port_of(k), 0);
+}
+
+TEST_F(FdbTest, NetworksAndVlansAreSeparate) {
+  ASSERT_EQ(fdb_->learn(key(1, 10, mac(1)), 1, clock_.now_ns(), 8192), LearnResult::kAdded);
+  ASSERT_EQ(fdb_->learn(key(1, 20, mac(1)), 2, clock_.now_ns(), 8192), LearnResult::kAdded);
+  ASSERT_EQ(fdb_->learn(key(2, 10, mac(1)), 3, clock_.now_ns(), 8192), LearnResult::kAdded);
+  EXPECT_EQ(port_of(key(1, 10, mac(1))), 1);
+  EXPECT_EQ(port_of(key(1, 20, mac(1))), 2);
+  EXPECT_EQ(port_of(key(2, 10, mac(1))), 3);
+  EXPECT_EQ(port_of(key(2, 20, mac(1))), 0xffff);
+  EXPECT_EQ(fdb_->stats(1).entries.read(), 2u);
+  EXPECT_EQ(fdb_->stats(2).entries.read(), 1u);
+}
+
+TEST_F(FdbTest, MacMove) {
+  const auto k = key(1, 0, mac(1));
+  ASSERT_EQ(fdb_->learn(k, 1, clock_.now_ns(), 8192), LearnResult::kAdded);
+  EXPECT_EQ(fdb_->learn(k, 2, clock_.now_ns(), 8192), LearnResult::kMoved);
+  EXPECT_EQ(port_of(k), 2);
+  EXPECT_EQ(fdb_->stats(1).moved.read(), 1u);
+  EXPECT_EQ(fdb_->stats(1).entries.read(), 1u);
+  std::vector<FdbEntry> rows;
+  fdb_->dump(rows, clock_.now_ns(), std::nullopt);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].port, 2);
+}
+
+TEST_F(FdbTest, AgeingWithInjectedClock) {
+  const auto a = key(1, 0, mac(1));
+  const auto b = key(1, 0, mac(2));
+  ASSERT_EQ(fdb_->learn(a, 1, clock_.now_ns(), 8192), LearnResult::kAdded);
+  ASSERT_EQ(fdb_->learn(b, 2, clock_.now_ns(), 8192), LearnResult::kAdded);
+  clock_.advance_s(200);
+  // Worker 1 sees b again: its last_seen refreshes b.
+  uint16_t p = 0;
+  const int32_t pos = fdb_->lookup(b, &p);
+  ASSERT_GE(pos, 0);
+  fdb_->touch(1, pos, clock_.now_ns());
+  clock_.advance_s(99);
+  EXPECT_EQ(fdb_->age(clock_.now_ns(), ageing_), 0u);  // a is 299 s old
+  clock_.advance_s(1);
+  EXPECT_EQ(fdb_->age(clock_.now_ns(), ageing_), 1u);  // a is 300 s old
+  EXPECT_EQ(port_of(a), 0xffff);
+  EXPECT_EQ(port_of(b), 2);
+  std::vector<FdbEntry> rows;
+  fdb_->dump(rows, clock_.now_ns(), 1);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].age_ns, 100 * kNsPerSec);
+  clock_.advance_s(200);
+  EXPECT_EQ(fdb_->age(clock_.now_ns(), ageing_), 1u);
+  EXPECT_EQ(fdb_->stats(1).aged.read(), 2u);
+  EXPECT_EQ(fdb_->stats(1).entries.read(), 0u);
+}
+
+TEST_F(FdbTest, AgeingIsPerNetworkAndZeroMeansNever) {
+  ageing_[1] = 10 * kNsPerSec;
+  ageing_[2] = 0;
+  ASSERT_EQ(fdb_->learn(key(1, 0, mac(1)), 1, clock_.now_ns(), 8192), LearnResult::kAdded);
+  ASSERT_EQ(fdb_->learn(key(2, 0, mac(1)), 1, clock_.now_ns(), 8192), LearnResult::kAdded);
+  ASSERT_EQ(fdb_->learn(key(3, 0, mac(1)), 1, clock_.now_ns(), 8192), LearnResult::kAdded);
+  clock_.advance_s(10);
+  EXPECT_EQ(fdb_->age(clock_.now_ns(), ageing_), 1u);
+  clock_.advance_s(10000);
+  EXPECT_EQ(fdb_->age(clock_.now_ns(), ageing_), 1u);  // network 3 at 300 s
+  EXPECT_EQ(port_of(key(2, 0, mac(1))), 1);
+}
+
+TEST_F(FdbTest, MacLimit) {
+  for (uint8_t i = 0; i < 4; ++i)
+    ASSERT_EQ(fdb_->learn(key(1, 0, mac(i)), 1, clock_.now_ns(), 4), LearnResult::kAdded);
+  EXPECT_EQ(fdb_->learn(key(1, 0, mac(9)), 1, clock_.now_ns(), 4), LearnResult::kLimit);
+  EXPECT_EQ(fdb_->stats(1).limit_hits.read(), 1u);
+  // Other networks and known MACs are unaffected.
+  EXPECT_EQ(fdb_->learn(key(2, 0, mac(9)), 1, clock_.now_ns(), 4), LearnResult::kAdded);
+  EXPECT_EQ(fdb_->learn(key(1, 0, mac(0)), 2, clock_.now_ns(), 4), LearnResult::kMoved);
+  EXPECT_EQ(fdb_->flush_network(1), 4u);
+  EXPECT_EQ(fdb_->learn(key(1, 0, mac(9)), 1, clock_.now_ns(), 4), LearnResult::kAdded);
+}
+
+TEST_F(FdbTest, Defaults) {
+  EXPECT_EQ(Fdb::kDefaultMacLimit, 8192u);
+  EXPECT_EQ(Fdb::kDefaultAgeingNs, 300 * kNsPerSec);
+}
+
+TEST_F(FdbTest, FlushPerNetworkPerPort) {
+  ASSERT_EQ(fdb_->learn(key(1, 0, mac(1)), 1, clock_.now_ns(), 100), LearnResult::kAdded);
+  ASSERT_EQ(fdb_->learn(key(1, 0, mac(2)), 2, clock_.now_ns(), 100), LearnResult::kAdded);
+  ASSERT_EQ(fdb_->learn(key(1, 5, mac(3)), 2, clock_.now_ns(), 100), LearnResult::kAdded);
+  ASSERT_EQ(fdb_->learn(key(2, 0, mac(4)), 3, clock_.now_ns(), 100), LearnResult::kAdded);
+  ASSERT_EQ(fdb_->learn(key(2, 0, mac(5)), 2, clock_.now_ns(), 100), LearnResult::kAdded);
+  EXPECT_EQ(fdb_->flush_network_port(1, 2), 2u);
+  EXPECT_EQ(fdb_->size(), 3u);
+  EXPECT_EQ(fdb_->flush_port(2), 1u);
+  EXPECT_EQ(fdb_->flush_network(2), 1u);
+  EXPECT_EQ(port_of(key(1, 0, mac(1))), 1);
+  EXPECT_EQ(fdb_->flush_all(), 1u);
+  EXPECT_EQ(fdb_->size(), 0u);
+  EXPECT_EQ(fdb_->stats(1).entries.read(), 0u);
+}
+
+TEST_F(FdbTest, DeletedPositionsWaitForGracePeriod) {
+  ASSERT_EQ(rte_rcu_qsbr_thread_register(qsbr_.get(), 0), 0);
+  rte_rcu_qsbr_thread_online(qsbr_.get(), 0);
+  ASSERT_EQ(fdb_->learn(key(1, 0, mac(1)), 1, clock_.now_ns(), 100), LearnResult::kAdded);
+  EXPECT_EQ(fdb_->flush_all(), 1u);
+  EXPECT_EQ(fdb_->reclaim(), 0u);  // reader 0 has not been quiescent yet
+  EXPECT_EQ(fdb_->pending_reclaim(), 1u);
+  rte_rcu_qsbr_quiescent(qsbr_.get(), 0);
+  EXPECT_EQ(fdb_->reclaim(), 1u);
+  EXPECT_EQ(fdb_->pending_reclaim(), 0u);
+  rte_rcu_qsbr_thread_offline(qsbr_.get(), 0);
+  rte_rcu_qsbr_thread_unregister(qsbr_.get(), 0);
+}
+
+TEST_F(FdbTest, TableFullIsReported) {
+  uint32_t added = 0;
+  LearnResult last = LearnResult::kAdded;
+  for (uint32_t i = 0; i < 4096 && last == LearnResult::kAdded; ++i) {
+    last = fdb_->learn(key(1, 0, mac(static_cast<uint8_t>(i), static_cast<uint8_t>(i >> 8))), 1,
+                       clock_.now_ns(), 100000);
+    if (last == LearnResult::kAdded) ++added;
+  }
+  EXPECT_EQ(last, LearnResult::kTableFull);
+  EXPECT_GE(added, 1024u);
+  EXPECT_EQ(fdb_->stats(1).limit_hits.read(), 1u);
+}
+
+// One writer learning, moving and flushing while a reader looks up: the
+// reader only ever sees ports the writer wrote. The writer waits for reader
+// progress each round so the two interleave even on a loaded 2-core box.
+TEST_F(FdbTest, ConcurrentReaderSeesOnlyValidPorts) {
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> bad{0};
+  std::atomic<uint64_t> hits{0};
+  std::atomic<uint64_t> loops{0};
+  std::thread reader([&] {
+    rte_rcu_qsbr_thread_register(qsbr_.get(), 1);
+    rte_rcu_qsbr_thread_online(qsbr_.get(), 1);
+    while (!stop.load()) {
+      for (uint8_t i = 0; i < 64; ++i) {
+        uint16_t p = 0;
+        if (fdb_->lookup(key(1, 0, mac(i)), &p) >= 0) {
+          hits.fetch_add(1, std::memory_order_relaxed);
+          if (p != 1 && p != 2) bad.fetch_add(1);
+        }
+      }
+      rte_rcu_qsbr_quiescent(qsbr_.get(), 1);
+      loops.fetch_add(1);
+    }
+    rte_rcu_qsbr_thread_offline(qsbr_.get(), 1);
+    rte_rcu_qsbr_thread_unregister(qsbr_.get(), 1);
+  });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  for (int round = 0; round < 300 && std::chrono::steady_clock::now() < deadline; ++round) {
+    for (uint8_t i = 0; i < 64; ++i)
+      EXPECT_NE(fdb_->learn(key(1, 0, mac(i)), 1 + (round & 1), 0, 8192), LearnResult::kTableFull);
+    const uint64_t seen = loops.load();
+    while (loops.load() < seen + 2 && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::yield();
+    if (round % 3 == 0) fdb_->flush_all();
+    while (fdb_->pending_reclaim() > 0 && std::chrono::steady_clock::now() < deadline) {
+      fdb_->reclaim();
+      std::this_thread::yield();
+    }
+  }
+  stop = true;
+  reader.join();
+  fdb_->reclaim();
+  EXPECT_EQ(bad.load(), 0u);
+  EXPECT_GT(hits.load(), 0u);
+}
+
+}  // namespace
+}  // namespace vnet::dp

@@ -1,0 +1,413 @@
+// T1 tests of the L2 stages and dispatcher on real mbufs: learning, flooding,
+// isolation, VLANs, MTU, drop reasons, burst sizes 0/1/3/4/5/31/32/33.
+#include <gtest/gtest.h>
+#include <rte_mbuf.h>
+
+#include "tests/dp/stage_harness.h"
+
+namespace vnet::dp::test {
+namespace {
+
+constexpr int kA = 0, kB = 1, kC = 2, kD = 3, kE = 4;  // harness ports
+
+class PipelineTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    pool_ = rte_pktmbuf_pool_create("pipe_pool", 8191, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+    ASSERT_NE(pool_, nullptr);
+    ports_ = new RingPorts();
+    ports_->create("pipe", pool_);
+  }
+  void SetUp() override {
+    avail_ = rte_mempool_avail_count(pool_);
+    h_ = std::make_unique<StageHarness>(pool_, *ports_, "pt" + std::to_string(n_++));
+  }
+  void TearDown() override {
+    for (int i = 0; i < RingPorts::kCount; ++i) h_->received(i);
+    h_.reset();
+    EXPECT_EQ(rte_mempool_avail_count(pool_), avail_) << "mbuf leak";
+  }
+
+  // A frame: src/dst by harness index (MAC 52:54:00:00:00:<i+1>).
+  static FrameSpec frame(int src, int dst, size_t payload = 46) {
+    return FrameSpec{mac(static_cast<uint8_t>(dst + 1)), mac(static_cast<uint8_t>(src + 1)),
+                     std::nullopt, 0, net::kEtherTypeIpv4, payload, static_cast<uint8_t>(src * 16)};
+  }
+  static FrameSpec bcast(int src, size_t payload = 46) {
+    FrameSpec f = frame(src, 0, payload);
+    f.dst = net::kBroadcastMac;
+    return f;
+  }
+  static FrameSpec tagged(FrameSpec f, uint16_t vid, uint8_t pcp = 0) {
+    f.vid = vid;
+    f.pcp = pcp;
+    return f;
+  }
+  // Every port announces itself with a broadcast so the FDB knows all MACs.
+  void learn_ports(std::initializer_list<int> ps) {
+    for (int p : ps) h_->send(p, {bcast(p)});
+    for (int i = 0; i < RingPorts::kCount; ++i) h_->received(i);
+  }
+
+  static inline rte_mempool* pool_ = nullptr;
+  static inline RingPorts* ports_ = nullptr;
+  static inline int n_ = 0;
+  unsigned avail_ = 0;
+  std::unique_ptr<StageHarness> h_;
+};
+
+TEST_F(PipelineTest, BurstSizesFloodUnknownUnicast) {
+  h_->configure({network(1)}, {port(kA, 1), port(kB, 1), port(kC, 1)});
+  uint64_t sent = 0;
+  for (size_t n : {0u, 1u, 3u, 4u, 5u, 31u, 32u, 33u}) {
+    std::vector<FrameSpec> frames;
+    for (size_t i = 0; i < n; ++i) frames.push_back(frame(kA, kD, 46 + i));
+    if (n > 0 && n <= kBurst) {
+      // Verdicts of one burst: all flooded (the destination is unknown).
+      Burst b = h_->burst(kA, frames);
+      h_->run(b);
+      for (uint16_t i = 0; i < b.count; ++i) EXPECT_EQ(b.verdicts[i].action, Action::kFlood) << n;
+      h_->free_burst(b);
+    }
+    h_->send(kA, frames);
+    sent += n;
+    auto rb = h_->received(kB);
+    auto rc = h_->received(kC);
+    ASSERT_EQ(rb.size(), n);
+    ASSERT_EQ(rc.size(), n);
+    for (size_t i = 0; i < n; ++i) {
+      EXPECT_EQ(rb[i], frame_bytes(frames[i])) << "n=" << n << " i=" << i;
+      EXPECT_EQ(rc[i], frame_bytes(frames[i]));
+    }
+    EXPECT_TRUE(h_->received(kA).empty());
+  }
+  EXPECT_EQ(h_->port_counters(kB).tx_pkts.read(), sent);
+  EXPECT_EQ(h_->port_counters(kC).tx_pkts.read(), sent);
+}
+
+TEST_F(PipelineTest, LearnThenUnicastReachesOnlyItsPort) {
+  h_->configure({network(1)}, {port(kA, 1), port(kB, 1), port(kC, 1)});
+  h_->send(kA, {bcast(kA)});
+  EXPECT_EQ(h_->received(kB).size(), 1u);
+  EXPECT_EQ(h_->received(kC).size(), 1u);
+  EXPECT_EQ(h_->slow_path().counters().learned.read(), 1u);
+  // B -> A: A's MAC is known now.
+  Burst b = h_->burst(kB, {frame(kB, kA)});
+  h_->run(b);
+  EXPECT_EQ(b.verdicts[0].action, Action::kForward);
+  EXPECT_EQ(b.verdicts[0].out_port, h_->port_id(kA));
+  h_->free_burst(b);
+  h_->send(kB, {frame(kB, kA, 100)});
+  auto ra = h_->received(kA);
+  ASSERT_EQ(ra.size(), 1u);
+  EXPECT_EQ(ra[0], frame_bytes(frame(kB, kA, 100)));
+  EXPECT_TRUE(h_->received(kC).empty());
+  EXPECT_EQ(h_->port_counters(kA).tx_bytes.read(), 14u + 100u);
+  EXPECT_EQ(h_->port_counters(kB).rx_pkts.read(), 0u) << "rx is counted by the worker, not here";
+}
+
+TEST_F(PipelineTest, DestinationOnRxPortIsDroppedAsLoop) {
+  h_->configure({network(1)}, {port(kA, 1), port(kB, 1)});
+  learn_ports({kA});
+  FrameSpec f = frame(kA, kA);
+  f.src = mac(0x77);
+  h_->send(kA, {f});
+  EXPECT_TRUE(h_->received(kB).empty());
+  EXPECT_EQ(h_->drops(kA, DropReason::kLoop), 1u);
+}
+
+TEST_F(PipelineTest, MacMove) {
+  h_->configure({network(1)}, {port(kA, 1), port(kB, 1), port(kC, 1)});
+  learn_ports({kA});
+  // The VM with A's MAC now sends from port B (migration): the FDB follows.
+  FrameSpec moved = bcast(kA);
+  h_->send(kB, {moved});
+  h_->received(kA);
+  h_->received(kC);
+  EXPECT_EQ(h_->slow_path().counters().moved.read(), 1u);
+  h_->send(kC, {frame(kC, kA)});
+  EXPECT_EQ(h_->received(kB).size(), 1u);
+  EXPECT_TRUE(h_->received(kA).empty());
+}
+
+TEST_F(PipelineTest, InvalidFramesAreDroppedWithReasons) {
+  h_->configure({network(1)}, {port(kA, 1), port(kB, 1)});
+  FrameSpec mc = frame(kA, kB);
+  mc.src = net::MacAddr{{0x01, 0, 0x5e, 0, 0, 1}};
+  FrameSpec zero = frame(kA, kB);
+  zero.src = net::MacAddr{};
+  Burst b = h_->burst(kA, {mc, zero, frame(kA, kB)});
+  // A 10-byte runt in place of the third frame.
+  rte_pktmbuf_trim(b.pkts[2], static_cast<uint16_t>(b.pkts[2]->pkt_len - 10));
+  h_->switch_burst(b);
+  EXPECT_EQ(h_->drops(kA, DropReason::kSrcMacMulticast), 1u);
+  EXPECT_EQ(h_->drops(kA, DropReason::kSrcMacZero), 1u);
+  EXPECT_EQ(h_->drops(kA, DropReason::kRunt), 1u);
+  EXPECT_TRUE(h_->received(kB).empty());
+  EXPECT_EQ(h_->learn_ring().count(), 0u);
+}
+
+TEST_F(PipelineTest, UnknownRxPortIsDropped) {
+  h_->configure({network(1)}, {port(kA, 1), port(kB, 1)});
+  h_->send(kC, {bcast(kC)});
+  EXPECT_EQ(h_->drops(kC, DropReason::kNoPort), 1u);
+  EXPECT_TRUE(h_->received(kA).empty());
+}
+
+TEST_F(PipelineTest, NoFloodTarget) {
+  h_->configure({network(1)}, {port(kA, 1)});
+  h_->send(kA, {bcast(kA)});
+  EXPECT_EQ(h_->drops(kA, DropReason::kNoFloodTarget), 1u);
+}
+
+TEST_F(PipelineTest, NetworksAreSeparate) {
+  h_->configure({network(1), network(2)}, {port(kA, 1), port(kB, 1), port(kC, 2), port(kD, 2)});
+  h_->send(kA, {bcast(kA)});
+  EXPECT_EQ(h_->received(kB).size(), 1u);
+  EXPECT_TRUE(h_->received(kC).empty());
+  EXPECT_TRUE(h_->received(kD).empty());
+  // A's MAC is unknown in network 2: C's unicast to it floods within network 2 only.
+  h_->send(kC, {frame(kC, kA)});
+  EXPECT_EQ(h_->received(kD).size(), 1u);
+  EXPECT_TRUE(h_->received(kA).empty());
+}
+
+TEST_F(PipelineTest, IsolatedPortsReachOnlyNonIsolated) {
+  // A, B isolated (guests); C not isolated (gateway/uplink).
+  h_->configure({network(1)}, {port(kA, 1, true), port(kB, 1, true), port(kC, 1)});
+  h_->send(kA, {bcast(kA)});
+  EXPECT_TRUE(h_->received(kB).empty());
+  EXPECT_EQ(h_->received(kC).size(), 1u);
+  h_->send(kB, {bcast(kB)});
+  EXPECT_TRUE(h_->received(kA).empty());
+  EXPECT_EQ(h_->received(kC).size(), 1u);
+  h_->send(kC, {bcast(kC)});
+  EXPECT_EQ(h_->received(kA).size(), 1u);
+  EXPECT_EQ(h_->received(kB).size(), 1u);
+  // Known unicast between isolated ports: dropped.
+  h_->send(kA, {frame(kA, kB)});
+  EXPECT_TRUE(h_->received(kB).empty());
+  EXPECT_EQ(h_->drops(kA, DropReason::kIsolated), 1u);
+  // Isolated <-> non-isolated unicast works both ways.
+  h_->send(kA, {frame(kA, kC)});
+  EXPECT_EQ(h_->received(kC).size(), 1u);
+  h_->send(kC, {frame(kC, kB)});
+  EXPECT_EQ(h_->received(kB).size(), 1u);
+  // Unknown unicast from an isolated port floods to non-isolated ports only.
+  h_->send(kA, {frame(kA, kE)});
+  EXPECT_TRUE(h_->received(kB).empty());
+  EXPECT_EQ(h_->received(kC).size(), 1u);
+}
+
+TEST_F(PipelineTest, VlanAccessAndTrunk) {
+  // A, B access 10; C access 20; D trunk 10,20 (no native).
+  h_->configure({network(1)}, {port(kA, 1, false, access(10)), port(kB, 1, false, access(10)),
+                               port(kC, 1, false, access(20)), port(kD, 1, false, trunk({10, 20}))});
+  h_->send(kA, {bcast(kA)});
+  auto rb = h_->received(kB);
+  auto rd = h_->received(kD);
+  ASSERT_EQ(rb.size(), 1u);
+  ASSERT_EQ(rd.size(), 1u);
+  EXPECT_TRUE(h_->received(kC).empty());
+  EXPECT_EQ(rb[0], frame_bytes(bcast(kA)));               // access: untagged
+  EXPECT_EQ(rd[0], frame_bytes(tagged(bcast(kA), 10)));   // trunk: tagged 10
+  // From the trunk, tagged 20 -> C untagged (pop); PCP is carried across.
+  h_->send(kD, {tagged(bcast(kD), 20, 5)});
+  auto rc = h_->received(kC);
+  ASSERT_EQ(rc.size(), 1u);
+  EXPECT_EQ(rc[0], frame_bytes(bcast(kD)));
+  EXPECT_TRUE(h_->received(kA).empty());
+  // C -> D's MAC in VLAN 20 (learned just now): tagged 20 with C's PCP (0).
+  h_->send(kC, {frame(kC, kD)});
+  rd = h_->received(kD);
+  ASSERT_EQ(rd.size(), 1u);
+  EXPECT_EQ(rd[0], frame_bytes(tagged(frame(kC, kD), 20)));
+  // A -> D's MAC in VLAN 10: unknown there (per-VLAN FDB) -> flooded in 10.
+  h_->send(kA, {frame(kA, kD)});
+  EXPECT_EQ(h_->received(kB).size(), 1u);
+  rd = h_->received(kD);
+  ASSERT_EQ(rd.size(), 1u);
+  EXPECT_EQ(rd[0], frame_bytes(tagged(frame(kA, kD), 10)));
+  EXPECT_TRUE(h_->received(kC).empty());
+}
+
+TEST_F(PipelineTest, VlanIngressRules) {
+  h_->configure({network(1)}, {port(kA, 1, false, access(10)), port(kB, 1, false, access(10)),
+                               port(kD, 1, false, trunk({10, 20}))});
+  // Tagged frame into an access port: dropped. Priority-tagged: accepted, tag removed.
+  h_->send(kA, {tagged(bcast(kA), 10), tagged(bcast(kA), 0, 3)});
+  EXPECT_EQ(h_->drops(kA, DropReason::kVlanNotAllowed), 1u);
+  auto rb = h_->received(kB);
+  ASSERT_EQ(rb.size(), 1u);
+  EXPECT_EQ(rb[0], frame_bytes(bcast(kA)));
+  auto rd = h_->received(kD);
+  ASSERT_EQ(rd.size(), 1u);
+  EXPECT_EQ(rd[0], frame_bytes(tagged(bcast(kA), 10, 3)));
+  // Trunk: VID not allowed, and untagged without a native VLAN: dropped.
+  h_->send(kD, {tagged(bcast(kD), 30), bcast(kD)});
+  EXPECT_EQ(h_->drops(kD, DropReason::kVlanNotAllowed), 2u);
+  EXPECT_TRUE(h_->received(kA).empty());
+}
+
+TEST_F(PipelineTest, TrunkNativeVlanUntaggedAndTagged) {
+  // D: trunk 10,20 native 10 untagged. E: trunk 10,20 native 10 tagged.
+  h_->configure({network(1)},
+                {port(kA, 1, false, access(10)), port(kC, 1, false, access(20)),
+                 port(kD, 1, false, trunk({10, 20}, 10, NativeMode::kUntagged)),
+                 port(kE, 1, false, trunk({10, 20}, 10, NativeMode::kTagged))});
+  // Untagged from D enters VLAN 10.
+  h_->send(kD, {bcast(kD)});
+  EXPECT_EQ(h_->received(kA).size(), 1u);
+  EXPECT_TRUE(h_->received(kC).empty());
+  auto re = h_->received(kE);
+  ASSERT_EQ(re.size(), 1u);
+  EXPECT_EQ(re[0], frame_bytes(tagged(bcast(kD), 10)));  // native tagged on E
+  // VLAN 10 from A: untagged on D (native untagged), tagged on E.
+  h_->send(kA, {bcast(kA)});
+  auto rd = h_->received(kD);
+  ASSERT_EQ(rd.size(), 1u);
+  EXPECT_EQ(rd[0], frame_bytes(bcast(kA)));
+  re = h_->received(kE);
+  ASSERT_EQ(re.size(), 1u);
+  EXPECT_EQ(re[0], frame_bytes(tagged(bcast(kA), 10)));
+  // VLAN 20 from C: tagged on both trunks.
+  h_->send(kC, {bcast(kC)});
+  rd = h_->received(kD);
+  ASSERT_EQ(rd.size(), 1u);
+  EXPECT_EQ(rd[0], frame_bytes(tagged(bcast(kC), 20)));
+  // Untagged from E (native tagged still admits untagged into 10).
+  h_->send(kE, {bcast(kE)});
+  EXPECT_EQ(h_->received(kA).size(), 1u);
+  // A tagged-10 frame on D is also VLAN 10.
+  h_->send(kD, {tagged(frame(kD, kA), 10)});
+  auto ra = h_->received(kA);
+  ASSERT_EQ(ra.size(), 1u);
+  EXPECT_EQ(ra[0], frame_bytes(frame(kD, kA)));
+}
+
+TEST_F(PipelineTest, PortsWithoutVlanPassTagsThrough) {
+  h_->configure({network(1)}, {port(kA, 1), port(kB, 1), port(kC, 1, false, access(5))});
+  h_->send(kA, {tagged(bcast(kA), 42)});
+  auto rb = h_->received(kB);
+  ASSERT_EQ(rb.size(), 1u);
+  EXPECT_EQ(rb[0], frame_bytes(tagged(bcast(kA), 42)));  // unchanged
+  EXPECT_TRUE(h_->received(kC).empty());                 // VLAN 0 is not VLAN 5
+}
+
+TEST_F(PipelineTest, MtuIsEnforcedOnL3Payload) {
+  h_->configure({network(1, 1500)},
+                {port(kA, 1, false, access(10)), port(kB, 1, false, access(10)),
+                 port(kD, 1, false, trunk({10}, 10, NativeMode::kUntagged))});
+  h_->send(kA, {bcast(kA, 1500), bcast(kA, 1501)});
+  EXPECT_EQ(h_->drops(kA, DropReason::kMtuExceeded), 1u);
+  auto rb = h_->received(kB);
+  ASSERT_EQ(rb.size(), 1u);
+  EXPECT_EQ(rb[0].size(), 1514u);
+  // The 802.1Q tag is not part of the payload.
+  h_->send(kD, {tagged(bcast(kD, 1500), 10), tagged(bcast(kD, 1501), 10)});
+  EXPECT_EQ(h_->drops(kD, DropReason::kMtuExceeded), 1u);
+  EXPECT_EQ(h_->received(kB).size(), 1u);
+}
+
+TEST_F(PipelineTest, JumboFramesAsChainedMbufs) {
+  h_->configure({network(1, 9000)}, {port(kA, 1, false, access(7)), port(kB, 1, false, access(7)),
+                                     port(kD, 1, false, trunk({7}))});
+  Burst probe = h_->burst(kA, {bcast(kA, 9000)});
+  EXPECT_GT(probe.pkts[0]->nb_segs, 1);
+  h_->free_burst(probe);
+  h_->send(kA, {bcast(kA, 9000), bcast(kA, 9001)});
+  EXPECT_EQ(h_->drops(kA, DropReason::kMtuExceeded), 1u);
+  auto rb = h_->received(kB);
+  auto rd = h_->received(kD);
+  ASSERT_EQ(rb.size(), 1u);
+  ASSERT_EQ(rd.size(), 1u);
+  EXPECT_EQ(rb[0], frame_bytes(bcast(kA, 9000)));
+  EXPECT_EQ(rd[0], frame_bytes(tagged(bcast(kA, 9000), 7)));  // tag pushed on a chain
+  // A 9216-byte MTU is accepted by the snapshot builder; 9217 is not.
+  EXPECT_TRUE(build_snapshot(1, 1, std::vector{network(1, 9216)}, {}).is_ok());
+  EXPECT_FALSE(build_snapshot(1, 1, std::vector{network(1, 9217)}, {}).is_ok());
+}
+
+TEST_F(PipelineTest, AgeingThroughTheSlowPath) {
+  h_->configure({network(1, 1500, 8192, 300)}, {port(kA, 1), port(kB, 1), port(kC, 1)});
+  learn_ports({kA});
+  h_->clock().advance_s(299);
+  h_->quiesce();
+  h_->send(kB, {frame(kB, kA)});
+  EXPECT_EQ(h_->received(kA).size(), 1u);
+  EXPECT_TRUE(h_->received(kC).empty());
+  h_->clock().advance_s(1);
+  h_->quiesce();  // sweep: A's entry is 300 s old
+  EXPECT_EQ(h_->slow_path().counters().aged.read(), 1u);
+  h_->send(kB, {frame(kB, kA)});
+  EXPECT_EQ(h_->received(kA).size(), 1u);
+  EXPECT_EQ(h_->received(kC).size(), 1u) << "unknown again: flooded";
+}
+
+TEST_F(PipelineTest, SeenTrafficKeepsEntryAlive) {
+  h_->configure({network(1, 1500, 8192, 300)}, {port(kA, 1), port(kB, 1), port(kC, 1)});
+  learn_ports({kA});
+  for (int i = 0; i < 5; ++i) {
+    h_->clock().advance_s(100);
+    h_->send(kA, {frame(kA, kB)});  // A keeps talking: touch() refreshes it
+  }
+  h_->received(kB);
+  h_->received(kC);
+  EXPECT_EQ(h_->slow_path().counters().aged.read(), 0u) << "A was seen every 100 s";
+  h_->send(kB, {frame(kB, kA)});
+  EXPECT_EQ(h_->received(kA).size(), 1u);
+  EXPECT_TRUE(h_->received(kC).empty());
+}
+
+TEST_F(PipelineTest, MacLimitThroughTheSlowPath) {
+  h_->configure({network(1, 1500, 2)}, {port(kA, 1), port(kB, 1), port(kC, 1)});
+  learn_ports({kA, kB, kC});
+  EXPECT_EQ(h_->fdb().stats(1).entries.read(), 2u);
+  EXPECT_EQ(h_->slow_path().counters().drops.read(DropReason::kFdbFull), 1u);
+  // C's MAC is not learned: traffic to it floods but still arrives.
+  h_->send(kA, {frame(kA, kC)});
+  EXPECT_EQ(h_->received(kC).size(), 1u);
+  EXPECT_EQ(h_->received(kB).size(), 1u);
+}
+
+TEST_F(PipelineTest, StaleFdbEntryForRemovedPortFloods) {
+  h_->configure({network(1)}, {port(kA, 1), port(kB, 1), port(kC, 1)});
+  learn_ports({kC});
+  h_->configure({network(1)}, {port(kA, 1), port(kB, 1)});  // C removed, FDB not flushed yet
+  h_->send(kA, {frame(kA, kC)});
+  EXPECT_EQ(h_->received(kB).size(), 1u);
+  EXPECT_TRUE(h_->received(kC).empty());
+  // A learn event for the removed port is ignored by the slow path.
+  h_->learn_ring().push(LearnEvent{FdbKey{1, 0, mac(0x99), 0}, h_->port_id(kC), 0});
+  h_->quiesce();
+  EXPECT_EQ(h_->slow_path().counters().learn_stale.read(), 1u);
+}
+
+TEST_F(PipelineTest, LearnEventsAreDedupedWithinABurst) {
+  h_->configure({network(1)}, {port(kA, 1), port(kB, 1)});
+  Burst b = h_->burst(kA, {bcast(kA), bcast(kA), bcast(kA), bcast(kB)});
+  h_->run(b);
+  EXPECT_EQ(h_->learn_ring().count(), 2u);
+  h_->free_burst(b);
+  h_->quiesce();
+}
+
+TEST(VlanPolicy, LibvirtSemantics) {
+  EXPECT_EQ(make_vlan_policy({}).value().mode, VlanMode::kNone);
+  EXPECT_EQ(make_vlan_policy(access(42)).value().mode, VlanMode::kAccess);
+  auto t = make_vlan_policy(trunk({42}));
+  ASSERT_TRUE(t.is_ok());
+  EXPECT_EQ(t->mode, VlanMode::kTrunk);  // trunk='yes' with one tag
+  EXPECT_TRUE(t->egress_tagged(42));
+  auto n = make_vlan_policy(VlanConfig{{42, 47}, false, 42, NativeMode::kUntagged});
+  ASSERT_TRUE(n.is_ok());
+  EXPECT_EQ(n->mode, VlanMode::kTrunk);  // several tags imply a trunk
+  EXPECT_FALSE(n->egress_tagged(42));
+  EXPECT_TRUE(n->egress_tagged(47));
+  EXPECT_FALSE(make_vlan_policy(access(0)).is_ok());
+  EXPECT_FALSE(make_vlan_policy(access(4095)).is_ok());
+  EXPECT_FALSE(make_vlan_policy(VlanConfig{{42}, true, 7, NativeMode::kTagged}).is_ok());
+}
+
+}  // namespace
+}  // namespace vnet::dp::test
