@@ -1,0 +1,42 @@
+#include "nat/checksum.h"
+
+#include "nat/bytes.h"
+
+namespace vnet::nat {
+
+uint32_t csum_partial(std::span<const std::byte> bytes, uint32_t sum) noexcept {
+  uint64_t acc = sum;
+  size_t i = 0;
+  for (; i + 1 < bytes.size(); i += 2) acc += load16(bytes, i);
+  if (i < bytes.size()) acc += uint32_t{load8(bytes, i)} << 8;
+  while (acc >> 32) acc = (acc & 0xffffffffu) + (acc >> 32);
+  return static_cast<uint32_t>(acc);
+}
+
+uint16_t csum_fold(uint32_t sum) noexcept {
+  while (sum >> 16) sum = (sum & 0xffffu) + (sum >> 16);
+  return static_cast<uint16_t>(~sum & 0xffffu);
+}
+
+uint16_t ipv4_header_checksum(std::span<const std::byte> header) noexcept {
+  if (header.size() < ip4::kChecksum + 2) return csum_fold(csum_partial(header));
+  uint32_t sum = csum_partial(header.first(ip4::kChecksum));
+  sum = csum_partial(header.subspan(ip4::kChecksum + 2), sum);
+  return csum_fold(sum);
+}
+
+uint16_t l4_checksum(uint32_t src, uint32_t dst, uint8_t proto,
+                     std::span<const std::byte> segment, size_t csum_off) noexcept {
+  uint32_t sum = (src >> 16) + (src & 0xffffu) + (dst >> 16) + (dst & 0xffffu);
+  sum += proto;
+  sum += static_cast<uint32_t>(segment.size());
+  if (segment.size() >= csum_off + 2) {
+    sum = csum_partial(segment.first(csum_off), sum);
+    sum = csum_partial(segment.subspan(csum_off + 2), sum);
+  } else {
+    sum = csum_partial(segment, sum);
+  }
+  return csum_fold(sum);
+}
+
+}  // namespace vnet::nat

@@ -1,0 +1,60 @@
+// vnet::nat — Internet checksum: full computation (RFC 1071) and incremental
+// update (RFC 1624).
+//
+// Theory of operation
+//   The checksum is the ones' complement of the ones' complement sum of the
+//   16-bit big-endian words of the data (an odd trailing byte is padded with
+//   a zero byte). NAT rewrites a few 16/32-bit fields, so the fast path never
+//   re-sums a packet: it applies RFC 1624 eqn. 3, HC' = ~(~HC + ~m + m'),
+//   once per changed 16-bit word. That is exact for every field that starts
+//   at an even offset of the checksummed data, which all NAT-rewritten
+//   fields do (addresses, ports, ICMP identifier, embedded checksums).
+//   UDP is special (RFC 768): a transmitted 0 means "no checksum" and stays
+//   0; a computed 0 is sent as 0xffff (see update_udp_checksum()).
+//
+// Thread-safety
+//   Pure functions.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+namespace vnet::nat {
+
+// Adds bytes (big-endian 16-bit words) to a 32-bit partial sum. Every span but
+// the last one must have an even size.
+uint32_t csum_partial(std::span<const std::byte> bytes, uint32_t sum = 0) noexcept;
+// Folds a partial sum to 16 bits and complements it: the on-wire value.
+uint16_t csum_fold(uint32_t sum) noexcept;
+
+// The full checksum of an IPv4 header (options included) with its checksum
+// field taken as zero.
+uint16_t ipv4_header_checksum(std::span<const std::byte> header) noexcept;
+// The full TCP/UDP checksum (pseudo header + segment, checksum field taken as
+// zero) for a segment whose checksum field is at csum_off. src/dst in host order.
+uint16_t l4_checksum(uint32_t src, uint32_t dst, uint8_t proto,
+                     std::span<const std::byte> segment, size_t csum_off) noexcept;
+
+// RFC 1624: the checksum after a 16-bit word changed from old_word to new_word.
+inline uint16_t csum_update16(uint16_t csum, uint16_t old_word, uint16_t new_word) noexcept {
+  uint32_t sum = static_cast<uint16_t>(~csum);
+  sum += static_cast<uint16_t>(~old_word);
+  sum += new_word;
+  sum = (sum & 0xffffu) + (sum >> 16);
+  sum = (sum & 0xffffu) + (sum >> 16);
+  return static_cast<uint16_t>(~sum);
+}
+// RFC 1624 for a 32-bit field (an IPv4 address).
+inline uint16_t csum_update32(uint16_t csum, uint32_t old_word, uint32_t new_word) noexcept {
+  uint32_t sum = static_cast<uint16_t>(~csum);
+  sum += static_cast<uint16_t>(~(old_word >> 16));
+  sum += static_cast<uint16_t>(~old_word);
+  sum += new_word >> 16;
+  sum += new_word & 0xffffu;
+  sum = (sum & 0xffffu) + (sum >> 16);
+  sum = (sum & 0xffffu) + (sum >> 16);
+  return static_cast<uint16_t>(~sum);
+}
+
+}  // namespace vnet::nat

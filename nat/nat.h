@@ -1,0 +1,122 @@
+// vnet::nat — per-worker NAT: libvirt <forward mode='nat'> done on packets
+// in byte buffers (SNAT/masquerade with port ranges, connection tracking,
+// ICMP error translation).
+//
+// Theory of operation
+//   The dataplane calls NatWorker::in2out() for an IPv4 packet a guest sends
+//   to the gateway MAC for an address off the network, and out2in() for an
+//   IPv4 packet arriving from the uplink. The span starts at the IPv4 header
+//   and covers at least total_length bytes (trailing padding is ignored).
+//   Both translate in place and return a Result (reasons.h):
+//     kForward             translated: send it on (the dataplane rewrites L2
+//                          and, for routing, calls ttl_decrement() first —
+//                          route.h).
+//     kForwardUntranslated libvirt's RETURN rules (destination 224.0.0.0/24
+//                          or 255.255.255.255) or an inside destination.
+//     kRefuse              libvirt's REJECT: drop, and send the source an
+//                          ICMP port unreachable (build_port_unreachable()).
+//     kDrop                drop (malformed, fragment, exhaustion, ...).
+//   Every non-forward outcome is counted under its reason in counters().
+//
+//   in2out (libvirt FWO + LIBVIRT_PRT): the source must be in one of the
+//   network's subnets (else src_not_in_network, refused). TCP, UDP, ICMP
+//   echo and portless protocols get a session (address + port/id
+//   translation; address only for portless ones); ICMP errors from the guest
+//   about a translated flow are translated as RELATED. A new mapping keeps
+//   the source port when it is in this worker's slice and free for that
+//   peer ("port preservation"); otherwise a port is searched from a hashed
+//   start in the slice (at most kMaxPortProbes candidates, as Linux bounds
+//   its search); failure counts ports_exhausted. Ports are reused across
+//   peers (endpoint-dependent, like Linux conntrack): the mapping is unique
+//   per (outside addr, port, peer addr, peer port), which is what lets one
+//   masquerade address carry far more than 64k sessions.
+//   out2in (libvirt FWI "ESTABLISHED,RELATED" accept, else REJECT): only a
+//   packet matching a session (established) or an ICMP error quoting one
+//   (related) passes; anything else is no_session (refused), or
+//   not_our_address when it is not addressed to a NAT address.
+//   Checksums are updated incrementally (RFC 1624, checksum.h): IPv4
+//   header, TCP/UDP (pseudo header + port), ICMP (identifier), and for ICMP
+//   errors the quoted header's checksum, the quoted L4 checksum (when
+//   quoted) and the outer ICMP checksum.
+//   Fragments are not reassembled (no per-packet buffers): they are dropped
+//   and counted (fragment).
+//   Guests must send complete L4 checksums (the dataplane resolves virtio
+//   checksum offload before calling nat/).
+//
+// Thread-safety
+//   A NatWorker (its session table and counters) belongs to one PMD worker:
+//   only that thread calls in2out/out2in/expire/sessions. counters() may be
+//   read from any thread. Packets for another worker's sessions are steered
+//   with PortPlan::out2in_worker()/in2out_worker() before calling.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "nat/conntrack.h"
+#include "nat/nat_config.h"
+#include "nat/parse.h"
+#include "nat/port_plan.h"
+#include "nat/reasons.h"
+#include "nat/session_table.h"
+
+namespace vnet::nat {
+
+inline constexpr uint32_t kMaxPortProbes = 1024;
+// Slots swept for expired sessions before a new session is refused as table_full.
+inline constexpr size_t kFullTableSweep = 64;
+
+class NatWorker {
+ public:
+  // config must pass validate(); worker < config.workers. Preallocates a
+  // table of `capacity` sessions. seed randomises hashing and port search.
+  NatWorker(const NatConfig& config, unsigned worker, uint32_t capacity, uint64_t seed,
+            const Timeouts& timeouts = Timeouts{});
+
+  Result in2out(std::span<std::byte> packet, uint64_t now_ns) noexcept;
+  Result out2in(std::span<std::byte> packet, uint64_t now_ns) noexcept;
+
+  // Incremental expiry sweep over `budget` slots (call once per loop).
+  size_t expire(uint64_t now_ns, size_t budget) noexcept;
+  // Live sessions for `vnetctl nat-sessions` (see SessionTable::dump()).
+  size_t sessions(std::span<Session> out, uint32_t* cursor, uint64_t now_ns) const noexcept {
+    return table_.dump(out, cursor, now_ns);
+  }
+
+  const NatCounters& counters() const noexcept { return counters_; }
+  const PortPlan& plan() const noexcept { return plan_; }
+  const NatConfig& config() const noexcept { return config_; }
+  const Timeouts& timeouts() const noexcept { return timeouts_; }
+  unsigned worker() const noexcept { return worker_; }
+  SessionTable& table() noexcept { return table_; }
+  const SessionTable& table() const noexcept { return table_; }
+
+ private:
+  Result fail(NatReason r) noexcept {
+    counters_.count(r);
+    return result_of(r);
+  }
+  Session* lookup_in(const FlowKey& k, uint64_t now_ns) noexcept;
+  Session* lookup_out(const FlowKey& k, uint64_t now_ns) noexcept;
+  Result open_session(const FlowKey& in_key, uint64_t now_ns, Session** created) noexcept;
+  void refresh(Session* s, Dir dir, uint8_t tcp_flags, uint64_t now_ns) noexcept;
+  Result related_in2out(std::span<std::byte> packet, const Ipv4Info& ip, uint64_t now_ns) noexcept;
+  Result related_out2in(std::span<std::byte> packet, const Ipv4Info& ip, uint64_t now_ns) noexcept;
+
+  NatConfig config_;
+  PortPlan plan_;
+  Timeouts timeouts_;
+  unsigned worker_;
+  uint64_t seed_;
+  SessionTable table_;
+  NatCounters counters_;
+};
+
+// True for destinations libvirt never NATs (its RETURN rules):
+// 255.255.255.255 and 224.0.0.0/24.
+constexpr bool is_no_nat_destination(uint32_t dst) noexcept {
+  return dst == 0xffffffffu || (dst & 0xffffff00u) == 0xe0000000u;
+}
+
+}  // namespace vnet::nat

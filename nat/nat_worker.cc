@@ -1,0 +1,242 @@
+#include "nat/nat.h"
+
+#include "nat/rewrite.h"
+
+namespace vnet::nat {
+
+namespace {
+
+uint64_t mix64(uint64_t k) noexcept {
+  k ^= k >> 33;
+  k *= 0xff51afd7ed558ccdull;
+  k ^= k >> 33;
+  k *= 0xc4ceb9fe1a85ec53ull;
+  k ^= k >> 33;
+  return k;
+}
+
+}  // namespace
+
+NatWorker::NatWorker(const NatConfig& config, unsigned worker, uint32_t capacity, uint64_t seed,
+                     const Timeouts& timeouts)
+    : config_(config),
+      plan_(config),
+      timeouts_(timeouts),
+      worker_(worker),
+      seed_(mix64(seed + 0x51ed270b27b3a0f5ull)),
+      table_(capacity, seed) {}
+
+size_t NatWorker::expire(uint64_t now_ns, size_t budget) noexcept {
+  const size_t n = table_.expire(now_ns, budget);
+  if (n) counters_.count(NatEvent::kSessionsExpired, n);
+  return n;
+}
+
+Session* NatWorker::lookup_in(const FlowKey& k, uint64_t now_ns) noexcept {
+  Session* s = table_.find_in(k);
+  if (s != nullptr && s->expires_ns <= now_ns) {
+    table_.erase(s);
+    counters_.count(NatEvent::kSessionsExpired);
+    return nullptr;
+  }
+  return s;
+}
+
+Session* NatWorker::lookup_out(const FlowKey& k, uint64_t now_ns) noexcept {
+  Session* s = table_.find_out(k);
+  if (s != nullptr && s->expires_ns <= now_ns) {
+    table_.erase(s);
+    counters_.count(NatEvent::kSessionsExpired);
+    return nullptr;
+  }
+  return s;
+}
+
+Result NatWorker::open_session(const FlowKey& in, uint64_t now_ns, Session** created) noexcept {
+  if (table_.size() >= table_.capacity()) {
+    expire(now_ns, kFullTableSweep);
+    if (table_.size() >= table_.capacity()) return fail(NatReason::kTableFull);
+  }
+  const uint32_t ext_addr = plan_.address_for(in.local_addr);
+  uint16_t ext_port = 0;
+  bool preserved = false;
+  const bool has_ports = in.proto == kProtoTcp || in.proto == kProtoUdp || in.proto == kProtoIcmp;
+  FlowKey out{ext_addr, in.remote_addr, 0, in.remote_port, in.proto};
+  if (!has_ports) {
+    if (lookup_out(out, now_ns) != nullptr) return fail(NatReason::kAddressClash);
+  } else {
+    const PortSlice slice = plan_.slice(worker_, in.proto);
+    out.local_port = in.local_port;
+    if (slice.contains(in.local_port) && lookup_out(out, now_ns) == nullptr) {
+      ext_port = in.local_port;
+      preserved = true;
+    } else {
+      const uint32_t count = slice.count();
+      const uint64_t h = mix64(seed_ ^ (uint64_t{in.local_addr} << 32 | in.remote_addr) ^
+                               (uint64_t{in.local_port} << 16 | in.remote_port) * 0x9e3779b97f4a7c15ull);
+      const uint32_t start = static_cast<uint32_t>(h % count);
+      const uint32_t probes = count < kMaxPortProbes ? count : kMaxPortProbes;
+      bool found = false;
+      for (uint32_t i = 0; i < probes; ++i) {
+        out.local_port = static_cast<uint16_t>(slice.first + (start + i) % count);
+        if (lookup_out(out, now_ns) == nullptr) {
+          found = true;
+          break;
+        }
+      }
+      if (!found) return fail(NatReason::kPortsExhausted);
+      ext_port = out.local_port;
+    }
+  }
+  Session s{};
+  s.in_addr = in.local_addr;
+  s.in_port = in.local_port;
+  s.remote_addr = in.remote_addr;
+  s.remote_port = in.remote_port;
+  s.ext_addr = ext_addr;
+  s.ext_port = ext_port;
+  s.proto = in.proto;
+  s.created_ns = now_ns;
+  s.expires_ns = now_ns;
+  Session* d = table_.insert(s);
+  if (d == nullptr) return fail(NatReason::kTableFull);
+  counters_.count(NatEvent::kSessionsCreated);
+  if (preserved) counters_.count(NatEvent::kPortPreserved);
+  *created = d;
+  return Result{};
+}
+
+void NatWorker::refresh(Session* s, Dir dir, uint8_t tcp_flags, uint64_t now_ns) noexcept {
+  if (dir == Dir::kIn2Out) {
+    ++s->pkts_in2out;
+  } else {
+    ++s->pkts_out2in;
+    s->flags |= kFlagSeenReply;
+  }
+  uint64_t t = timeouts_.generic_ns;
+  switch (s->proto) {
+    case kProtoTcp:
+      s->tcp_state = tcp_next(s->tcp_state, dir, tcp_flags, &s->flags);
+      t = timeouts_.tcp(s->tcp_state);
+      break;
+    case kProtoUdp:
+      t = (s->flags & kFlagSeenReply) ? timeouts_.udp_replied_ns : timeouts_.udp_unreplied_ns;
+      break;
+    case kProtoIcmp:
+      t = timeouts_.icmp_ns;
+      break;
+    default:
+      break;
+  }
+  s->expires_ns = now_ns + t;
+}
+
+Result NatWorker::in2out(std::span<std::byte> packet, uint64_t now_ns) noexcept {
+  Ipv4Info ip;
+  if (const NatReason r = parse_ipv4(packet, &ip); r != NatReason::kNone) return fail(r);
+  if (!config_.inside.contains(ip.src)) return fail(NatReason::kSrcNotInNetwork);
+  if (is_no_nat_destination(ip.dst)) return fail(NatReason::kNoNatLocalDst);
+  if (config_.inside.contains(ip.dst)) return fail(NatReason::kNoNatInsideDst);
+  if (ip.fragment) return fail(NatReason::kFragment);
+  const auto l4s = ip.l4(packet);
+  if (l4s.size() < l4_min_size(ip.proto)) return fail(NatReason::kTruncated);
+
+  FlowKey key{ip.src, ip.dst, 0, 0, ip.proto};
+  size_t port_off = kNoPort;
+  uint8_t tcp_flags = 0;
+  switch (ip.proto) {
+    case kProtoTcp:
+    case kProtoUdp:
+      key.local_port = load16(l4s, l4::kSrcPort);
+      key.remote_port = load16(l4s, l4::kDstPort);
+      port_off = l4::kSrcPort;
+      if (ip.proto == kProtoTcp) tcp_flags = load8(l4s, l4::kTcpFlags);
+      break;
+    case kProtoIcmp: {
+      const uint8_t type = load8(l4s, l4::kIcmpType);
+      if (is_icmp_error(type)) return related_in2out(packet, ip, now_ns);
+      if (type != icmp::kEchoRequest) return fail(NatReason::kIcmpUnsupported);
+      key.local_port = load16(l4s, l4::kIcmpId);
+      port_off = l4::kIcmpId;
+      break;
+    }
+    default:
+      break;
+  }
+
+  Session* s = lookup_in(key, now_ns);
+  if (s == nullptr) {
+    if (ip.proto == kProtoTcp) {
+      const TcpState st = tcp_open(tcp_flags);
+      if (st == TcpState::kNone) return fail(NatReason::kTcpInvalid);
+      if (const Result r = open_session(key, now_ns, &s); r.verdict != Verdict::kForward) return r;
+      s->tcp_state = st;
+      if (st == TcpState::kSynSent) {
+        s->expires_ns = now_ns + timeouts_.tcp(st);
+        ++s->pkts_in2out;
+      } else {
+        refresh(s, Dir::kIn2Out, tcp_flags, now_ns);
+      }
+    } else {
+      if (const Result r = open_session(key, now_ns, &s); r.verdict != Verdict::kForward) return r;
+      refresh(s, Dir::kIn2Out, tcp_flags, now_ns);
+    }
+  } else {
+    refresh(s, Dir::kIn2Out, tcp_flags, now_ns);
+  }
+
+  set_ipv4_addr(packet, ip4::kSrc, s->ext_addr);
+  uint16_t c0, c1;
+  rewrite_l4(packet.subspan(ip.header_size, ip.total_length - ip.header_size), ip.proto, ip.src,
+             s->ext_addr, port_off, s->ext_port, &c0, &c1);
+  counters_.count(NatEvent::kIn2Out);
+  return Result{};
+}
+
+Result NatWorker::out2in(std::span<std::byte> packet, uint64_t now_ns) noexcept {
+  Ipv4Info ip;
+  if (const NatReason r = parse_ipv4(packet, &ip); r != NatReason::kNone) return fail(r);
+  if (!plan_.is_nat_address(ip.dst)) return fail(NatReason::kNotOurAddress);
+  if (ip.fragment) return fail(NatReason::kFragment);
+  const auto l4s = ip.l4(packet);
+  if (l4s.size() < l4_min_size(ip.proto)) return fail(NatReason::kTruncated);
+
+  FlowKey key{ip.dst, ip.src, 0, 0, ip.proto};
+  size_t port_off = kNoPort;
+  uint8_t tcp_flags = 0;
+  switch (ip.proto) {
+    case kProtoTcp:
+    case kProtoUdp:
+      key.local_port = load16(l4s, l4::kDstPort);
+      key.remote_port = load16(l4s, l4::kSrcPort);
+      port_off = l4::kDstPort;
+      if (ip.proto == kProtoTcp) tcp_flags = load8(l4s, l4::kTcpFlags);
+      break;
+    case kProtoIcmp: {
+      const uint8_t type = load8(l4s, l4::kIcmpType);
+      if (is_icmp_error(type)) return related_out2in(packet, ip, now_ns);
+      if (type != icmp::kEchoReply) return fail(NatReason::kNoSession);
+      key.local_port = load16(l4s, l4::kIcmpId);
+      port_off = l4::kIcmpId;
+      break;
+    }
+    default:
+      break;
+  }
+  const int owner = plan_.owner(ip.proto, ip.dst, key.local_port);
+  if (owner == kNoWorker) return fail(NatReason::kNoSession);
+  if (owner != static_cast<int>(worker_)) return fail(NatReason::kWrongWorker);
+
+  Session* s = lookup_out(key, now_ns);
+  if (s == nullptr) return fail(NatReason::kNoSession);
+  refresh(s, Dir::kOut2In, tcp_flags, now_ns);
+
+  set_ipv4_addr(packet, ip4::kDst, s->in_addr);
+  uint16_t c0, c1;
+  rewrite_l4(packet.subspan(ip.header_size, ip.total_length - ip.header_size), ip.proto, ip.dst,
+             s->in_addr, port_off, s->in_port, &c0, &c1);
+  counters_.count(NatEvent::kOut2In);
+  return Result{};
+}
+
+}  // namespace vnet::nat

@@ -1,0 +1,71 @@
+// vnet::nat — in-place field rewrites with incremental checksum updates
+// (RFC 1624), shared by the in2out, out2in and related paths.
+//
+// Thread-safety
+//   Pure functions over the caller's buffer.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "nat/bytes.h"
+#include "nat/checksum.h"
+
+namespace vnet::nat {
+
+inline constexpr size_t kNoPort = static_cast<size_t>(-1);
+
+// Sets the IPv4 address at addr_off (ip4::kSrc or ip4::kDst) of the header
+// at ip and updates the header checksum.
+inline void set_ipv4_addr(std::span<std::byte> ip, size_t addr_off, uint32_t addr) noexcept {
+  const uint32_t old = load32(ip, addr_off);
+  store32(ip, addr_off, addr);
+  store16(ip, ip4::kChecksum, csum_update32(load16(ip, ip4::kChecksum), old, addr));
+}
+
+// Offset of the checksum in an L4 header of proto, or kNoPort for protocols
+// whose checksum NAT does not touch.
+inline size_t l4_checksum_offset(uint8_t proto) noexcept {
+  switch (proto) {
+    case kProtoTcp:
+      return l4::kTcpChecksum;
+    case kProtoUdp:
+      return l4::kUdpChecksum;
+    case kProtoIcmp:
+      return l4::kIcmpChecksum;
+    default:
+      return kNoPort;
+  }
+}
+
+// Updates the L4 checksum of segment l4 (proto) for an address change in the
+// pseudo header and a 16-bit change at port_off (kNoPort: none). Only the
+// bytes present are touched: a field or checksum beyond l4.size() (a cut
+// quote) is left alone. Returns the old and new checksum through *old_csum /
+// *new_csum (equal when nothing changed), for callers that must propagate the
+// change into an enclosing checksum.
+inline void rewrite_l4(std::span<std::byte> l4, uint8_t proto, uint32_t old_addr, uint32_t new_addr,
+                       size_t port_off, uint16_t new_port, uint16_t* old_csum,
+                       uint16_t* new_csum) noexcept {
+  uint16_t old_port = 0;
+  const bool has_port = port_off != kNoPort && port_off + 2 <= l4.size();
+  if (has_port) {
+    old_port = load16(l4, port_off);
+    store16(l4, port_off, new_port);
+  }
+  *old_csum = *new_csum = 0;
+  const size_t coff = l4_checksum_offset(proto);
+  if (coff == kNoPort || coff + 2 > l4.size()) return;
+  const uint16_t c0 = load16(l4, coff);
+  uint16_t c = c0;
+  if (proto == kProtoUdp && c0 == 0) return;  // RFC 768: no checksum
+  if (proto != kProtoIcmp) c = csum_update32(c, old_addr, new_addr);
+  if (has_port) c = csum_update16(c, old_port, new_port);
+  if (proto == kProtoUdp && c == 0) c = 0xffff;
+  store16(l4, coff, c);
+  *old_csum = c0;
+  *new_csum = c;
+}
+
+}  // namespace vnet::nat

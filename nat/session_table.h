@@ -1,0 +1,134 @@
+// vnet::nat — one worker's NAT session table.
+//
+// Theory of operation
+//   A session maps an inside flow (proto, inside addr:port, remote
+//   addr:port) to an outside flow (proto, outside addr:port, the same
+//   remote). Sessions live in a preallocated array of `capacity` slots with
+//   a free-slot stack; two open-addressing indexes (linear probing, load
+//   factor <= 1/2, backward-shift deletion, no tombstones) find a session by
+//   its inside key (in2out) and by its outside key (out2in). An index entry
+//   is 8 bytes (32-bit hash + slot number), the session 56 bytes, so a
+//   session costs about 56 + 2*2*8 (+4 for the free stack) ~ 92 bytes:
+//   1M sessions fit in ~ 92 MB (<= 256 MB, asserted by a unit test).
+//   ICMP echo sessions use the identifier as both ports' stand-in
+//   (inside id / outside id, remote port 0); portless protocols use 0.
+//   Time is injected: every call that needs it takes now_ns (any monotonic
+//   nanosecond clock, e.g. TSC converted by the dataplane, or a test clock).
+//   Expiry is lazy on lookup (the caller checks expires_ns) plus an
+//   incremental sweep, expire(now, budget), which visits `budget` slots
+//   per call so the fast path's cost per loop stays bounded.
+//   Hashes are seeded per table (seed from the control plane's RNG) so
+//   outside peers cannot aim at one probe chain.
+//   Nothing here allocates after construction.
+//
+// Thread-safety
+//   A table belongs to one worker (its NatWorker): only that thread calls
+//   any member after construction. Other threads get sessions through the
+//   owner (e.g. a command ring that runs dump() on the worker), or while the
+//   worker is stopped.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "nat/conntrack.h"
+
+namespace vnet::nat {
+
+// One side of a session: (proto, local addr:port, remote addr:port), host order.
+struct FlowKey {
+  uint32_t local_addr = 0;   // inside address (in2out key) or outside address (out2in key)
+  uint32_t remote_addr = 0;  // the peer outside the network
+  uint16_t local_port = 0;   // port or ICMP identifier
+  uint16_t remote_port = 0;  // 0 for ICMP and portless protocols
+  uint8_t proto = 0;
+  friend bool operator==(const FlowKey&, const FlowKey&) = default;
+};
+
+struct Session {
+  uint32_t in_addr;       // guest address, host order
+  uint32_t ext_addr;      // outside (NAT) address
+  uint32_t remote_addr;   // peer address
+  uint16_t in_port;       // guest port / ICMP identifier
+  uint16_t ext_port;      // outside port / identifier
+  uint16_t remote_port;   // peer port (0: ICMP, portless)
+  uint8_t proto;          // IP protocol
+  TcpState tcp_state;     // kNone unless TCP
+  uint8_t flags;          // kFlagSeenReply | kFlagFin* (conntrack.h)
+  uint8_t live;           // 1 when the slot holds a session
+  uint16_t reserved;
+  uint64_t expires_ns;    // idle deadline on the injected clock
+  uint64_t created_ns;    // creation time on the injected clock
+  uint64_t pkts_in2out;   // packets translated inside -> outside
+  uint64_t pkts_out2in;   // packets translated outside -> inside (incl. related)
+
+  FlowKey in_key() const noexcept {
+    return FlowKey{in_addr, remote_addr, in_port, remote_port, proto};
+  }
+  FlowKey out_key() const noexcept {
+    return FlowKey{ext_addr, remote_addr, ext_port, remote_port, proto};
+  }
+};
+static_assert(sizeof(Session) == 56, "Session layout changed: recheck the memory budget");
+
+class SessionTable {
+ public:
+  // Preallocates everything for `capacity` sessions (1 .. 2^30).
+  SessionTable(uint32_t capacity, uint64_t seed);
+  SessionTable(const SessionTable&) = delete;
+  SessionTable& operator=(const SessionTable&) = delete;
+
+  Session* find_in(const FlowKey& key) noexcept { return find(in_index_.get(), key, false); }
+  Session* find_out(const FlowKey& key) noexcept { return find(out_index_.get(), key, true); }
+  // Adds a copy of s (live is set). Neither key may be present already.
+  // nullptr when the table is full.
+  Session* insert(const Session& s) noexcept;
+  void erase(Session* s) noexcept;
+
+  // Removes sessions whose expires_ns <= now_ns among the next `budget`
+  // slots of a round-robin sweep. Returns how many were removed.
+  size_t expire(uint64_t now_ns, size_t budget) noexcept;
+  void clear() noexcept;
+
+  // Copies live, unexpired sessions into out, resuming at *cursor (a slot
+  // number, 0 to start) and advancing it; *cursor == capacity() when done.
+  size_t dump(std::span<Session> out, uint32_t* cursor, uint64_t now_ns) const noexcept;
+
+  uint32_t size() const noexcept { return size_; }
+  uint32_t capacity() const noexcept { return capacity_; }
+  // Bytes preallocated by this table.
+  size_t memory_bytes() const noexcept;
+
+ private:
+  struct IndexEntry {
+    uint32_t hash;  // full key hash (home slot = hash & mask)
+    uint32_t slot;  // session slot + 1; 0 = empty
+  };
+
+  uint32_t hash(const FlowKey& k) const noexcept;
+  Session* find(const IndexEntry* index, const FlowKey& key, bool out) noexcept;
+  void index_insert(IndexEntry* index, uint32_t h, uint32_t slot) noexcept;
+  void index_erase(IndexEntry* index, uint32_t h, uint32_t slot) noexcept;
+
+  uint32_t capacity_;
+  uint32_t index_mask_;
+  uint64_t seed_;
+  uint32_t size_ = 0;
+  uint32_t free_count_ = 0;
+  uint32_t sweep_cursor_ = 0;
+  std::unique_ptr<Session[]> sessions_;
+  std::unique_ptr<uint32_t[]> free_;
+  std::unique_ptr<IndexEntry[]> in_index_;
+  std::unique_ptr<IndexEntry[]> out_index_;
+};
+
+// One line per session for `vnetctl nat-sessions`, e.g.
+// "tcp ESTABLISHED 192.168.122.10:40000 -> 203.0.113.5:80 via 198.51.100.2:40000
+//  expires 431990s pkts 12/10". Control side (allocates).
+std::string format_session(const Session& s, uint64_t now_ns);
+std::string_view proto_name(uint8_t proto) noexcept;
+
+}  // namespace vnet::nat
