@@ -116,6 +116,8 @@ std::string format_network_info(const json& info) {
   line("Autostart:", yes_no(bool_member(info, "autostart")));
   const std::string bridge = str_member(info, "bridge");
   if (!bridge.empty()) line("Bridge:", bridge);
+  if (auto it = info.find("ports"); it != info.end() && it->is_number_unsigned())
+    line("Ports:", std::to_string(it->get<uint64_t>()));
   return out;
 }
 

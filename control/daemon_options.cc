@@ -1,5 +1,7 @@
 #include "control/daemon_options.h"
 
+#include <algorithm>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
@@ -18,7 +20,12 @@ xml::Result<DaemonOptions> parse_daemon_options(const std::vector<std::string>& 
       "run-dir", po::value<std::string>(), "runtime directory (default /run/vnet)")(
       "socket", po::value<std::string>(), "control socket (default RUN-DIR/vnetd.sock)")(
       "socket-group", po::value<std::string>(), "group that owns the socket and may use it")(
-      "log-level", po::value<std::string>(), "debug, info, warning or error (default info)");
+      "log-level", po::value<std::string>(), "debug, info, warning or error (default info)")(
+      "pmd-cores", po::value<std::string>(), "CPUs for the PMD threads, e.g. 1 or 2-3,5 (default: one CPU)")(
+      "eal-args", po::value<std::string>(), "extra DPDK EAL arguments (one string, split at blanks)")(
+      "pmd-idle-sleep-us", po::value<unsigned>(), "PMDs sleep this long when idle (default 0: busy poll)")(
+      "hugepages", po::value<std::string>(), "auto (default), yes or no")(
+      "no-dataplane", po::bool_switch(), "run without DPDK: networks and ports are recorded, no packets move");
   po::options_description cli_only("Command line only");
   cli_only.add_options()("config", po::value<std::string>(), "read options from FILE")(
       "help,h", po::bool_switch(), "print this help")("version", po::bool_switch(), "print the version");
@@ -57,9 +64,72 @@ xml::Result<DaemonOptions> parse_daemon_options(const std::vector<std::string>& 
     if (!parsed) return R::error("invalid log level '" + lvl + "' (debug, info, warning, error)");
     o.log_level = *parsed;
   }
+  if (vm.count("pmd-cores")) {
+    xml::Result<std::vector<unsigned>> cores = parse_cpu_list(vm["pmd-cores"].as<std::string>());
+    if (!cores.ok()) return R::error("--pmd-cores: " + cores.error());
+    o.pmd_cores = std::move(*cores);
+  }
+  if (vm.count("eal-args")) {
+    std::istringstream in(vm["eal-args"].as<std::string>());
+    for (std::string a; in >> a;) o.eal_args.push_back(a);
+  }
+  if (vm.count("pmd-idle-sleep-us")) o.pmd_idle_sleep_us = vm["pmd-idle-sleep-us"].as<unsigned>();
+  o.dataplane = !vm["no-dataplane"].as<bool>();
+  if (vm.count("hugepages")) {
+    const std::string h = vm["hugepages"].as<std::string>();
+    if (h == "yes") {
+      o.hugepages = true;
+    } else if (h == "no") {
+      o.hugepages = false;
+    } else if (h != "auto") {
+      return R::error("invalid --hugepages '" + h + "' (auto, yes, no)");
+    }
+  }
   if (o.state_dir.empty()) return R::error("--state-dir must not be empty");
   if (o.socket_path.empty()) return R::error("--socket must not be empty");
   return o;
+}
+
+xml::Result<std::vector<unsigned>> parse_cpu_list(const std::string& text) {
+  using R = xml::Result<std::vector<unsigned>>;
+  std::vector<unsigned> out;
+  std::istringstream in(text);
+  std::string item;
+  auto number = [](const std::string& s, unsigned& v) {
+    if (s.empty() || s.size() > 4 || s.find_first_not_of("0123456789") != std::string::npos) return false;
+    v = static_cast<unsigned>(std::stoul(s));
+    return v < 1024;
+  };
+  while (std::getline(in, item, ',')) {
+    unsigned lo = 0;
+    unsigned hi = 0;
+    const size_t dash = item.find('-');
+    const bool ok = dash == std::string::npos ? number(item, lo) && number(item, hi)
+                                              : number(item.substr(0, dash), lo) && number(item.substr(dash + 1), hi);
+    if (!ok || lo > hi) return R::error("invalid CPU list '" + text + "'");
+    for (unsigned c = lo; c <= hi; ++c) {
+      if (std::find(out.begin(), out.end(), c) != out.end()) return R::error("CPU " + std::to_string(c) + " listed twice");
+      out.push_back(c);
+    }
+  }
+  if (out.empty()) return R::error("invalid CPU list '" + text + "'");
+  return out;
+}
+
+std::string eal_file_prefix(const std::filesystem::path& run_dir) {
+  std::error_code ec;
+  std::filesystem::path abs = std::filesystem::absolute(run_dir, ec);
+  std::filesystem::path norm = (ec ? run_dir : abs).lexically_normal();
+  if (!norm.has_filename() && norm != norm.root_path()) norm = norm.parent_path();  // "/a/b/" -> "/a/b"
+  const std::string s = norm.string();
+  uint32_t h = 2166136261u;  // FNV-1a
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 16777619u;
+  }
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%08x", h);
+  return std::string("vnet-") + buf;
 }
 
 }  // namespace vnet::ctl

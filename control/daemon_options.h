@@ -9,6 +9,19 @@
 //     --socket PATH       default RUN-DIR/vnetd.sock
 //     --socket-group G    group owning the socket; its members may connect
 //     --log-level L       debug | info | warning | error (default info)
+//   Dataplane (DPDK) options:
+//     --pmd-cores LIST    CPUs of the PMD threads, e.g. "1" or "2-3,5"
+//                         (default: one CPU other than the control thread's)
+//     --eal-args "ARGS"   extra EAL arguments, split at blanks, appended last
+//     --pmd-idle-sleep-us N  PMDs sleep N us when a poll finds nothing
+//                         (default 0: busy polling; for shared test machines)
+//     --hugepages W       auto (default: when the kernel has free 2 MiB pages),
+//                         yes, or no (--no-huge, e.g. for tests)
+//     --no-dataplane      run the registry only; no packets move (RecordingRuntime)
+//   The EAL file prefix is derived from the run dir ("vnet-" + a hash of its
+//   absolute path), so every vnetd with its own run dir has its own DPDK
+//   runtime files; hugepages are used when the kernel has free 2 MiB pages,
+//   else --no-huge (logged).
 //   parse_daemon_options() never exits the process; main() decides.
 //
 // Thread-safety
@@ -16,6 +29,7 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,7 +48,17 @@ struct DaemonOptions {
   bool help = false;                  // --help: print help_text and exit 0
   bool version = false;               // --version
   std::string help_text;              // filled by parse_daemon_options
+  std::vector<unsigned> pmd_cores;    // --pmd-cores; empty = default (one core)
+  std::vector<std::string> eal_args;  // --eal-args, split at blanks
+  unsigned pmd_idle_sleep_us = 0;     // --pmd-idle-sleep-us
+  bool dataplane = true;              // false with --no-dataplane
+  std::optional<bool> hugepages;      // --hugepages yes|no; unset = auto
 };
+
+// "1", "2-3,5" -> {1} / {2,3,5}; no duplicates, each < 1024.
+xml::Result<std::vector<unsigned>> parse_cpu_list(const std::string& text);
+// The EAL --file-prefix of a vnetd with this run dir.
+std::string eal_file_prefix(const std::filesystem::path& run_dir);
 
 xml::Result<DaemonOptions> parse_daemon_options(const std::vector<std::string>& args);
 

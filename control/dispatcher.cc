@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "control/network_checks.h"
+#include "xml/addr.h"
 
 namespace vnet::ctl {
 namespace {
@@ -49,9 +50,108 @@ T take(xml::Result<T> r) {
 
 json info_json(xml::Result<NetworkInfo> r) { return to_json(take(std::move(r))); }
 
+
+std::string opt_string(const json& args, const char* key) {
+  auto it = args.find(key);
+  if (it == args.end() || it->is_null()) return {};
+  if (!it->is_string()) throw RequestError(std::string("argument '") + key + "' must be a string");
+  return it->get<std::string>();
+}
+
+long long require_int(const json& args, const char* key) {
+  auto it = args.find(key);
+  if (it == args.end() || it->is_null()) throw RequestError(std::string("missing argument '") + key + "'");
+  if (!it->is_number_integer()) throw RequestError(std::string("argument '") + key + "' must be an integer");
+  return it->get<long long>();
+}
+
+json port_added_json(const PortAdded& a) {
+  json j = json::object();
+  j["network"] = a.network;
+  j["port"] = to_json(a.port);
+  if (a.port.type == PortType::kVhostUser) {
+    j["qemu"] = qemu_args(a.port);
+    j["libvirt"] = libvirt_interface_xml(a.port);
+  }
+  return j;
+}
+
 }  // namespace
 
-CommandDispatcher::CommandDispatcher(NetworkRegistry& registry) : registry_(registry) {}
+CommandDispatcher::CommandDispatcher(NetworkRegistry& registry, PortService* ports)
+    : registry_(registry), ports_(ports) {}
+
+json CommandDispatcher::net_info(const std::string& ref, LookupBy by) {
+  NetworkInfo info = take(registry_.info(ref, by));
+  json j = to_json(info);
+  if (ports_ != nullptr && info.active) j["ports"] = ports_->port_count(info.name);
+  return j;
+}
+
+void CommandDispatcher::forget_if_gone(const std::string& name) {
+  if (ports_ != nullptr && !registry_.info(name, LookupBy::kName).ok()) ports_->network_gone(name);
+}
+
+json CommandDispatcher::run_port_command(const Request& req) {
+  const std::string& cmd = req.cmd;
+  const json& a = req.args;
+  if (ports_ == nullptr) throw RequestError("ports are not supported by this daemon");
+  const std::string net = require_string(a, "network");
+  if (cmd == "port-add") {
+    PortRequest r;
+    r.name = opt_string(a, "name");
+    r.type = opt_string(a, "type");
+    r.mode = opt_string(a, "mode");
+    r.path = opt_string(a, "path");
+    r.queues = opt_int(a, "queues", -1);
+    r.owner = opt_string(a, "owner");
+    r.group = opt_string(a, "group");
+    r.ifname = opt_string(a, "ifname");
+    return port_added_json(take(ports_->add(net, r)));
+  }
+  if (cmd == "port-remove") return port_added_json(take(ports_->remove(net, require_string(a, "port"))));
+  if (cmd == "port-list") {
+    json arr = json::array();
+    for (const PortStatus& s : take(ports_->list(net))) arr.push_back(to_json(s));
+    json j = json::object();
+    j["network"] = take(registry_.info(net)).name;
+    j["ports"] = arr;
+    return j;
+  }
+  if (cmd == "port-stats") {
+    json arr = json::array();
+    for (const PortCounters& c : take(ports_->stats(net, opt_string(a, "port")))) arr.push_back(to_json(c));
+    json j = json::object();
+    j["network"] = take(registry_.info(net)).name;
+    j["ports"] = arr;
+    return j;
+  }
+  if (cmd == "fdb-show") {
+    json arr = json::array();
+    json j = json::object();
+    for (const FdbRecord& r : take(ports_->fdb_show(net))) arr.push_back(to_json(r));
+    j["network"] = take(registry_.info(net)).name;
+    j["entries"] = arr;
+    return j;
+  }
+  if (cmd == "fdb-flush") {
+    const std::string port = opt_string(a, "port");
+    xml::Status st = ports_->fdb_flush(net, port);
+    if (!st.ok()) throw RequestError(st.error());
+    json j = json::object();
+    j["network"] = take(registry_.info(net)).name;
+    if (!port.empty()) j["port"] = port;
+    return j;
+  }
+  if (cmd == "fdb-setageing") {
+    AgeingSet s = take(ports_->set_ageing(net, require_int(a, "seconds")));
+    json j = json::object();
+    j["network"] = s.network;
+    j["ageing_s"] = s.ageing_s;
+    return j;
+  }
+  throw RequestError("unknown command '" + cmd + "'");
+}
 
 std::string CommandDispatcher::handle_line(std::string_view line) {
   xml::Result<Request> req = parse_request(line);
@@ -81,12 +181,31 @@ json CommandDispatcher::run(const Request& req) {
   }
   if (cmd == "net-define") return info_json(registry_.define(require_string(a, "xml")));
   if (cmd == "net-create") return info_json(registry_.create(require_string(a, "xml")));
-  if (cmd == "net-undefine") return info_json(registry_.undefine(require_string(a, "network")));
+  if (cmd == "net-undefine" || cmd == "net-destroy") {
+    NetworkInfo info = take(cmd == "net-undefine" ? registry_.undefine(require_string(a, "network"))
+                                                  : registry_.destroy(require_string(a, "network")));
+    forget_if_gone(info.name);
+    return to_json(info);
+  }
   if (cmd == "net-start") return info_json(registry_.start(require_string(a, "network")));
-  if (cmd == "net-destroy") return info_json(registry_.destroy(require_string(a, "network")));
-  if (cmd == "net-info") return info_json(registry_.info(require_string(a, "network")));
+  if (cmd == "net-info") return net_info(require_string(a, "network"), LookupBy::kNameOrUuid);
   if (cmd == "net-uuid") return info_json(registry_.info(require_string(a, "network"), LookupBy::kName));
   if (cmd == "net-name") return info_json(registry_.info(require_string(a, "network"), LookupBy::kUuid));
+  if (cmd.starts_with("port-") || cmd.starts_with("fdb-")) return run_port_command(req);
+  if (cmd == "net-dhcp-leases") {
+    const NetworkInfo info = take(registry_.info(require_string(a, "network")));
+    if (!info.active) throw RequestError("network '" + info.name + "' is not active");
+    json j = json::object();
+    j["network"] = info.name;
+    std::string mac = opt_string(a, "mac");
+    if (!mac.empty()) {
+      std::optional<xml::MacAddr> m = xml::parse_mac(mac);
+      if (!m) throw RequestError("invalid MAC address '" + mac + "'");
+      mac = m->format();
+    }
+    j["leases"] = leases_ ? leases_(info.name, mac) : json::array();
+    return j;
+  }
   if (cmd == "net-autostart") {
     return info_json(registry_.set_autostart(require_string(a, "network"), !opt_bool(a, "disable")));
   }

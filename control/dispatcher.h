@@ -8,11 +8,15 @@
 //   {"ok":false,"error":"..."}; the dispatcher never throws and never leaves
 //   the registry half-changed (the registry guarantees the latter).
 //   The command set and each command's arguments and result are listed in
-//   control/PROTOCOL.md; keep the two in sync.
+//   control/PROTOCOL.md; keep the two in sync. The port and FDB commands
+//   (port-*, fdb-*) need a PortService; without one they fail with
+//   "ports are not supported by this daemon".
 //
 // Thread-safety
 //   Control thread only (it drives the registry).
 #pragma once
+
+#include <functional>
 
 #include <string>
 #include <string_view>
@@ -20,23 +24,34 @@
 #include <nlohmann/json.hpp>
 
 #include "control/protocol.h"
+#include "control/port_service.h"
 #include "control/registry.h"
 
 namespace vnet::ctl {
 
 class CommandDispatcher {
  public:
-  explicit CommandDispatcher(NetworkRegistry& registry);
+  explicit CommandDispatcher(NetworkRegistry& registry, PortService* ports = nullptr);
 
   // One request line in, one response line (ending in '\n') out.
   std::string handle_line(std::string_view line);
   // The same for an already parsed request; returns the response line.
   std::string handle(const Request& req);
 
+  // net-dhcp-leases: the leases of an active network's gateway as a JSON array
+  // (empty when the network has none), for an optional MAC ("" = all).
+  using LeaseSource = std::function<nlohmann::json(const std::string& network, const std::string& mac)>;
+  void set_lease_source(LeaseSource source) { leases_ = std::move(source); }
+
  private:
   nlohmann::json run(const Request& req);  // throws on error; handle() catches
+  nlohmann::json run_port_command(const Request& req);
+  nlohmann::json net_info(const std::string& ref, LookupBy by);
+  void forget_if_gone(const std::string& name);
 
   NetworkRegistry& registry_;
+  PortService* ports_;
+  LeaseSource leases_;
 };
 
 }  // namespace vnet::ctl

@@ -1,4 +1,5 @@
 // The vnetctl verbs: one function per virsh net-* command.
+#include <ctime>
 #include <iostream>
 #include <string>
 
@@ -239,12 +240,230 @@ int run_validate(CtlContext& ctx, const po::variables_map& vm) {
   return 0;
 }
 
+// ---------------------------------------------------------------- ports
+
+uint64_t u64_member(const json& j, const char* key) {
+  auto it = j.find(key);
+  return (it != j.end() && it->is_number_unsigned()) ? it->get<uint64_t>() : 0;
+}
+
+void port_add_options(po::options_description& d) {
+  d.add_options()("name", po::value<std::string>(), "port name (default vhostN, or the interface name)")(
+      "type", po::value<std::string>(), "vhostuser (default), tap or afpacket")(
+      "mode", po::value<std::string>(), "vhostuser: server (default: vnetd creates the socket) or client")(
+      "path", po::value<std::string>(), "vhostuser: socket path (default RUN-DIR/NETWORK/NAME.sock)")(
+      "queues", po::value<int>(), "vhostuser: queue pairs (default 1)")(
+      "owner", po::value<std::string>(), "vhostuser server: user owning the socket")(
+      "group", po::value<std::string>(), "vhostuser server: group owning the socket")(
+      "ifname", po::value<std::string>(), "tap / afpacket: kernel interface name");
+}
+
+int run_port_add(CtlContext& ctx, const po::variables_map& vm) {
+  json args = json::object();
+  args["network"] = arg(vm, "network");
+  for (const char* k : {"name", "type", "mode", "path", "owner", "group", "ifname"}) {
+    if (vm.count(k)) args[k] = arg(vm, k);
+  }
+  if (vm.count("queues")) args["queues"] = vm["queues"].as<int>();
+  xml::Result<json> r = ctx.call("port-add", args);
+  if (!r.ok()) return ctx.fail(r.error());
+  if (ctx.json) {
+    ctx.print_json(*r);
+    return 0;
+  }
+  const json& port = (*r)["port"];
+  const std::string name = str_member(port, "name");
+  ctx.message("Port " + name + " added to network " + str_member(*r, "network") + "\n");
+  if (str_member(port, "type") != "vhostuser") {
+    *ctx.out << "Type:      " << str_member(port, "type") << "\nInterface: " << str_member(port, "ifname") << "\n";
+    return 0;
+  }
+  const bool server = str_member(port, "mode") == "server";
+  *ctx.out << "Socket:    " << str_member(port, "path") << (server ? " (vnetd listens, QEMU connects)\n"
+                                                                    : " (QEMU listens, vnetd connects)\n");
+  *ctx.out << "MAC:       " << str_member(port, "mac") << "\n\nQEMU arguments:\n";
+  const json& q = (*r)["qemu"];
+  for (size_t i = 0; i + 1 < q.size(); i += 2) {
+    *ctx.out << "  " << q[i].get<std::string>() << " " << q[i + 1].get<std::string>()
+             << (i + 2 < q.size() ? " \\\n" : "\n");
+  }
+  *ctx.out << "  (guest RAM must be shared: -object memory-backend-memfd,id=mem0,size=RAM,share=on"
+              " -machine memory-backend=mem0)\n\nlibvirt <devices> snippet (needs <memoryBacking><access mode='shared'/>):\n"
+           << str_member(*r, "libvirt");
+  return 0;
+}
+
+int run_port_remove(CtlContext& ctx, const po::variables_map& vm) {
+  json args = json::object();
+  args["network"] = arg(vm, "network");
+  args["port"] = arg(vm, "port");
+  xml::Result<json> r = ctx.call("port-remove", args);
+  if (!r.ok()) return ctx.fail(r.error());
+  if (ctx.json) {
+    ctx.print_json(*r);
+  } else {
+    ctx.message("Port " + arg(vm, "port") + " removed from network " + str_member(*r, "network") + "\n");
+  }
+  return 0;
+}
+
+int run_port_list(CtlContext& ctx, const po::variables_map& vm) {
+  json args = json::object();
+  args["network"] = arg(vm, "network");
+  xml::Result<json> r = ctx.call("port-list", args);
+  if (!r.ok()) return ctx.fail(r.error());
+  if (ctx.json) {
+    ctx.print_json(*r);
+    return 0;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const json& p : (*r)["ports"]) {
+    const bool vhost = str_member(p, "type") == "vhostuser";
+    rows.push_back({str_member(p, "name"), str_member(p, "type"),
+                    vhost ? str_member(p, "path") : str_member(p, "ifname"), vhost ? str_member(p, "mode") : "-",
+                    str_member(p, "link"), std::to_string(u64_member(p, "macs")),
+                    vhost ? std::to_string(u64_member(p, "queues")) : "-"});
+  }
+  *ctx.out << format_table({"Name", "Type", "Socket/Interface", "Mode", "Link", "MACs", "Queues"}, rows, !ctx.quiet);
+  return 0;
+}
+
+void port_stats_options(po::options_description& d) {
+  d.add_options()("port", po::value<std::string>(), "only this port");
+}
+int run_port_stats(CtlContext& ctx, const po::variables_map& vm) {
+  json args = json::object();
+  args["network"] = arg(vm, "network");
+  if (vm.count("port")) args["port"] = arg(vm, "port");
+  xml::Result<json> r = ctx.call("port-stats", args);
+  if (!r.ok()) return ctx.fail(r.error());
+  if (ctx.json) {
+    ctx.print_json(*r);
+    return 0;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const json& p : (*r)["ports"]) {
+    std::string drops;
+    for (const auto& [reason, n] : p["drops"].items()) {
+      if (!n.is_number_unsigned() || n.get<uint64_t>() == 0) continue;
+      drops += (drops.empty() ? "" : " ") + reason + "=" + std::to_string(n.get<uint64_t>());
+    }
+    rows.push_back({str_member(p, "name"), std::to_string(u64_member(p, "rx_packets")),
+                    std::to_string(u64_member(p, "rx_bytes")), std::to_string(u64_member(p, "tx_packets")),
+                    std::to_string(u64_member(p, "tx_bytes")), drops.empty() ? "-" : drops});
+  }
+  *ctx.out << format_table({"Port", "RX packets", "RX bytes", "TX packets", "TX bytes", "Drops"}, rows, !ctx.quiet);
+  return 0;
+}
+
+// ---------------------------------------------------------------- DHCP leases
+
+void dhcp_leases_options(po::options_description& d) {
+  d.add_options()("mac", po::value<std::string>(), "only the lease of this MAC address");
+}
+int run_dhcp_leases(CtlContext& ctx, const po::variables_map& vm) {
+  json args = json::object();
+  args["network"] = arg(vm, "network");
+  if (vm.count("mac")) args["mac"] = arg(vm, "mac");
+  xml::Result<json> r = ctx.call("net-dhcp-leases", args);
+  if (!r.ok()) return ctx.fail(r.error());
+  if (ctx.json) {
+    ctx.print_json(*r);
+    return 0;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const json& l : (*r)["leases"]) {
+    const int64_t expiry = l.value("expiry_time", int64_t{0});
+    std::string when = "never";
+    if (expiry > 0) {
+      const std::time_t t = static_cast<std::time_t>(expiry);
+      std::tm tm{};
+      localtime_r(&t, &tm);
+      char buf[32];
+      std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+      when = buf;
+    }
+    const std::string host = str_member(l, "hostname");
+    const std::string cid = str_member(l, "clientid");
+    rows.push_back({when, str_member(l, "mac"), str_member(l, "protocol"), str_member(l, "ipaddr"),
+                    host.empty() ? "-" : host, cid.empty() ? "-" : cid});
+  }
+  *ctx.out << format_table({"Expiry Time", "MAC address", "Protocol", "IP address", "Hostname", "Client ID or DUID"},
+                           rows, !ctx.quiet);
+  return 0;
+}
+
+// ---------------------------------------------------------------- FDB
+
+int run_fdb_show(CtlContext& ctx, const po::variables_map& vm) {
+  json args = json::object();
+  args["network"] = arg(vm, "network");
+  xml::Result<json> r = ctx.call("fdb-show", args);
+  if (!r.ok()) return ctx.fail(r.error());
+  if (ctx.json) {
+    ctx.print_json(*r);
+    return 0;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const json& e : (*r)["entries"]) {
+    const bool local = e.value("local", false);
+    const uint64_t vlan = u64_member(e, "vlan");
+    rows.push_back({str_member(e, "port"), str_member(e, "mac"), vlan == 0 ? "-" : std::to_string(vlan),
+                    local ? "yes" : "no", std::to_string(u64_member(e, "age_s")) + ".00"});
+  }
+  *ctx.out << format_table({"Port", "MAC addr", "VLAN", "Is local?", "Ageing timer"}, rows, !ctx.quiet);
+  return 0;
+}
+
+void fdb_flush_options(po::options_description& d) {
+  d.add_options()("port", po::value<std::string>(), "only the entries learned on this port");
+}
+int run_fdb_flush(CtlContext& ctx, const po::variables_map& vm) {
+  json args = json::object();
+  args["network"] = arg(vm, "network");
+  if (vm.count("port")) args["port"] = arg(vm, "port");
+  xml::Result<json> r = ctx.call("fdb-flush", args);
+  if (!r.ok()) return ctx.fail(r.error());
+  if (ctx.json) {
+    ctx.print_json(*r);
+  } else if (vm.count("port")) {
+    ctx.message("Flushed the FDB entries of port " + arg(vm, "port") + " in network " + str_member(*r, "network") +
+                "\n");
+  } else {
+    ctx.message("Flushed the FDB of network " + str_member(*r, "network") + "\n");
+  }
+  return 0;
+}
+
+int run_fdb_setageing(CtlContext& ctx, const po::variables_map& vm) {
+  const std::string secs = arg(vm, "seconds");
+  long long n = -1;
+  if (secs.empty() || secs.size() > 12 || secs.find_first_not_of("0123456789") != std::string::npos) {
+    return ctx.fail("invalid ageing time '" + secs + "' (seconds, 0..1000000)");
+  }
+  n = std::stoll(secs);
+  json args = json::object();
+  args["network"] = arg(vm, "network");
+  args["seconds"] = n;
+  xml::Result<json> r = ctx.call("fdb-setageing", args);
+  if (!r.ok()) return ctx.fail(r.error());
+  if (ctx.json) {
+    ctx.print_json(*r);
+  } else {
+    ctx.message("Ageing time of network " + str_member(*r, "network") + " set to " +
+                std::to_string(u64_member(*r, "ageing_s")) + " seconds\n");
+  }
+  return 0;
+}
+
 }  // namespace
 
 const std::vector<VerbSpec>& vnetctl_verbs() {
   static const std::vector<VerbSpec> verbs = {
       {"net-autostart", "autostart a network", {"network"}, autostart_options, run_autostart},
       {"net-create", "create a network from an XML file", {"file"}, no_options, run_create},
+      {"net-dhcp-leases", "print lease info for a given network", {"network"}, dhcp_leases_options,
+       run_dhcp_leases},
       {"net-define", "define an inactive persistent virtual network or modify an existing persistent one from an XML file",
        {"file"}, no_options, run_define},
       {"net-destroy", "destroy (stop) a network", {"network"}, no_options, run_destroy},
@@ -259,6 +478,18 @@ const std::vector<VerbSpec>& vnetctl_verbs() {
       {"net-uuid", "convert a network name to network UUID", {"network"}, no_options, run_uuid},
       {"net-validate", "validate a network XML file offline (exit 0 when valid)", {"file"}, validate_options,
        run_validate},
+      {"port-add", "add a port (vhost-user socket, TAP or AF_PACKET interface) to an active network",
+       {"network"}, port_add_options, run_port_add},
+      {"port-remove", "remove a port from a network", {"network", "port"}, no_options, run_port_remove},
+      {"port-list", "list the ports of a network", {"network"}, no_options, run_port_list},
+      {"port-stats", "packet, byte and drop counters of a network's ports", {"network"}, port_stats_options,
+       run_port_stats},
+      {"fdb-show", "show the learned MAC addresses of a network (brctl showmacs)", {"network"}, no_options,
+       run_fdb_show},
+      {"fdb-flush", "forget the learned MAC addresses of a network or one port", {"network"}, fdb_flush_options,
+       run_fdb_flush},
+      {"fdb-setageing", "set the MAC ageing time of a network, in seconds (0: never)", {"network", "seconds"},
+       no_options, run_fdb_setageing},
   };
   return verbs;
 }

@@ -1,5 +1,10 @@
-// vnetd: the vnet daemon. Owns the network registry and serves the control
-// socket; see control/registry.h and control/control_server.h.
+// vnetd: the vnet daemon. Owns the network registry, the ports and the DPDK
+// dataplane, and serves the control socket; see control/registry.h,
+// control/port_service.h, control/dataplane_runtime.h and
+// control/control_server.h.
+// Start-up order: control socket (a second vnetd fails before touching
+// anything), state lock, DPDK EAL + dataplane, stored networks and ports,
+// autostart. Shutdown: networks stop, then the dataplane and the EAL.
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -11,6 +16,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -18,8 +24,12 @@
 #include "control/control_server.h"
 #include "control/daemon_options.h"
 #include "control/dispatcher.h"
+#include "control/dataplane_runtime.h"
+#include "control/gateway_adapter.h"
 #include "control/log.h"
 #include "control/network_runtime.h"
+#include "control/port_service.h"
+#include "control/port_store.h"
 #include "control/registry.h"
 #include "control/state_store.h"
 
@@ -98,9 +108,19 @@ int run(const std::vector<std::string>& args) {
   }
 
   StateStore store(opts.state_dir);
-  RecordingRuntime runtime;
+  PortStore port_store(opts.state_dir / "ports", [&log](const std::string& m) { log.warning(m); });
+  RecordingRuntime recording_runtime;
+  DataplaneRuntime dataplane_runtime(log);
+  auto gateways = std::make_shared<GatewayDirectory>();
+  NetworkRuntime& runtime = opts.dataplane ? static_cast<NetworkRuntime&>(dataplane_runtime)
+                                           : static_cast<NetworkRuntime&>(recording_runtime);
+  runtime.set_port_store(&port_store);
   NetworkRegistry registry(store, runtime, log);
-  CommandDispatcher dispatcher(registry);
+  PortService ports(registry, port_store, runtime, opts.run_dir.string(), log);
+  CommandDispatcher dispatcher(registry, &ports);
+  dispatcher.set_lease_source([gateways](const std::string& network, const std::string& mac) {
+    return leases_json(*gateways, network, mac);
+  });
   ControlServer server(server_cfg, dispatcher, log);
 
   // The socket first: a second vnetd must fail before it touches any state.
@@ -112,7 +132,36 @@ int run(const std::vector<std::string>& args) {
     log.error(st.error());
     return 1;
   }
+  if (xml::Status st = port_store.open(); !st.ok()) {
+    log.error(st.error());
+    return 1;
+  }
+  std::unique_ptr<vnet::dp::Dataplane> dataplane;
+  if (opts.dataplane) {
+    vnet::dp::EalOptions eal;
+    eal.program = "vnetd";
+    eal.file_prefix = eal_file_prefix(opts.run_dir);
+    eal.pmd_cores = opts.pmd_cores;
+    eal.extra_args = opts.eal_args;
+    eal.hugepages = opts.hugepages;
+    eal.log = [&log](std::string_view line) { log.info(line); };
+    vnet::dp::DataplaneOptions dpo;
+    dpo.run_dir = opts.run_dir.string();
+    dpo.worker_idle_sleep_us = opts.pmd_idle_sleep_us;
+    auto made = vnet::dp::Dataplane::init(eal, dpo);
+    if (!made) {
+      log.error("cannot start the dataplane: " + made.status().message());
+      return 1;
+    }
+    dataplane = std::move(made).value();
+    dataplane_runtime.attach(dataplane.get());
+    dataplane_runtime.set_gateway_factory(make_gateway_factory(opts.state_dir, log, gateways));
+    log.info("dataplane running with " + std::to_string(dataplane->worker_count()) + " PMD worker(s)");
+  } else {
+    log.info("running without a dataplane (--no-dataplane): no packets move");
+  }
   registry.load_from_disk();
+  ports.prune_unknown();
   const size_t started = registry.autostart_all();
   log.info("vnetd " + std::string(kVersion) + " ready: " + std::to_string(registry.size()) + " network(s), " +
            std::to_string(started) + " autostarted; state in '" + opts.state_dir.string() + "'");
@@ -125,6 +174,8 @@ int run(const std::vector<std::string>& args) {
   }
   notify_systemd("STOPPING=1");
   registry.shutdown();
+  dataplane_runtime.attach(nullptr);
+  dataplane.reset();
   server.close();
   ::close(sig_fd);
   if (!served.ok()) {

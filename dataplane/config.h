@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,11 @@ struct PortSpec {
   uint16_t ethdev_port = 0;    // kEthdev: existing port id (not detached on removal)
   bool isolated = false;       // libvirt <port isolated='yes'/>
   VlanConfig vlan;
+  // vhost-user server socket ownership, applied right after the socket is
+  // created (so QEMU running as another user can connect); unset = unchanged.
+  std::optional<uint32_t> socket_uid;   // chown owner
+  std::optional<uint32_t> socket_gid;   // chown group
+  std::optional<uint32_t> socket_mode;  // chmod permission bits, e.g. 0660
 };
 
 }  // namespace vnet::dp

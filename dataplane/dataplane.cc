@@ -32,7 +32,7 @@ Result<std::unique_ptr<Dataplane>> Dataplane::init(const EalOptions& eal, Datapl
   if (dp.workers == 0) dp.workers = static_cast<uint16_t>(lcores.value());
   auto r = create(std::move(dp));
   if (!r) {
-    rte_eal_cleanup();
+    eal_cleanup();
     return r;
   }
   r.value()->owns_eal_ = true;
@@ -52,7 +52,7 @@ Dataplane::Dataplane(DataplaneOptions options) : options_(std::move(options)) {
 
 Dataplane::~Dataplane() {
   stop();
-  if (owns_eal_) rte_eal_cleanup();
+  if (owns_eal_) eal_cleanup();
 }
 
 Status Dataplane::start() {
@@ -106,6 +106,8 @@ Status Dataplane::start() {
   auto pe = TypedRing<PortEvent>::create(n + "_pevt", 1024, Producers::kMulti);
   if (!pe) return pe.status();
   port_events_ = std::move(pe).value();
+  event_sink_ = std::make_unique<PortEventSink>();
+  event_sink_->ring = port_events_.get();
 
   for (uint16_t w = 0; w < worker_count_; ++w) {
     WorkerDeps wd;
@@ -127,6 +129,7 @@ Status Dataplane::start() {
   sd.clock = clock_;
   sd.reader_id = worker_count_;
   sd.sweep_interval_ns = options_.ageing_sweep_ns;
+  sd.pool = pool_;
   slow_path_ = std::make_unique<SlowPath>(sd);
 
   if (Status st = publish_locked(); !st) return st;
@@ -158,6 +161,8 @@ void Dataplane::stop() {
   }
   for (auto& [name, rec] : ports_) close_port(rec.opened, port_events_.get());
   ports_.clear();
+  for (auto& [name, gw] : gateways_) close_port(gw.port.opened, port_events_.get());
+  gateways_.clear();
   slow_path_.reset();
   workers_.clear();
   launch_args_.clear();
@@ -184,6 +189,17 @@ Status Dataplane::publish_locked() {
     p.rx_queues = rec.opened.rx_queues;
     p.isolated = rec.spec.isolated;
     p.vlan = rec.spec.vlan;
+    ports.push_back(std::move(p));
+  }
+  for (const auto& [net, gw] : gateways_) {
+    SnapshotPortInput p;
+    p.port_id = gw.port.opened.port_id;
+    p.name = std::string(kGatewayPortName);
+    p.network = networks_.find(net)->second.id;
+    p.worker = gw.port.worker;
+    p.rx_queues = 1;
+    p.gateway = true;
+    p.gateway_mac = gw.binding->mac;
     ports.push_back(std::move(p));
   }
   auto snap = build_snapshot(++generation_, worker_count_, nets, ports);
@@ -256,6 +272,7 @@ Status Dataplane::update_network(const NetworkConfig& config) {
     it->second.config = old;
     return st;
   }
+  if (config.mtu != old.mtu) apply_mtu_locked(config.name, config.mtu);
   return {};
 }
 
@@ -275,6 +292,7 @@ Status Dataplane::remove_network(std::string_view name) {
   std::lock_guard lock(mu_);
   auto it = networks_.find(name);
   if (it == networks_.end()) return Status{StatusCode::kNotFound, "no network " + std::string(name)};
+  if (Status st = detach_gateway_locked(name); !st) return st;
   std::vector<std::string> members;
   for (const auto& [pname, rec] : ports_)
     if (rec.network == name) members.push_back(pname);
@@ -310,6 +328,8 @@ Result<PortInfo> Dataplane::add_port(std::string_view network, const PortSpec& s
   auto net = networks_.find(network);
   if (net == networks_.end()) return Status{StatusCode::kNotFound, "no network " + std::string(network)};
   if (spec.name.empty()) return Status{StatusCode::kInvalidArgument, "port name is empty"};
+  if (spec.name == kGatewayPortName)
+    return Status{StatusCode::kInvalidArgument, "port name 'gateway' is reserved for the gateway port"};
   if (ports_.count(spec.name) != 0)
     return Status{StatusCode::kAlreadyExists, "port " + spec.name + " exists"};
   if (auto v = make_vlan_policy(spec.vlan); !v)
@@ -328,22 +348,25 @@ Result<PortInfo> Dataplane::add_port(std::string_view network, const PortSpec& s
     if (spec.kind == PortKind::kVhostServer && ::stat(socket_path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode))
       ::unlink(socket_path.c_str());
   }
-  // The least loaded worker polls it.
-  std::vector<uint32_t> load(worker_count_, 0);
-  for (const auto& [pname, rec] : ports_) ++load[rec.worker];
-  const auto worker = static_cast<uint16_t>(std::min_element(load.begin(), load.end()) - load.begin());
+  const uint16_t worker = least_loaded_worker_locked();
 
   PortSetup setup;
   setup.pool = pool_;
   setup.rx_queues = vhost ? spec.queues : 1;
   setup.tx_queues = worker_count_;
-  setup.events = port_events_.get();
-  if (spec.kind == PortKind::kTap || spec.kind == PortKind::kAfPacket) setup.mtu = net->second.config.mtu;
+  setup.sink = event_sink_.get();
+  if (spec.kind != PortKind::kEthdev) setup.mtu = net->second.config.mtu;
   auto opened = open_port(spec, next_port_index_++, socket_path, setup);
   if (!opened) return opened.status();
   if (opened->port_id >= kMaxPorts) {
     close_port(opened.value(), port_events_.get());
     return Status{StatusCode::kResourceExhausted, "ethdev port id beyond kMaxPorts"};
+  }
+  if (spec.kind == PortKind::kVhostServer) {
+    if (Status st = apply_socket_ownership(socket_path, spec); !st) {
+      close_port(opened.value(), port_events_.get());
+      return st;
+    }
   }
   PortRecord rec;
   rec.spec = spec;
@@ -394,7 +417,7 @@ Status Dataplane::remove_ports_locked(const std::vector<std::string>& names) {
   }
   Status result;
   for (auto& rec : removed) {
-    close_port(rec.opened, port_events_.get());
+    close_port_locked(rec);
     SlowPathCommand cmd;
     cmd.op = SlowPathOp::kFlushPort;
     cmd.port = rec.opened.port_id;
@@ -405,8 +428,110 @@ Status Dataplane::remove_ports_locked(const std::vector<std::string>& names) {
 
 Status Dataplane::remove_port(std::string_view port) {
   std::lock_guard lock(mu_);
+  if (port == kGatewayPortName)
+    return Status{StatusCode::kInvalidArgument,
+                  "the gateway port is internal: detach it with set_punt_handler(network, mac, nullptr)"};
   if (ports_.find(port) == ports_.end()) return Status{StatusCode::kNotFound, "no port " + std::string(port)};
   return remove_ports_locked({std::string(port)});
+}
+
+uint16_t Dataplane::least_loaded_worker_locked() const {
+  std::vector<uint32_t> load(worker_count_, 0);
+  for (const auto& [pname, rec] : ports_) ++load[rec.worker];
+  for (const auto& [net, gw] : gateways_) ++load[gw.port.worker];
+  return static_cast<uint16_t>(std::min_element(load.begin(), load.end()) - load.begin());
+}
+
+uint32_t Dataplane::close_port_locked(PortRecord& r) {
+  const uint32_t n = drain_ring_port(r.opened);
+  control_drops_.add(DropReason::kPortRemoved, n);
+  close_port(r.opened, port_events_.get());
+  return n;
+}
+
+void Dataplane::apply_mtu_locked(std::string_view network, uint32_t mtu) {
+  for (const auto& [name, rec] : ports_)
+    if (rec.network == network && rec.spec.kind != PortKind::kEthdev)
+      (void)rte_eth_dev_set_mtu(rec.opened.port_id, static_cast<uint16_t>(mtu));
+}
+
+// ---- gateway ----
+
+Status Dataplane::set_punt_handler(std::string_view network, const std::array<uint8_t, 6>& gateway_mac,
+                                   std::shared_ptr<PuntHandler> handler) {
+  std::lock_guard lock(mu_);
+  auto net = networks_.find(network);
+  if (net == networks_.end()) return Status{StatusCode::kNotFound, "no network " + std::string(network)};
+  const net::MacAddr mac{gateway_mac};
+  if (handler != nullptr && (mac.is_multicast() || mac.is_zero()))
+    return Status{StatusCode::kInvalidArgument, "gateway MAC " + mac.to_string() + " is not a unicast MAC"};
+  if (Status st = detach_gateway_locked(network); !st) return st;
+  if (handler == nullptr) return {};
+
+  PortSpec spec;
+  spec.name = std::string(kGatewayPortName);
+  spec.kind = PortKind::kRing;
+  const uint16_t worker = least_loaded_worker_locked();
+  PortSetup setup;
+  setup.pool = pool_;
+  setup.rx_queues = 1;
+  setup.tx_queues = worker_count_;
+  auto opened = open_port(spec, next_port_index_++, {}, setup);
+  if (!opened) return opened.status();
+  if (opened->port_id >= kMaxPorts) {
+    close_port(opened.value(), nullptr);
+    return Status{StatusCode::kResourceExhausted, "ethdev port id beyond kMaxPorts"};
+  }
+  GatewayRecord rec;
+  rec.port.spec = spec;
+  rec.port.network = std::string(network);
+  rec.port.opened = std::move(opened).value();
+  rec.port.worker = worker;
+  rec.port.base = sum_counters_locked(rec.port.opened.port_id);
+  rec.binding = std::make_unique<GatewayBinding>();
+  rec.binding->network = net->second.id;
+  rec.binding->port = rec.port.opened.port_id;
+  rec.binding->mac = mac;
+  rec.binding->in = rec.port.opened.rx_ring;
+  rec.binding->out = rec.port.opened.tx_ring;
+  rec.binding->handler = std::move(handler);
+  auto [it, inserted] = gateways_.emplace(std::string(network), std::move(rec));
+  if (Status st = publish_locked(); !st) {
+    close_port(it->second.port.opened, nullptr);
+    gateways_.erase(it);
+    return st;
+  }
+  SlowPathCommand cmd;
+  cmd.op = SlowPathOp::kAttachGateway;
+  cmd.network = net->second.id;
+  cmd.gateway = it->second.binding.get();
+  if (Status st = run_slow_path_command_locked(cmd); !st) {
+    // The slow path may still pick the binding up: keep it alive, drop the port.
+    (void)it->second.binding.release();
+    GatewayRecord gone = std::move(it->second);
+    gateways_.erase(it);
+    if (publish_locked().is_ok() && wait_grace_locked().is_ok()) close_port_locked(gone.port);
+    return st;
+  }
+  return {};
+}
+
+Status Dataplane::detach_gateway_locked(std::string_view network) {
+  auto it = gateways_.find(network);
+  if (it == gateways_.end()) return {};
+  SlowPathCommand cmd;
+  cmd.op = SlowPathOp::kDetachGateway;
+  cmd.network = it->second.binding->network;
+  if (Status st = run_slow_path_command_locked(cmd); !st) return st;
+  GatewayRecord gone = std::move(it->second);
+  gateways_.erase(it);
+  if (Status st = publish_locked(); !st) return st;
+  if (Status st = wait_grace_locked(); !st) return Status{st.code(), st.message() + "; gateway port not closed"};
+  close_port_locked(gone.port);
+  SlowPathCommand flush;
+  flush.op = SlowPathOp::kFlushPort;  // static entries included
+  flush.port = gone.port.opened.port_id;
+  return run_slow_path_command_locked(flush);
 }
 
 }  // namespace vnet::dp

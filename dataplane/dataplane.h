@@ -14,6 +14,23 @@
 //   writer; the facade waits (bounded) for their completion.
 //   Statistics are sums of per-worker single-writer counters, read without
 //   stopping anybody.
+//   Gateway (punt.h): set_punt_handler() gives a network an internal
+//   ring-backed port named "gateway" (kGatewayPortName): never isolated, not
+//   in list_ports(), not removable by remove_port(), reachable by every
+//   guest on every VLAN; the gateway MAC is static on it. The slow path
+//   drains it into the PuntHandler and injects the handler's frames back.
+//   Its counters: port_stats("gateway", network) (or port_stats("gateway")
+//   when one network has a gateway) — rx = frames injected into the switch,
+//   tx = frames the switch sent to the gateway, punted/injected, and drops
+//   (punt_handler_error, inject_*); drop_totals() includes them.
+//   MTU: NetworkConfig::mtu is enforced on every frame entering the switch
+//   (guests and gateway alike; all ports of a network share it, so egress
+//   needs no second check) and set on each port's ethdev (best effort; a
+//   vhost-user guest learns it from QEMU's host_mtu, see PortInfo::guest_mtu).
+//   Jumbo frames travel as mbuf chains of 2 KB segments.
+//   Link state: PortInfo::link_up is read from the PMD; every link-state
+//   interrupt is counted (PortStats::link_up_events/link_down_events) and
+//   posted for poll_port_events().
 //
 // Thread-safety
 //   Public methods may be called from any control-side thread; they are
@@ -21,6 +38,7 @@
 //   poll_port_events() is the only consumer of port events.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -40,6 +58,7 @@
 #include "dataplane/eal.h"
 #include "dataplane/events.h"
 #include "dataplane/ports/ethdev_port.h"
+#include "dataplane/punt.h"
 #include "dataplane/status.h"
 
 struct rte_mempool;
@@ -48,6 +67,7 @@ namespace vnet::dp {
 
 class Fdb;
 class SlowPath;
+struct GatewayBinding;
 class SnapshotPublisher;
 class Worker;
 
@@ -78,6 +98,9 @@ struct PortInfo {
   VlanConfig vlan;
   bool link_up = false;
   uint16_t worker = 0;       // PMD worker polling it
+  bool internal = false;     // the network's gateway port (gateway_port())
+  uint16_t queues = 1;       // rx queues polled (vhost-user: queue pairs offered)
+  uint32_t guest_mtu = 0;    // vhost-user: MTU QEMU announced (VIRTIO_NET_F_MTU); 0 = none
 };
 
 struct PortStats {
@@ -86,6 +109,10 @@ struct PortStats {
   uint64_t tx_pkts = 0;
   uint64_t tx_bytes = 0;
   DropTotals drops{};  // by DropReason
+  uint64_t punted = 0;            // gateway port: frames handed to the PuntHandler
+  uint64_t injected = 0;          // gateway port: handler frames injected into the switch
+  uint64_t link_up_events = 0;    // link-state interrupts reporting up
+  uint64_t link_down_events = 0;  // link-state interrupts reporting down
 
   uint64_t drop(DropReason r) const { return drops[static_cast<size_t>(r)]; }
 };
@@ -98,6 +125,7 @@ struct FdbRow {
   std::string port;        // port name
   uint16_t port_id = 0;
   uint64_t age_s = 0;      // seconds since last seen
+  bool is_static = false;  // the gateway MAC: never aged, never moved
 };
 
 class Dataplane {
@@ -124,6 +152,19 @@ class Dataplane {
   Status remove_port(std::string_view port);
   std::vector<PortInfo> list_ports(std::string_view network = {}) const;
   Result<PortStats> port_stats(std::string_view port) const;
+  // A port of `network`; kGatewayPortName names the network's gateway port.
+  Result<PortStats> port_stats(std::string_view port, std::string_view network) const;
+
+  // ---- gateway (punt.h) ----
+  static constexpr std::string_view kGatewayPortName = "gateway";  // reserved port name
+  // Attaches `handler` as the network's gateway with MAC `gateway_mac`
+  // (creating the gateway port), replaces an attached one, or detaches it
+  // (handler == nullptr; removes the port, drops frames still queued on it
+  // as port_removed). The handler is released after the slow path stopped
+  // using it.
+  Status set_punt_handler(std::string_view network, const std::array<uint8_t, 6>& gateway_mac,
+                          std::shared_ptr<PuntHandler> handler);
+  Result<PortInfo> gateway_port(std::string_view network) const;
 
   // ---- FDB ----
   Result<std::vector<FdbRow>> fdb_show(std::string_view network);
@@ -136,6 +177,8 @@ class Dataplane {
   // Drains link-state events; returns how many were delivered.
   size_t poll_port_events(const std::function<void(const PortEvent&, std::string_view port)>& fn);
   uint16_t worker_count() const noexcept { return worker_count_; }
+  // Mbufs of the dataplane's pool not free (in rings, queues, flight).
+  uint32_t mbufs_in_use() const;
 
  private:
   struct NetworkRecord {
@@ -149,6 +192,10 @@ class Dataplane {
     uint16_t worker = 0;
     PortStats base;  // counters of the port id when this port was added
   };
+  struct GatewayRecord {
+    PortRecord port;
+    std::unique_ptr<GatewayBinding> binding;  // read by the slow path while attached
+  };
 
   explicit Dataplane(DataplaneOptions options);
   Status start();
@@ -159,6 +206,11 @@ class Dataplane {
   Status remove_ports_locked(const std::vector<std::string>& names);
   PortInfo info_locked(const PortRecord& r) const;
   PortStats sum_counters_locked(uint16_t port_id) const;
+  PortStats port_stats_locked(const PortRecord& r) const;
+  uint16_t least_loaded_worker_locked() const;
+  Status detach_gateway_locked(std::string_view network);
+  uint32_t close_port_locked(PortRecord& r);  // returns mbufs dropped as port_removed
+  void apply_mtu_locked(std::string_view network, uint32_t mtu);
   std::string resolve_socket_path(std::string_view network, const PortSpec& spec) const;
 
   DataplaneOptions options_;
@@ -176,6 +228,7 @@ class Dataplane {
   std::vector<std::unique_ptr<TypedRing<WorkerCommand>>> worker_cmds_;
   std::unique_ptr<TypedRing<SlowPathCommand>> slow_cmds_;
   std::unique_ptr<TypedRing<PortEvent>> port_events_;
+  std::unique_ptr<PortEventSink> event_sink_;  // link counters, shared with DPDK callback threads
   std::vector<std::unique_ptr<Worker>> workers_;
   struct LaunchArg {
     Worker* worker;
@@ -190,6 +243,8 @@ class Dataplane {
 
   std::map<std::string, NetworkRecord, std::less<>> networks_;
   std::map<std::string, PortRecord, std::less<>> ports_;
+  std::map<std::string, GatewayRecord, std::less<>> gateways_;  // by network name
+  DropCounters control_drops_;  // port_removed; written under mu_
   std::vector<bool> network_ids_used_;
   uint64_t generation_ = 0;
   uint32_t next_port_index_ = 0;

@@ -1,5 +1,8 @@
 // Dataplane facade: statistics, FDB commands, port events, port info.
+#include <rte_eth_vhost.h>
 #include <rte_ethdev.h>
+#include <rte_mempool.h>
+#include <rte_vhost.h>
 
 #include "dataplane/dataplane.h"
 #include "dataplane/fdb.h"
@@ -23,6 +26,12 @@ PortInfo Dataplane::info_locked(const PortRecord& r) const {
   i.vlan = r.spec.vlan;
   i.link_up = port_link_up(r.opened.port_id);
   i.worker = r.worker;
+  i.queues = r.opened.rx_queues;
+  if (r.spec.kind == PortKind::kVhostServer || r.spec.kind == PortKind::kVhostClient) {
+    const int vid = rte_eth_vhost_get_vid_from_port_id(r.opened.port_id);
+    uint16_t mtu = 0;
+    if (vid >= 0 && rte_vhost_get_mtu(vid, &mtu) == 0) i.guest_mtu = mtu;
+  }
   return i;
 }
 
@@ -44,21 +53,73 @@ PortStats Dataplane::sum_counters_locked(uint16_t id) const {
     s.tx_bytes += c.tx_bytes.read();
     for (size_t r = 0; r < kDropReasonCount; ++r) s.drops[r] += c.drops.by_reason[r].read();
   }
+  if (slow_path_ != nullptr) {
+    const GatewayCounters& g = slow_path_->gateway_counters(id);
+    s.punted = g.punted.read();
+    s.injected = g.injected.read();
+    for (size_t r = 0; r < kDropReasonCount; ++r) s.drops[r] += g.drops.by_reason[r].read();
+  }
+  if (event_sink_ != nullptr) {
+    s.link_up_events = event_sink_->link_up[id].load(std::memory_order_relaxed);
+    s.link_down_events = event_sink_->link_down[id].load(std::memory_order_relaxed);
+  }
+  return s;
+}
+
+PortStats Dataplane::port_stats_locked(const PortRecord& r) const {
+  PortStats s = sum_counters_locked(r.opened.port_id);
+  const PortStats& b = r.base;
+  s.rx_pkts -= b.rx_pkts;
+  s.rx_bytes -= b.rx_bytes;
+  s.tx_pkts -= b.tx_pkts;
+  s.tx_bytes -= b.tx_bytes;
+  s.punted -= b.punted;
+  s.injected -= b.injected;
+  s.link_up_events -= b.link_up_events;
+  s.link_down_events -= b.link_down_events;
+  for (size_t k = 0; k < kDropReasonCount; ++k) s.drops[k] -= b.drops[k];
   return s;
 }
 
 Result<PortStats> Dataplane::port_stats(std::string_view port) const {
   std::lock_guard lock(mu_);
   auto it = ports_.find(port);
-  if (it == ports_.end()) return Status{StatusCode::kNotFound, "no port " + std::string(port)};
-  PortStats s = sum_counters_locked(it->second.opened.port_id);
-  const PortStats& b = it->second.base;
-  s.rx_pkts -= b.rx_pkts;
-  s.rx_bytes -= b.rx_bytes;
-  s.tx_pkts -= b.tx_pkts;
-  s.tx_bytes -= b.tx_bytes;
-  for (size_t r = 0; r < kDropReasonCount; ++r) s.drops[r] -= b.drops[r];
-  return s;
+  if (it != ports_.end()) return port_stats_locked(it->second);
+  if (port == kGatewayPortName) {
+    if (gateways_.size() == 1) return port_stats_locked(gateways_.begin()->second.port);
+    if (gateways_.size() > 1)
+      return Status{StatusCode::kInvalidArgument, "several networks have a gateway: name the network"};
+  }
+  return Status{StatusCode::kNotFound, "no port " + std::string(port)};
+}
+
+Result<PortStats> Dataplane::port_stats(std::string_view port, std::string_view network) const {
+  std::lock_guard lock(mu_);
+  if (port == kGatewayPortName) {
+    auto g = gateways_.find(network);
+    if (g == gateways_.end())
+      return Status{StatusCode::kNotFound, "network " + std::string(network) + " has no gateway"};
+    return port_stats_locked(g->second.port);
+  }
+  auto it = ports_.find(port);
+  if (it == ports_.end() || it->second.network != network)
+    return Status{StatusCode::kNotFound, "no port " + std::string(port) + " in " + std::string(network)};
+  return port_stats_locked(it->second);
+}
+
+Result<PortInfo> Dataplane::gateway_port(std::string_view network) const {
+  std::lock_guard lock(mu_);
+  auto g = gateways_.find(network);
+  if (g == gateways_.end())
+    return Status{StatusCode::kNotFound, "network " + std::string(network) + " has no gateway"};
+  PortInfo i = info_locked(g->second.port);
+  i.internal = true;
+  return i;
+}
+
+uint32_t Dataplane::mbufs_in_use() const {
+  std::lock_guard lock(mu_);
+  return pool_ != nullptr ? rte_mempool_in_use_count(pool_) : 0;
 }
 
 DropTotals Dataplane::drop_totals() const {
@@ -67,8 +128,13 @@ DropTotals Dataplane::drop_totals() const {
   for (const auto& w : workers_)
     for (const PortCounters& c : w->counters().ports)
       for (size_t r = 0; r < kDropReasonCount; ++r) t[r] += c.drops.by_reason[r].read();
-  if (slow_path_ != nullptr)
+  if (slow_path_ != nullptr) {
     for (size_t r = 0; r < kDropReasonCount; ++r) t[r] += slow_path_->counters().drops.by_reason[r].read();
+    for (uint16_t p = 0; p < kMaxPorts; ++p)
+      for (size_t r = 0; r < kDropReasonCount; ++r)
+        t[r] += slow_path_->gateway_counters(p).drops.by_reason[r].read();
+  }
+  for (size_t r = 0; r < kDropReasonCount; ++r) t[r] += control_drops_.by_reason[r].read();
   return t;
 }
 
@@ -94,6 +160,9 @@ Result<std::vector<FdbRow>> Dataplane::fdb_show(std::string_view network) {
       if (rec.id == e.network) r.network = name;
     for (const auto& [name, rec] : ports_)
       if (rec.opened.port_id == e.port) r.port = name;
+    for (const auto& [name, gw] : gateways_)
+      if (gw.port.opened.port_id == e.port) r.port = std::string(kGatewayPortName);
+    r.is_static = e.is_static;
     r.vlan = e.vlan;
     r.mac = e.mac.to_string();
     r.port_id = e.port;

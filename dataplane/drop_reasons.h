@@ -9,6 +9,8 @@
 //   lose a learn event (the packet is still forwarded, flooded until the MAC
 //   is learned), and they are counted in the same table so that every loss
 //   is visible in one place.
+//   The gateway reasons (punt_handler_error, inject_*) are counted by the
+//   slow path on the gateway port; port_removed by the control thread.
 //
 // Thread-safety
 //   Counter is a single-writer counter: only its owner thread (a worker, or
@@ -40,7 +42,13 @@ namespace vnet::dp {
   X(kTxFull, "tx_full", "tx queue full or port link down")                              \
   X(kPuntRingFull, "punt_ring_full", "slow-path punt ring full")                        \
   X(kLearnRingFull, "learn_ring_full", "learn event lost: ring full (not a drop)")      \
-  X(kFdbFull, "fdb_full", "learn refused: network MAC limit or table full (not a drop)")
+  X(kFdbFull, "fdb_full", "learn refused: network MAC limit or table full (not a drop)") \
+  X(kGatewayMacSpoofed, "gateway_mac_spoofed", "guest frame with the gateway's source MAC")  \
+  X(kPuntHandlerError, "punt_handler_error", "the gateway's punt handler failed on a frame") \
+  X(kInjectInvalid, "inject_invalid", "gateway frame runt, oversized or with a bad VLAN") \
+  X(kInjectNoMbuf, "inject_no_mbuf", "mbuf pool empty while injecting a gateway frame")   \
+  X(kInjectRingFull, "inject_ring_full", "gateway port input ring full")                  \
+  X(kPortRemoved, "port_removed", "frame still queued on a ring port when it was removed")
 
 enum class DropReason : uint8_t {
 #define VNET_DP_REASON_ENUM(e, name, meaning) e,

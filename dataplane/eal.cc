@@ -6,8 +6,11 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <memory>
+#include <string_view>
 
 namespace vnet::dp {
 
@@ -62,6 +65,12 @@ Result<std::vector<std::string>> eal_args(const EalOptions& o) {
     args.push_back("--no-huge");
     args.push_back("-m");
     args.push_back(std::to_string(o.no_huge_memory_mb));
+  } else {
+    const bool no_unlink = std::any_of(o.extra_args.begin(), o.extra_args.end(), [](const std::string& a) {
+      const std::string_view v = a;
+      return v == "--no-huge" || v == "--in-memory" || v.starts_with("--huge-unlink");
+    });
+    if (!no_unlink) args.push_back("--huge-unlink");
   }
   for (const auto& a : o.extra_args) args.push_back(a);
   return args;
@@ -83,6 +92,18 @@ Result<unsigned> eal_init(const EalOptions& options) {
   if (rte_eal_init(static_cast<int>(storage->size()), argv.data()) < 0)
     return Status{StatusCode::kInternal, std::string("rte_eal_init: ") + rte_strerror(rte_errno)};
   return rte_lcore_count() - 1;
+}
+
+void eal_cleanup() noexcept {
+  const bool primary = rte_eal_process_type() == RTE_PROC_PRIMARY;
+  std::string dir;
+  if (const char* d = rte_eal_get_runtime_dir(); d != nullptr) dir = d;
+  rte_eal_cleanup();
+  if (!primary || dir.empty()) return;
+  const std::filesystem::path p(dir);
+  if (p.parent_path().filename() != "dpdk") return;  // not <base>/dpdk/<prefix>
+  std::error_code ec;
+  std::filesystem::remove_all(p, ec);
 }
 
 }  // namespace vnet::dp

@@ -16,7 +16,14 @@
 //                     /sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages
 //                     is 0, with a log line saying so. Never --in-memory
 //                     (22.11 rejects it with --no-huge).
+//     --huge-unlink   when hugepages are used (and the extra arguments do not
+//                     say --no-huge, --in-memory or --huge-unlink already):
+//                     hugepage files are unlinked once mapped, so none is
+//                     left behind, even after a crash.
 //   eal_init() runs rte_eal_init once with those arguments.
+//   eal_cleanup() runs rte_eal_cleanup and then removes the primary
+//   process's runtime directory (/var/run/dpdk/<prefix> or
+//   $XDG_RUNTIME_DIR/dpdk/<prefix>), which DPDK itself leaves behind.
 //
 // Thread-safety
 //   Call from the main thread before any other DPDK call.
@@ -52,5 +59,8 @@ Result<std::vector<std::string>> eal_args(const EalOptions& options);
 
 // rte_eal_init with eal_args(options). Returns the number of PMD lcores.
 Result<unsigned> eal_init(const EalOptions& options);
+
+// rte_eal_cleanup, then removal of this (primary) process's runtime directory.
+void eal_cleanup() noexcept;
 
 }  // namespace vnet::dp

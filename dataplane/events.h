@@ -3,9 +3,9 @@
 // Theory of operation
 //   LearnEvent      worker -> slow path, one SPSC ring per worker: "source MAC
 //                   seen on this port and the FDB does not say so".
-//   SlowPathCommand control -> slow path, SPSC: FDB flush and dump requests;
-//                   the slow path acknowledges by storing the command's seq
-//                   into its completed counter.
+//   SlowPathCommand control -> slow path, SPSC: FDB flush and dump requests,
+//                   gateway attach/detach; the slow path acknowledges by
+//                   storing the command's seq into its completed counter.
 //   WorkerCommand   control -> worker, SPSC per worker: counter resets.
 //   PortEvent       DPDK callback threads -> control, MPSC: link state.
 //
@@ -20,12 +20,14 @@
 
 namespace vnet::dp {
 
+struct GatewayBinding;  // slow_path.h
+
 struct LearnEvent {
   FdbKey key;         // network, VLAN, source MAC
   uint16_t port = 0;  // rx port
   uint16_t pad = 0;
 };
-static_assert(sizeof(LearnEvent) == 16);
+static_assert(sizeof(LearnEvent) == 20);
 
 enum class SlowPathOp : uint32_t {
   kFlushNetwork,      // network
@@ -33,6 +35,8 @@ enum class SlowPathOp : uint32_t {
   kFlushNetworkPort,  // network + port
   kFlushAll,
   kDump,              // network (or all when all_networks), into *dump_out
+  kAttachGateway,     // *gateway: start draining/ticking it, install its static MAC
+  kDetachGateway,     // network: stop using its gateway (binding may be freed after ack)
 };
 
 struct SlowPathCommand {
@@ -43,6 +47,7 @@ struct SlowPathCommand {
   uint32_t pad = 0;
   uint64_t seq = 0;                          // completion sequence number
   std::vector<FdbEntry>* dump_out = nullptr; // kDump: filled by the slow path
+  GatewayBinding* gateway = nullptr;         // kAttachGateway: owned by the facade
 };
 
 enum class WorkerOp : uint32_t {

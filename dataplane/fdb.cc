@@ -10,6 +10,19 @@
 
 namespace vnet::dp {
 
+namespace {
+
+// rte_hash_crc(key, 16, init) unrolled for the fixed key size: the same value
+// without the generic length loop.
+uint32_t fdb_key_hash(const void* key, uint32_t /*key_len*/, uint32_t init) {
+  uint64_t w[2];
+  std::memcpy(w, key, sizeof(w));
+  return rte_hash_crc_8byte(w[1], rte_hash_crc_8byte(w[0], init));
+}
+static_assert(sizeof(FdbKey) == 16);
+
+}  // namespace
+
 Result<std::unique_ptr<Fdb>> Fdb::create(const FdbOptions& options) {
   if (options.qsbr == nullptr) return Status{StatusCode::kInvalidArgument, "fdb: qsbr is required"};
   if (options.max_workers == 0 || options.max_workers > kMaxWorkers)
@@ -19,7 +32,7 @@ Result<std::unique_ptr<Fdb>> Fdb::create(const FdbOptions& options) {
   params.name = options.name.c_str();
   params.entries = std::max<uint32_t>(options.capacity, 16);
   params.key_len = sizeof(FdbKey);
-  params.hash_func = rte_hash_crc;
+  params.hash_func = fdb_key_hash;
   params.hash_func_init_val = 0;
   params.socket_id = options.socket_id;
   params.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF | RTE_HASH_EXTRA_FLAGS_EXT_TABLE;
@@ -57,6 +70,7 @@ LearnResult Fdb::learn(const FdbKey& key, uint16_t port, uint64_t now_ns,
   const int32_t existing = rte_hash_lookup(hash_, &key);
   if (existing >= 0) {
     Slot& s = slots_[existing];
+    if (s.is_static && s.port != port) return LearnResult::kStatic;
     s.learned_ns = now_ns;
     if (s.port == port) return LearnResult::kRefreshed;
     // MAC move: an atomic update of the data pointer of an existing key.
@@ -85,6 +99,17 @@ LearnResult Fdb::learn(const FdbKey& key, uint16_t port, uint64_t now_ns,
   st.learned.add();
   live_.add();
   return LearnResult::kAdded;
+}
+
+LearnResult Fdb::learn_static(const FdbKey& key, uint16_t port, uint64_t now_ns) noexcept {
+  const int32_t existing = rte_hash_lookup(hash_, &key);
+  if (existing >= 0 && slots_[existing].is_static && slots_[existing].port == port)
+    return LearnResult::kRefreshed;
+  if (existing >= 0) slots_[existing].is_static = false;
+  const LearnResult r = learn(key, port, now_ns, UINT32_MAX);
+  const int32_t pos = rte_hash_lookup(hash_, &key);
+  if (pos >= 0) slots_[pos].is_static = true;
+  return r;
 }
 
 uint64_t Fdb::last_sighting(int32_t position) const noexcept {
@@ -122,7 +147,7 @@ uint32_t Fdb::remove_if(Pred pred) noexcept {
 uint32_t Fdb::age(uint64_t now_ns, std::span<const uint64_t, kMaxNetworks> ageing_ns) noexcept {
   return remove_if([&](const Slot& s, int32_t pos) {
     const uint64_t limit = ageing_ns[s.key.network % kMaxNetworks];
-    if (limit == 0) return false;
+    if (limit == 0 || s.is_static) return false;
     const uint64_t seen = last_sighting(pos);
     if (now_ns <= seen || now_ns - seen < limit) return false;
     net_stats_[s.key.network % kMaxNetworks].aged.add();
@@ -131,7 +156,7 @@ uint32_t Fdb::age(uint64_t now_ns, std::span<const uint64_t, kMaxNetworks> agein
 }
 
 uint32_t Fdb::flush_network(uint16_t network) noexcept {
-  return remove_if([&](const Slot& s, int32_t) { return s.key.network == network; });
+  return remove_if([&](const Slot& s, int32_t) { return s.key.network == network && !s.is_static; });
 }
 
 uint32_t Fdb::flush_port(uint16_t port) noexcept {
@@ -140,7 +165,7 @@ uint32_t Fdb::flush_port(uint16_t port) noexcept {
 
 uint32_t Fdb::flush_network_port(uint16_t network, uint16_t port) noexcept {
   return remove_if(
-      [&](const Slot& s, int32_t) { return s.key.network == network && s.port == port; });
+      [&](const Slot& s, int32_t) { return s.key.network == network && s.port == port && !s.is_static; });
 }
 
 uint32_t Fdb::flush_all() noexcept {
@@ -154,7 +179,8 @@ void Fdb::dump(std::vector<FdbEntry>& out, uint64_t now_ns,
     if (s.state != SlotState::kLive) continue;
     if (network && s.key.network != *network) continue;
     const uint64_t seen = last_sighting(static_cast<int32_t>(i));
-    out.push_back({s.key.network, s.key.vlan, s.key.mac, s.port, now_ns > seen ? now_ns - seen : 0});
+    out.push_back({s.key.network, s.key.vlan, s.key.mac, s.port,
+                   s.is_static || now_ns <= seen ? 0 : now_ns - seen, s.is_static});
   }
 }
 

@@ -22,6 +22,9 @@
 //   worker's last_seen) is older than its network's ageing time is deleted
 //   by age(). The per-network MAC limit is checked on learn(); a refused
 //   learn is counted (limit_hits) and the frame keeps being flooded.
+//   Static entries (learn_static: the gateway MAC on the gateway port) never
+//   age, are never moved by learn() (kStatic), and survive flush_network /
+//   flush_network_port (user flushes); flush_port and flush_all remove them.
 //
 // Thread-safety
 //   Reader API (lookup, touch): any registered worker, concurrently with the
@@ -37,6 +40,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "dataplane/drop_reasons.h"
@@ -49,15 +53,19 @@ struct rte_rcu_qsbr;
 
 namespace vnet::dp {
 
-// The hash key: 12 bytes, padding always zero.
+// The hash key: 16 bytes, padding always zero. 16 (not the 12 the fields
+// need) because rte_hash compares 16-byte keys with one vector compare and
+// other lengths with memcmp.
 struct FdbKey {
   uint16_t network = 0;  // network id (facade-assigned)
   uint16_t vlan = 0;     // 0 = untagged domain, else 1..4094
   net::MacAddr mac;
   uint16_t pad = 0;
+  uint32_t pad2 = 0;
   friend bool operator==(const FdbKey&, const FdbKey&) = default;
 };
-static_assert(sizeof(FdbKey) == 12);
+static_assert(sizeof(FdbKey) == 16);
+static_assert(std::has_unique_object_representations_v<FdbKey>);
 
 struct FdbOptions {
   std::string name = "vnet_fdb";  // rte_hash name, unique per EAL
@@ -73,6 +81,7 @@ enum class LearnResult : uint8_t {
   kMoved,      // MAC moved to another port
   kLimit,      // network MAC limit reached: not learned
   kTableFull,  // rte_hash out of space: not learned
+  kStatic,     // a static entry has this key on another port: not moved
 };
 
 // A row of `fdb-show`.
@@ -82,6 +91,7 @@ struct FdbEntry {
   net::MacAddr mac;
   uint16_t port = 0;
   uint64_t age_ns = 0;  // now - last sighting
+  bool is_static = false;
 };
 
 // Per-network statistics (writer-owned counters).
@@ -117,6 +127,9 @@ class Fdb {
 
   // ---- the writer (slow path) ----
   LearnResult learn(const FdbKey& key, uint16_t port, uint64_t now_ns, uint32_t mac_limit) noexcept;
+  // Installs (or moves) a static entry; no MAC limit. kAdded, kMoved,
+  // kRefreshed (already static there) or kTableFull.
+  LearnResult learn_static(const FdbKey& key, uint16_t port, uint64_t now_ns) noexcept;
   // Deletes entries older than ageing_ns[network] (0 = never age). Returns the count.
   uint32_t age(uint64_t now_ns, std::span<const uint64_t, kMaxNetworks> ageing_ns) noexcept;
   uint32_t flush_network(uint16_t network) noexcept;
@@ -141,6 +154,7 @@ class Fdb {
     FdbKey key;
     uint16_t port = 0;
     SlotState state = SlotState::kFree;
+    bool is_static = false;   // learn_static
     uint64_t learned_ns = 0;  // learned, moved or refreshed by an event
   };
   struct PendingFree {

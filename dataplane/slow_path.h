@@ -10,25 +10,60 @@
 //   positions after their grace period; report a quiescent state. run()
 //   loops over poll_once() and sleeps briefly when idle: it is a slow path
 //   and may share a core with a PMD on small machines.
-//   Later: the gateway service (ARP, DHCP, DNS punts) runs here too.
+//   Gateways (punt.h): for every attached GatewayBinding, drain the gateway
+//   port's output ring (what the switch sent to the gateway), copy each frame
+//   into a flat buffer, strip its one 802.1Q tag (the gateway port always
+//   tags; VID 0 = untagged domain), and hand it to the PuntHandler; frames
+//   the handler sends are built into fresh mbufs, tagged with their VLAN and
+//   enqueued on the gateway port's input ring, which a worker polls like any
+//   rx queue. Every tick_interval of steady time the handlers are ticked.
+//   Handler failures (exceptions) and injection failures are counted on the
+//   gateway port by named reason; punted/injected frames too.
+//   Learn events for a gateway MAC on its gateway port install a static FDB
+//   entry (one per VLAN the gateway talks in); VLAN 0's is installed on attach.
 //
 // Thread-safety
 //   poll_once/run: the slow-path thread only (QSBR reader id given in deps).
 //   completed_seq(), counters(): any thread.
 #pragma once
 
+#include <rte_mempool.h>
+#include <rte_ring.h>
+
+#include <array>
 #include <atomic>
 #include <cstdint>
+#include <memory>
+#include <span>
 #include <vector>
 
 #include "dataplane/clock.h"
 #include "dataplane/drop_reasons.h"
 #include "dataplane/events.h"
 #include "dataplane/fdb.h"
+#include "dataplane/punt.h"
 #include "dataplane/rings.h"
 #include "dataplane/snapshot_publisher.h"
 
 namespace vnet::dp {
+
+// A network's gateway as the slow path uses it. Owned by the facade; the
+// slow path touches it only between the attach and detach commands.
+struct GatewayBinding {
+  uint16_t network = 0;
+  uint16_t port = 0;              // the gateway port's ethdev id
+  net::MacAddr mac;               // the gateway MAC (static in the FDB)
+  rte_ring* out = nullptr;        // switch -> gateway (workers produce, slow path consumes)
+  rte_ring* in = nullptr;         // gateway -> switch (slow path produces, a worker consumes)
+  std::shared_ptr<PuntHandler> handler;
+};
+
+// Per gateway port, written by the slow path only.
+struct GatewayCounters {
+  Counter punted;    // frames handed to PuntHandler::on_frame
+  Counter injected;  // frames the handler sent that entered the input ring
+  DropCounters drops;
+};
 
 struct SlowPathDeps {
   SnapshotPublisher* publisher = nullptr;
@@ -39,6 +74,8 @@ struct SlowPathDeps {
   uint32_t reader_id = 0;                         // QSBR thread id
   uint64_t sweep_interval_ns = 1'000'000'000ull;  // ageing sweep period
   uint32_t idle_sleep_us = 200;                   // run(): sleep when a pass did nothing
+  rte_mempool* pool = nullptr;                    // mbufs for injected gateway frames
+  uint64_t tick_interval_ns = 10'000'000ull;      // PuntHandler::on_tick period (steady time)
 };
 
 struct SlowPathCounters {
@@ -61,15 +98,31 @@ class SlowPath {
 
   uint64_t completed_seq() const noexcept { return completed_seq_.load(std::memory_order_acquire); }
   const SlowPathCounters& counters() const noexcept { return counters_; }
+  const GatewayCounters& gateway_counters(uint16_t port) const noexcept { return gw_counters_[port]; }
+
+  // Builds `frame` + an 802.1Q tag for `vlan` into mbufs and enqueues it on
+  // the gateway's input ring. Slow-path thread only (FrameOut::send).
+  bool inject(const GatewayBinding& gw, std::span<const uint8_t> frame, uint16_t vlan) noexcept;
+
+  // The largest frame handed to or taken from a handler (jumbo MTU +
+  // Ethernet header + one inner 802.1Q tag carried as payload).
+  static constexpr size_t kMaxFrameSize = kMaxMtu + 14 + 4;
 
  private:
   void apply(const LearnEvent& ev, const ConfigSnapshot* snap, uint64_t now) noexcept;
   void execute(const SlowPathCommand& cmd, uint64_t now) noexcept;
+  uint32_t drain_gateway(GatewayBinding& gw, uint64_t now) noexcept;
+  void tick_gateways(uint64_t now) noexcept;
 
   SlowPathDeps deps_;
   SlowPathCounters counters_;
   uint64_t next_sweep_ns_ = 0;
+  uint64_t next_tick_steady_ns_ = 0;
   std::atomic<uint64_t> completed_seq_{0};
+  std::vector<GatewayBinding*> gateways_;          // attached, at most one per network
+  std::unique_ptr<GatewayCounters[]> gw_counters_;  // [kMaxPorts]
+  std::vector<uint8_t> punt_buf_;                   // one frame + room to strip a tag
+  std::vector<uint8_t> inject_buf_;                 // one frame + its tag
 };
 
 }  // namespace vnet::dp

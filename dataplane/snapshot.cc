@@ -78,16 +78,28 @@ Result<std::unique_ptr<const ConfigSnapshot>> build_snapshot(
       return Status{StatusCode::kNotFound, "port " + p.name + ": unknown network"};
     if (p.worker >= worker_count)
       return Status{StatusCode::kInvalidArgument, "port " + p.name + ": bad worker"};
-    auto vlan = make_vlan_policy(p.vlan);
+    auto vlan = make_vlan_policy(p.gateway ? VlanConfig{} : p.vlan);
     if (!vlan) return Status{vlan.status().code(), "port " + p.name + ": " + vlan.status().message()};
     PortState& ps = s->ports[p.port_id];
     ps.present = true;
     ps.port_id = p.port_id;
     ps.network = p.network;
     ps.worker = p.worker;
-    ps.isolated = p.isolated;
+    ps.isolated = p.isolated && !p.gateway;
+    ps.gateway = p.gateway;
     ps.vlan = vlan.value();
     ps.name = p.name;
+    if (p.gateway) {
+      NetworkState& ns = s->networks[p.network];
+      if (ns.has_gateway)
+        return Status{StatusCode::kAlreadyExists, "network " + ns.name + ": second gateway port"};
+      if (p.gateway_mac.is_multicast() || p.gateway_mac.is_zero())
+        return Status{StatusCode::kInvalidArgument, "network " + ns.name + ": bad gateway MAC"};
+      ps.vlan.mode = VlanMode::kGateway;
+      ns.has_gateway = true;
+      ns.gateway_port = p.port_id;
+      ns.gateway_mac = p.gateway_mac;
+    }
     s->networks[p.network].ports.push_back(p.port_id);
     for (uint16_t q = 0; q < p.rx_queues; ++q) s->rx[p.worker].push_back({p.port_id, q});
   }

@@ -19,6 +19,15 @@
 //     kTrunk  — tags A (+ native N): tagged frames with a VID in A enter that
 //               VLAN; untagged frames enter N, or are dropped without N;
 //               egress is tagged, except N with nativeMode='untagged'.
+//     kGateway — the network's internal gateway port (punt.h): every VLAN,
+//               the untagged domain included, crosses it; frames always
+//               carry one 802.1Q tag there (VID 0 = the untagged domain), so
+//               the slow path strips exactly one tag and learns the VLAN
+//               without guessing.
+//   Gateway: a network with a punt handler has a gateway port and MAC.
+//   Frames to that MAC go straight to the gateway port (no FDB lookup);
+//   frames from any other port with that source MAC are dropped
+//   (gateway_mac_spoofed), so a guest can neither steal nor move it.
 //
 // Thread-safety
 //   Immutable once published; read by any thread that holds it between two
@@ -35,11 +44,12 @@
 
 #include "dataplane/config.h"
 #include "dataplane/constants.h"
+#include "dataplane/net/ether.h"
 #include "dataplane/status.h"
 
 namespace vnet::dp {
 
-enum class VlanMode : uint8_t { kNone, kAccess, kTrunk };
+enum class VlanMode : uint8_t { kNone, kAccess, kTrunk, kGateway };
 
 struct VlanPolicy {
   VlanMode mode = VlanMode::kNone;
@@ -54,12 +64,14 @@ struct VlanPolicy {
       case VlanMode::kNone: return vlan == kNoVlan;
       case VlanMode::kAccess: return vlan == access_vlan;
       case VlanMode::kTrunk: return vlan != kNoVlan && allowed.test(vlan);
+      case VlanMode::kGateway: return true;
     }
     return false;
   }
   // True when frames of `vlan` leave this port with an 802.1Q tag.
   bool egress_tagged(uint16_t vlan) const noexcept {
-    return mode == VlanMode::kTrunk && (vlan != native_vlan || native_tagged);
+    return mode == VlanMode::kGateway ||
+           (mode == VlanMode::kTrunk && (vlan != native_vlan || native_tagged));
   }
 };
 
@@ -72,6 +84,7 @@ struct PortState {
   uint16_t network = 0;   // network id
   uint16_t worker = 0;    // worker polling its rx queue
   bool isolated = false;  // libvirt <port isolated='yes'/>
+  bool gateway = false;   // the network's internal gateway port
   VlanPolicy vlan;
   std::string name;
 };
@@ -84,6 +97,9 @@ struct NetworkState {
   uint32_t mac_limit = 8192;
   uint64_t ageing_ns = 300ull * 1'000'000'000ull;  // 0 = never
   std::vector<uint16_t> ports;    // member port ids, ascending
+  bool has_gateway = false;       // a punt handler is attached
+  uint16_t gateway_port = 0;      // has_gateway: its port id
+  net::MacAddr gateway_mac;       // has_gateway: static on gateway_port
 };
 
 struct RxQueueRef {
@@ -120,6 +136,8 @@ struct SnapshotPortInput {
   uint16_t rx_queues = 1;
   bool isolated = false;
   VlanConfig vlan;
+  bool gateway = false;      // the network's gateway port (vlan ignored, never isolated)
+  net::MacAddr gateway_mac;  // gateway only
 };
 
 // Validates and builds a snapshot. Fails (and builds nothing) on a bad VLAN,

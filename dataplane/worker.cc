@@ -11,7 +11,8 @@ namespace vnet::dp {
 Worker::Worker(const WorkerDeps& deps)
     : deps_(deps),
       counters_(std::make_unique<WorkerCounters>()),
-      tx_(std::make_unique<TxBuffers>(deps.index)) {}
+      tx_(std::make_unique<TxBuffers>(deps.index)),
+      learn_filter_(std::make_unique<LearnFilter>()) {}
 
 void Worker::drain_commands() noexcept {
   if (deps_.commands == nullptr) return;
@@ -38,6 +39,7 @@ uint32_t Worker::poll_once() noexcept {
     ctx.now_ns = deps_.clock->now_ns();
     ctx.counters = counters_.get();
     ctx.learn_ring = deps_.learn_ring;
+    ctx.learn_filter = learn_filter_.get();
     ctx.pool = deps_.pool;
     ctx.punt_ring = deps_.punt_ring;
     for (const RxQueueRef& q : snap->rx[deps_.index]) {

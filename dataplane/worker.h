@@ -63,6 +63,7 @@ class Worker {
   WorkerDeps deps_;
   std::unique_ptr<WorkerCounters> counters_;
   std::unique_ptr<TxBuffers> tx_;
+  std::unique_ptr<LearnFilter> learn_filter_;
   Burst burst_;
 };
 

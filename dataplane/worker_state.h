@@ -10,6 +10,16 @@
 //   sent with rte_eth_tx_burst on the worker's own tx queue (queue id = worker
 //   index) when full and at the end of every loop iteration; what the port
 //   does not take is freed and counted as tx_full.
+//   LearnFilter: remembers, per (network, VLAN, source MAC), the last
+//   LearnEvent the worker posted and its sequence number on the worker's
+//   SPSC learn ring. The events consumed by the slow path are
+//   posted - ring.count(), so an event is still pending exactly while its
+//   sequence number is above that; learn_stage posts nothing for a source
+//   with a pending event on the same port. Frames from an unlearned or moved
+//   MAC then cost one event per slow-path round trip, not one per burst, and
+//   learn_ring_full counts only events lost to a full ring. Direct-mapped,
+//   fixed size: a colliding source evicts the entry and merely causes one
+//   more (harmless) event.
 //
 // Thread-safety
 //   Written only by the owning worker; counters readable from any thread.
@@ -20,9 +30,11 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 
 #include "dataplane/constants.h"
 #include "dataplane/drop_reasons.h"
+#include "dataplane/fdb.h"
 
 namespace vnet::dp {
 
@@ -97,6 +109,42 @@ class TxBuffers {
   uint16_t tx_queue_;
   uint32_t dirty_ = 0;
   std::array<Buf, kMaxPorts> bufs_{};
+};
+
+class LearnFilter {
+ public:
+  static constexpr uint32_t kSlots = 256;
+
+  // True when an event for (key, port) was recorded and is still among the
+  // `queued` events in the learn ring (queued = the ring's current count).
+  bool pending(const FdbKey& key, uint16_t port, unsigned queued) const noexcept {
+    const Entry& e = slots_[index(key)];
+    if (e.seq == 0 || e.port != port || !(e.key == key)) return false;
+    const uint64_t consumed = posted_ > queued ? posted_ - queued : 0;
+    return e.seq > consumed;
+  }
+  // Call after an event for (key, port) was pushed to the learn ring.
+  void record(const FdbKey& key, uint16_t port) noexcept {
+    slots_[index(key)] = Entry{key, port, ++posted_};
+  }
+
+ private:
+  static_assert((kSlots & (kSlots - 1)) == 0);
+  struct Entry {
+    FdbKey key;
+    uint16_t port = 0;
+    uint64_t seq = 0;  // 0: empty; else the event's 1-based position in the ring's stream
+  };
+  static uint32_t index(const FdbKey& key) noexcept {
+    uint64_t w[2];
+    std::memcpy(w, &key, sizeof(w));
+    const uint64_t h = (w[0] ^ (w[1] * 0x9e3779b97f4a7c15ull)) * 0xff51afd7ed558ccdull;
+    return static_cast<uint32_t>(h >> 56) & (kSlots - 1);
+  }
+  static_assert(sizeof(FdbKey) == 2 * sizeof(uint64_t));
+
+  uint64_t posted_ = 0;  // events pushed by this worker
+  std::array<Entry, kSlots> slots_{};
 };
 
 }  // namespace vnet::dp

@@ -32,5 +32,6 @@ void format_vlan(Writer& w, const VlanDef& vlan);
 void format_bandwidth(Writer& w, const std::optional<BandwidthDef>& bw);
 void format_virtualport(Writer& w, const std::optional<VirtualPortDef>& vp);
 void format_portgroup(Writer& w, const PortgroupDef& pg);
+void format_vnet_uplink(Writer& w, const std::optional<UplinkDef>& up);
 
 }  // namespace vnet::xml::detail

@@ -310,6 +310,7 @@ std::string format_network_xml(const NetworkDef& def, unsigned flags) {
   Writer w;
   std::string root = "<network";
   if (!def.dnsmasq_options.empty()) root += std::string(" xmlns:dnsmasq='") + kDnsmasqNamespace + "'";
+  if (def.uplink) root += std::string(" xmlns:vnet='") + kVnetNamespace + "'";
   if (!(flags & kFormatInactive) && def.connections > 0) {
     root += " connections='" + std::to_string(def.connections) + "'";
   }
@@ -371,6 +372,7 @@ std::string format_network_xml(const NetworkDef& def, unsigned flags) {
     w.indent(-2);
     w.add("</dnsmasq:options>\n");
   }
+  format_vnet_uplink(w, def.uplink);
   w.indent(-2);
   w.add("</network>\n");
   return w.take();

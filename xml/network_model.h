@@ -305,6 +305,29 @@ struct PortgroupDef {
 // --- <network> -------------------------------------------------------------------
 
 inline constexpr const char* kDnsmasqNamespace = "http://libvirt.org/schemas/network/dnsmasq/1.0";
+// vnet's own namespace for data libvirt has no element for, declared and placed the
+// way libvirt handles dnsmasq:options (namespace on the root, element at the end).
+inline constexpr const char* kVnetNamespace = "urn:vnet:network:1";
+
+// <vnet:uplink address='198.51.100.2' prefix='24' gateway='198.51.100.1'/>
+//   The outside identity vnet uses on the uplink of a nat/route/open network (vnet
+//   owns the uplink; the kernel does not answer on it). All three attributes are
+//   required. Rules (checked at parse and again by validate_for_define()):
+//   * address: an IPv4 unicast host address (not 0.0.0.0/8, 127.0.0.0/8, multicast,
+//     240.0.0.0/4 or broadcast); for prefix <= 30 not the subnet's network or
+//     broadcast address;
+//   * prefix: decimal 1..32;
+//   * gateway: IPv4, different from address and inside address/prefix (for
+//     prefix <= 30 not the network or broadcast address). With prefix 32 the
+//     gateway is reached on-link and may lie anywhere (like `ip route ... onlink`).
+//   validate_for_define() also requires forward mode nat, route or open and an
+//   uplink subnet that does not overlap the network's IPv4 <ip> subnets.
+struct UplinkDef {
+  IpAddr address;
+  unsigned prefix = 0;
+  IpAddr gateway;
+  friend bool operator==(const UplinkDef&, const UplinkDef&) = default;
+};
 
 struct NetworkDef {
   std::string name;
@@ -332,6 +355,7 @@ struct NetworkDef {
   std::optional<VirtualPortDef> virtualport;
   std::vector<PortgroupDef> portgroups;
   std::vector<std::string> dnsmasq_options;  // <dnsmasq:options><dnsmasq:option value=''/>
+  std::optional<UplinkDef> uplink;           // <vnet:uplink/> (kVnetNamespace)
   friend bool operator==(const NetworkDef&, const NetworkDef&) = default;
 };
 

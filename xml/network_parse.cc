@@ -217,6 +217,7 @@ Status parse_network_root(xmlNode* root, const RandomBytes& rng, NetworkDef* out
   if (auto st = check_forward_mode_rules(def); !st) return st;
   def.metadata = parse_metadata(root);
   if (auto st = parse_dnsmasq_options(root, &def.dnsmasq_options); !st) return st;
+  if (auto st = parse_vnet_uplink(net, root, &def.uplink); !st) return st;
   *out = std::move(def);
   return {};
 }

@@ -1,5 +1,6 @@
 // vnet::xml — validate_for_define() (libvirt's networkValidate() plus the
 // parser's semantic checks) and fill_define_defaults() (bridge name and MAC).
+#include <algorithm>
 #include <cstdio>
 #include <set>
 
@@ -56,6 +57,9 @@ Status check_parsed_rules(const NetworkDef& def) {
     return Status::error("Extra data in disabled network " + q(def.name));
   }
   if (auto st = check_dns_line_breaks(dns); !st) return st;
+  if (def.uplink) {
+    if (auto st = check_uplink(def.name, *def.uplink); !st) return st;
+  }
   for (const IpDef& ip : def.ips) {
     if (auto st = check_ip(def.name, ip); !st) return st;
     if (ip.tftp_root && !ip.address.is_v4()) {
@@ -137,6 +141,34 @@ Status check_bandwidth_limits(const std::optional<BandwidthDef>& bw) {
   return {};
 }
 
+// <vnet:uplink> is the outside identity of a routed network: it needs a mode that
+// reaches the outside, and its subnet must not overlap the network's own subnets
+// (the dataplane could not tell inside from outside).
+Status check_uplink_for_define(const NetworkDef& def) {
+  if (!def.uplink) return {};
+  const UplinkDef& up = *def.uplink;
+  const ForwardMode m = def.forward.mode;
+  if (m != ForwardMode::kNat && m != ForwardMode::kRoute && m != ForwardMode::kOpen) {
+    return Status::error("Unsupported <vnet:uplink> element in network " + q(def.name) +
+                         " with forward mode='" + mode_of(def) +
+                         "': only nat, route and open networks have an uplink");
+  }
+  for (const IpDef& ip : def.ips) {
+    if (!ip.address.is_v4()) continue;
+    const int p = ip_prefix(ip);
+    if (p <= 0) continue;
+    const unsigned common = std::min(static_cast<unsigned>(p), up.prefix);
+    if (same_subnet(ip.address, up.address, common)) {
+      return Status::error("<vnet:uplink> subnet " + network_address(up.address, up.prefix).format() +
+                           "/" + std::to_string(up.prefix) + " of network " + q(def.name) +
+                           " overlaps its <ip> subnet " +
+                           network_address(ip.address, static_cast<unsigned>(p)).format() + "/" +
+                           std::to_string(p));
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 Status validate_for_define(const NetworkDef& def) {
@@ -183,6 +215,7 @@ Status validate_for_define(const NetworkDef& def) {
                          " with forward mode='" + mode + "'");
   }
   if (auto st = check_bandwidth_limits(def.bandwidth); !st) return st;
+  if (auto st = check_uplink_for_define(def); !st) return st;
 
   // <interface>, <address> and <pf> pools: one kind only, and PCI addresses
   // only for hostdev. (libvirt also checks in sysfs that each address is an

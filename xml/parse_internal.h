@@ -55,6 +55,8 @@ Status parse_route(const std::string& net, xmlNode* node, RouteDef* out);
 Status parse_ip_element(const std::string& net, xmlNode* node, IpDef* out);
 Status parse_dns(const std::string& net, xmlNode* node, DnsDef* out);
 Status parse_forward(const std::string& net, xmlNode* node, ForwardDef* out);
+// <vnet:uplink/> among the children of <network> (vnet_uplink.cc); at most one.
+Status parse_vnet_uplink(const std::string& net, xmlNode* root, std::optional<UplinkDef>* out);
 
 // Semantic checks that libvirt runs in the parser; validate_for_define() runs
 // them again on definitions that did not come from the parser.
@@ -63,6 +65,8 @@ Status check_route_gateways(const NetworkDef& def);
 Status check_forward_mode_rules(const NetworkDef& def);
 Status check_ip(const std::string& net, const IpDef& ip);
 Status check_dns_line_breaks(const DnsDef& dns);
+// The per-element rules of <vnet:uplink> (see UplinkDef).
+Status check_uplink(const std::string& net, const UplinkDef& up);
 
 // CR or LF anywhere in the string (CVE-2026-61477 checks).
 bool has_line_break(const std::string& s);

@@ -12,7 +12,9 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <optional>
+#include <type_traits>
 #include <string>
 #include <string_view>
 
@@ -24,11 +26,19 @@ struct MacAddr {
   std::array<uint8_t, 6> b{};
 
   constexpr bool is_multicast() const noexcept { return (b[0] & 0x01) != 0; }  // incl. broadcast
-  constexpr bool is_broadcast() const noexcept {
-    return b == std::array<uint8_t, 6>{0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+  constexpr bool is_broadcast() const noexcept { return *this == MacAddr{{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}}; }
+  constexpr bool is_zero() const noexcept { return *this == MacAddr{}; }
+  // Two loads per side instead of the out-of-line memcmp std::array's == becomes.
+  friend constexpr bool operator==(const MacAddr& x, const MacAddr& y) noexcept {
+    if (std::is_constant_evaluated()) return x.b == y.b;
+    uint32_t x4, y4;
+    uint16_t x2, y2;
+    std::memcpy(&x4, x.b.data(), 4);
+    std::memcpy(&y4, y.b.data(), 4);
+    std::memcpy(&x2, x.b.data() + 4, 2);
+    std::memcpy(&y2, y.b.data() + 4, 2);
+    return ((x4 ^ y4) | static_cast<uint32_t>(x2 ^ y2)) == 0;
   }
-  constexpr bool is_zero() const noexcept { return b == std::array<uint8_t, 6>{}; }
-  friend constexpr bool operator==(const MacAddr&, const MacAddr&) = default;
 
   std::string to_string() const;                            // "52:54:00:12:34:56"
   static std::optional<MacAddr> parse(std::string_view s);  // same format, any case

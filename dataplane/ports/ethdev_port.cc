@@ -6,7 +6,11 @@
 #include <rte_eth_ring.h>
 #include <rte_ethdev.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <vector>
 
@@ -32,6 +36,25 @@ int on_port_event(uint16_t port_id, rte_eth_event_type type, void* arg, void* /*
   return 0;
 }
 
+int on_port_event_counted(uint16_t port_id, rte_eth_event_type type, void* arg, void* /*ret*/) {
+  auto* sink = static_cast<PortEventSink*>(arg);
+  PortEvent ev;
+  ev.port = port_id;
+  if (type == RTE_ETH_EVENT_INTR_LSC) {
+    ev.type = port_link_up(port_id) ? PortEventType::kLinkUp : PortEventType::kLinkDown;
+  } else {
+    ev.type = PortEventType::kQueueState;
+  }
+  if (port_id < kMaxPorts) {
+    auto& c = ev.type == PortEventType::kLinkUp     ? sink->link_up[port_id]
+              : ev.type == PortEventType::kLinkDown ? sink->link_down[port_id]
+                                                    : sink->queue_state[port_id];
+    c.fetch_add(1, std::memory_order_relaxed);
+  }
+  if (sink->ring != nullptr) sink->ring->push(ev);
+  return 0;
+}
+
 }  // namespace
 
 bool port_link_up(uint16_t port_id) noexcept {
@@ -51,7 +74,7 @@ Status configure_and_start(uint16_t port_id, const PortSetup& setup) {
                       std::to_string(setup.rx_queues) + "/" + std::to_string(setup.tx_queues)};
   rte_eth_conf conf{};
   const bool lsc = info.dev_flags != nullptr && (*info.dev_flags & RTE_ETH_DEV_INTR_LSC) != 0;
-  conf.intr_conf.lsc = lsc && setup.events != nullptr ? 1 : 0;
+  conf.intr_conf.lsc = lsc && (setup.events != nullptr || setup.sink != nullptr) ? 1 : 0;
   if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_SCATTER) conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
   if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
   rc = rte_eth_dev_configure(port_id, setup.rx_queues, setup.tx_queues, &conf);
@@ -71,7 +94,10 @@ Status configure_and_start(uint16_t port_id, const PortSetup& setup) {
     if (rc != 0) return dpdk_error("rte_eth_tx_queue_setup", rc);
   }
   if (setup.mtu != 0) (void)rte_eth_dev_set_mtu(port_id, static_cast<uint16_t>(setup.mtu));
-  if (setup.events != nullptr) {
+  if (setup.sink != nullptr) {
+    rte_eth_dev_callback_register(port_id, RTE_ETH_EVENT_INTR_LSC, on_port_event_counted, setup.sink);
+    rte_eth_dev_callback_register(port_id, RTE_ETH_EVENT_QUEUE_STATE, on_port_event_counted, setup.sink);
+  } else if (setup.events != nullptr) {
     rte_eth_dev_callback_register(port_id, RTE_ETH_EVENT_INTR_LSC, on_port_event, setup.events);
     rte_eth_dev_callback_register(port_id, RTE_ETH_EVENT_QUEUE_STATE, on_port_event, setup.events);
   }
@@ -180,12 +206,42 @@ Result<OpenedPort> open_port(const PortSpec& spec, uint32_t index, const std::st
   return opened;
 }
 
+uint32_t drain_ring_port(OpenedPort& port) {
+  uint32_t n = 0;
+  for (rte_ring* r : {port.rx_ring, port.tx_ring}) {
+    if (r == nullptr) continue;
+    void* obj = nullptr;
+    while (rte_ring_dequeue(r, &obj) == 0) {
+      rte_pktmbuf_free(static_cast<rte_mbuf*>(obj));
+      ++n;
+    }
+  }
+  return n;
+}
+
+Status apply_socket_ownership(const std::string& path, const PortSpec& spec) {
+  if (spec.socket_uid || spec.socket_gid) {
+    const auto uid = spec.socket_uid ? static_cast<uid_t>(*spec.socket_uid) : static_cast<uid_t>(-1);
+    const auto gid = spec.socket_gid ? static_cast<gid_t>(*spec.socket_gid) : static_cast<gid_t>(-1);
+    if (::chown(path.c_str(), uid, gid) != 0)
+      return Status{StatusCode::kInternal, "chown " + path + ": " + std::strerror(errno)};
+  }
+  if (spec.socket_mode && ::chmod(path.c_str(), static_cast<mode_t>(*spec.socket_mode & 07777)) != 0)
+    return Status{StatusCode::kInternal, "chmod " + path + ": " + std::strerror(errno)};
+  return {};
+}
+
 void close_port(OpenedPort& port, TypedRing<PortEvent>* events) {
   if (!rte_eth_dev_is_valid_port(port.port_id)) return;
   if (events != nullptr) {
     rte_eth_dev_callback_unregister(port.port_id, RTE_ETH_EVENT_INTR_LSC, on_port_event, events);
     rte_eth_dev_callback_unregister(port.port_id, RTE_ETH_EVENT_QUEUE_STATE, on_port_event, events);
   }
+  // (void*)-1: whatever sink it was registered with.
+  rte_eth_dev_callback_unregister(port.port_id, RTE_ETH_EVENT_INTR_LSC, on_port_event_counted,
+                                  reinterpret_cast<void*>(-1));
+  rte_eth_dev_callback_unregister(port.port_id, RTE_ETH_EVENT_QUEUE_STATE, on_port_event_counted,
+                                  reinterpret_cast<void*>(-1));
   (void)rte_eth_dev_stop(port.port_id);
   if (!port.owned) return;
   rte_eth_dev_info info{};
@@ -193,6 +249,7 @@ void close_port(OpenedPort& port, TypedRing<PortEvent>* events) {
   if (rte_eth_dev_info_get(port.port_id, &info) == 0) dev = info.device;
   (void)rte_eth_dev_close(port.port_id);
   if (dev != nullptr) (void)rte_dev_remove(dev);
+  drain_ring_port(port);
   rte_ring_free(port.rx_ring);
   rte_ring_free(port.tx_ring);
   port.rx_ring = nullptr;

@@ -16,6 +16,14 @@
 //   snapshot and waits a grace period, so no worker still polls it.
 //   net_vhost guards its queues itself (allow_queuing/while_queuing), so a
 //   guest disconnecting (destroy_device) while a worker polls is safe.
+//   vhost-user client mode (client=1) relies on rte_vhost's reconnect: when
+//   the peer (QEMU, or a virtio-user server) goes away, the vhost library
+//   keeps retrying the connect and the port comes back up by itself.
+//   Multiqueue: net_vhost offers Q queue pairs; the guest enables what it
+//   negotiated and rx on a disabled queue returns nothing, so every queue is
+//   polled. Server sockets get the PortSpec's owner/group/mode right after
+//   they are created (apply_socket_ownership).
+//   Ring ports: close_port first frees the mbufs still queued on both rings.
 //
 // Thread-safety
 //   Control thread only. The link-state callback runs on DPDK's interrupt or
@@ -25,16 +33,29 @@
 #include <rte_mempool.h>
 #include <rte_ring.h>
 
+#include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
 
 #include "dataplane/config.h"
+#include "dataplane/constants.h"
 #include "dataplane/events.h"
 #include "dataplane/rings.h"
 #include "dataplane/status.h"
 
 namespace vnet::dp {
+
+// Link-state bookkeeping shared with DPDK's callback threads: every LSC
+// interrupt is counted per port id (relaxed atomics, several writers) and
+// posted on `ring`.
+struct PortEventSink {
+  TypedRing<PortEvent>* ring = nullptr;  // MPSC; may be null
+  std::array<std::atomic<uint64_t>, kMaxPorts> link_up{};
+  std::array<std::atomic<uint64_t>, kMaxPorts> link_down{};
+  std::array<std::atomic<uint64_t>, kMaxPorts> queue_state{};  // vhost vring enable/disable
+};
 
 struct PortSetup {
   rte_mempool* pool = nullptr;
@@ -44,6 +65,7 @@ struct PortSetup {
   uint16_t tx_desc = 1024;
   uint32_t mtu = 0;         // best effort rte_eth_dev_set_mtu; 0 = leave as is
   TypedRing<PortEvent>* events = nullptr;  // link-state events (MPSC), may be null
+  PortEventSink* sink = nullptr;           // counted events (used instead of `events`)
 };
 
 struct OpenedPort {
@@ -65,6 +87,10 @@ Result<OpenedPort> open_port(const PortSpec& spec, uint32_t index, const std::st
                              const PortSetup& setup);
 Status configure_and_start(uint16_t port_id, const PortSetup& setup);
 void close_port(OpenedPort& port, TypedRing<PortEvent>* events);
+// Frees the mbufs queued on a ring port's rings; returns how many.
+uint32_t drain_ring_port(OpenedPort& port);
+// chown/chmod of a vhost-user server socket per spec (no-op when unset).
+Status apply_socket_ownership(const std::string& path, const PortSpec& spec);
 
 // Link state as the PMD reports it now (no waiting).
 bool port_link_up(uint16_t port_id) noexcept;

@@ -11,6 +11,7 @@ bool egress_edit(rte_mbuf* m, const PortState& out, const PacketMeta& meta) noex
 
 void forward_stage(Burst& b, const StageContext& ctx) noexcept {
   const PortState* in = ctx.snap->port(b.in_port);
+  const NetworkState* net = in != nullptr ? ctx.snap->network(in->network) : nullptr;
   for (uint16_t i = 0; i < b.count; ++i) {
     if (!b.pending(i)) continue;
     if (in == nullptr) {
@@ -29,7 +30,9 @@ void forward_stage(Burst& b, const StageContext& ctx) noexcept {
     }
     const PacketMeta& meta = b.meta[i];
     uint16_t out_port = 0;
-    if (ctx.fdb->lookup(FdbKey{meta.network, meta.vlan, eth->dst, 0}, &out_port) < 0) {
+    if (net != nullptr && net->has_gateway && eth->dst == net->gateway_mac) {
+      out_port = net->gateway_port;  // static: no lookup, never flooded
+    } else if (ctx.fdb->lookup(FdbKey{meta.network, meta.vlan, eth->dst, 0}, &out_port) < 0) {
       b.verdicts[i].action = Action::kFlood;
       continue;
     }

@@ -1,4 +1,5 @@
-// ingress_stage: parse, VLAN ingress policy, source MAC checks, MTU.
+// ingress_stage: parse, VLAN ingress policy, source MAC checks (gateway MAC
+// spoofing included), MTU.
 #include "dataplane/mbuf_ops.h"
 #include "dataplane/stages/stages.h"
 
@@ -26,6 +27,10 @@ void ingress_stage(Burst& b, const StageContext& ctx) noexcept {
     }
     if (eth->src.is_zero()) {
       b.drop(i, DropReason::kSrcMacZero);
+      continue;
+    }
+    if (net->has_gateway && eth->src == net->gateway_mac && !in->gateway) {
+      b.drop(i, DropReason::kGatewayMacSpoofed);
       continue;
     }
     const net::VlanTag* tag = nullptr;
@@ -70,6 +75,15 @@ void ingress_stage(Burst& b, const StageContext& ctx) noexcept {
           }
           meta.vlan = pol.native_vlan;
         }
+        pop = tag != nullptr;
+        break;
+      case VlanMode::kGateway:
+        // Always one tag here (VID 0 = untagged domain); untagged is tolerated.
+        if (tag != nullptr && tag->vid() > net::kVlanIdMax) {
+          b.drop(i, DropReason::kVlanNotAllowed);
+          continue;
+        }
+        meta.vlan = tag != nullptr ? tag->vid() : kNoVlan;
         pop = tag != nullptr;
         break;
     }

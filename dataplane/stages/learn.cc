@@ -24,7 +24,14 @@ void learn_stage(Burst& b, const StageContext& ctx) noexcept {
     if (have_last && last.key == key) continue;
     last = LearnEvent{key, b.in_port, 0};
     have_last = true;
-    if (!ctx.learn_ring->push(last)) pc.drops.add(DropReason::kLearnRingFull);
+    if (ctx.learn_filter != nullptr &&
+        ctx.learn_filter->pending(key, b.in_port, ctx.learn_ring->count()))
+      continue;
+    if (!ctx.learn_ring->push(last)) {
+      pc.drops.add(DropReason::kLearnRingFull);
+      continue;
+    }
+    if (ctx.learn_filter != nullptr) ctx.learn_filter->record(key, b.in_port);
   }
 }
 

@@ -7,7 +7,8 @@
 //                  meta.vlan); enforce the network MTU on the L3 payload.
 //   learn_stage    look the source MAC up in the FDB: same port -> touch the
 //                  entry (ageing); unknown or moved -> post a LearnEvent to
-//                  the slow path (which alone writes the FDB).
+//                  the slow path (which alone writes the FDB), unless the
+//                  worker's LearnFilter says the same event is still queued.
 //   forward_stage  broadcast/multicast -> kFlood; known unicast -> kForward
 //                  after the isolation and VLAN checks and the egress tag
 //                  edit; unknown unicast -> kFlood; destination on the rx
@@ -48,6 +49,7 @@ struct StageContext {
   uint64_t now_ns = 0;                         // read once per loop iteration
   WorkerCounters* counters = nullptr;
   TypedRing<LearnEvent>* learn_ring = nullptr; // to the slow path; null = no learning
+  LearnFilter* learn_filter = nullptr;         // this worker's; null = dedupe within a burst only
   rte_mempool* pool = nullptr;                 // flood copies
   rte_ring* punt_ring = nullptr;               // to the slow path; null = none
 };

@@ -4,7 +4,7 @@
 #
 #   cli_test.sh SCENARIO VNETD VNETCTL DATA_DIR
 #
-# SCENARIO is one of: lifecycle errors daemon restart validate update peercred
+# SCENARIO is one of: lifecycle errors daemon restart validate update peercred ports
 # Every daemon started here is killed on exit, whatever happens.
 set -u
 
@@ -97,7 +97,8 @@ ctl() { "$VNETCTL" "$@"; }
 
 # start_daemon [EXTRA ARGS...]: start vnetd and wait until it answers.
 start_daemon() {
-  "$VNETD" --state-dir "$STATE" --run-dir "$RUN" --log-level debug "$@" 2>>"$LOG" &
+  "$VNETD" --state-dir "$STATE" --run-dir "$RUN" --log-level debug --hugepages no --pmd-idle-sleep-us 100 \
+    "$@" 2>>"$LOG" &
   DAEMON_PID=$!
   DAEMON_PIDS+=("$DAEMON_PID")
   for _ in $(seq 100); do
@@ -179,6 +180,7 @@ Active:         yes
 Persistent:     yes
 Autostart:      no
 Bridge:         virbr0
+Ports:          0
 
 " "" -- ctl net-info default
   expect "info by uuid" 0 "Name:           default
@@ -187,6 +189,7 @@ Active:         yes
 Persistent:     yes
 Autostart:      no
 Bridge:         virbr0
+Ports:          0
 
 " "" -- ctl net-info "$uuid"
 
@@ -441,7 +444,8 @@ scenario_daemon() {
   [ ! -e "$SOCK" ] || fail "socket left after SIGINT"
 
   # Options from a config file.
-  printf 'state-dir = %s\nrun-dir = %s\nsocket = %s\nlog-level = debug\n' "$STATE" "$RUN" "$TMP/cfg.sock" \
+  printf 'state-dir = %s\nrun-dir = %s\nsocket = %s\nlog-level = debug\nhugepages = no\npmd-idle-sleep-us = 100\n' \
+    "$STATE" "$RUN" "$TMP/cfg.sock" \
     >"$TMP/vnetd.conf"
   "$VNETD" --config "$TMP/vnetd.conf" 2>>"$LOG" &
   DAEMON_PID=$!
@@ -624,8 +628,98 @@ scenario_peercred() {
   stop_daemon
 }
 
+# ----------------------------------------------------------------------------
+# Port and FDB verbs, exact text: vnetd --no-dataplane records ports without
+# DPDK (the integration suite runs them on the real switch).
+scenario_ports() {
+  start_daemon --no-dataplane || return
+  ctl -q net-define "$DATA/iso.xml"
+  expect "port-add on inactive" 1 "" "error: network 'iso' is not active
+" -- ctl port-add iso
+  ctl -q net-start iso
+  ctl port-add iso --name vm1 >"$TMP/add.out" 2>"$TMP/add.err"
+  local mac
+  mac=$(sed -n 's/^MAC: *//p' "$TMP/add.out")
+  CHECKS=$((CHECKS + 1))
+  [[ "$mac" =~ ^52:54:00:[0-9a-f]{2}:[0-9a-f]{2}:[0-9a-f]{2}$ ]] || fail "port-add MAC '$mac'"
+  printf '%s' "Port vm1 added to network iso
+Socket:    $RUN/iso/vm1.sock (vnetd listens, QEMU connects)
+MAC:       $mac
+
+QEMU arguments:
+  -chardev socket,id=chr-vm1,path=$RUN/iso/vm1.sock \\
+  -netdev vhost-user,id=net-vm1,chardev=chr-vm1 \\
+  -device virtio-net-pci,netdev=net-vm1,mac=$mac
+  (guest RAM must be shared: -object memory-backend-memfd,id=mem0,size=RAM,share=on -machine memory-backend=mem0)
+
+libvirt <devices> snippet (needs <memoryBacking><access mode='shared'/>):
+<interface type='vhostuser'>
+  <mac address='$mac'/>
+  <source type='unix' path='$RUN/iso/vm1.sock' mode='client'/>
+  <model type='virtio'/>
+</interface>
+
+" >"$TMP/add.exp"
+  CHECKS=$((CHECKS + 1))
+  if ! cmp -s "$TMP/add.exp" "$TMP/add.out"; then
+    fail "port-add text differs"
+    diff -u "$TMP/add.exp" "$TMP/add.out" | sed 's/^/  /'
+  fi
+  expect "port-add tap" 0 "Port tap9 added to network iso
+Type:      tap
+Interface: tap9
+
+" "" -- ctl port-add iso --type tap --ifname tap9
+  # mktemp names have a fixed length, so the socket column has too.
+  expect "port-list" 0 " Name   Type        Socket/Interface                        Mode     Link   MACs   Queues
+-------------------------------------------------------------------------------------------
+ tap9   tap         tap9                                    -        down   0      -
+ vm1    vhostuser   $RUN/iso/vm1.sock   server   down   0      1
+
+" "" -- ctl port-list iso
+  expect "port-stats" 0 " Port   RX packets   RX bytes   TX packets   TX bytes   Drops
+---------------------------------------------------------------
+ vm1    0            0          0            0          -
+
+" "" -- ctl port-stats iso --port vm1
+  expect "fdb-show empty" 0 " Port   MAC addr   VLAN   Is local?   Ageing timer
+----------------------------------------------------
+
+" "" -- ctl fdb-show iso
+  expect "fdb-flush" 0 "Flushed the FDB of network iso
+
+" "" -- ctl fdb-flush iso
+  expect "fdb-flush port" 0 "Flushed the FDB entries of port vm1 in network iso
+
+" "" -- ctl fdb-flush iso --port vm1
+  expect "fdb-setageing" 0 "Ageing time of network iso set to 120 seconds
+
+" "" -- ctl fdb-setageing iso 120
+  expect "net-info ports" 0 "Name:           iso
+UUID:           7b2a1c5e-0d9f-4a36-8e4b-1f2c3d4e5f60
+Active:         yes
+Persistent:     yes
+Autostart:      no
+Bridge:         virbr5
+Ports:          2
+
+" "" -- ctl net-info iso
+  expect "port-remove" 0 "Port tap9 removed from network iso
+
+" "" -- ctl port-remove iso tap9
+  expect "port-remove again" 1 "" "error: network 'iso' has no port 'tap9'
+" -- ctl port-remove iso tap9
+  expect_grep "ports persisted" "$STATE/ports/iso.json" '"ageing_s": 120'
+  expect_grep "port persisted" "$STATE/ports/iso.json" "\"mac\": \"$mac\""
+  stop_daemon
+  start_daemon --no-dataplane || return
+  ctl -q net-start iso
+  expect "ports after restart" 0 "vm1
+" "" -- sh -c "\"$VNETCTL\" --json port-list iso | sed -n 's/^ *\"name\": \"\\(.*\\)\",\$/\\1/p'"
+}
+
 case "$scenario" in
-  lifecycle | errors | daemon | restart | validate | update | peercred) "scenario_$scenario" ;;
+  lifecycle | errors | daemon | restart | validate | update | peercred | ports) "scenario_$scenario" ;;
   *)
     echo "unknown scenario '$scenario'"
     exit 2

@@ -107,6 +107,33 @@ TEST_F(DispatcherTest, UpdateArguments) {
   EXPECT_EQ(r["result"]["live"], false);
 }
 
+TEST_F(DispatcherTest, DhcpLeases) {
+  std::string asked_network, asked_mac;
+  dispatcher_.set_lease_source([&](const std::string& network, const std::string& mac) {
+    asked_network = network;
+    asked_mac = mac;
+    return json::array({{{"mac", "52:54:00:00:00:10"}, {"ipaddr", "10.1.0.10/24"}}});
+  });
+  EXPECT_EQ(call("net-dhcp-leases", {{"network", "n1"}})["ok"], false) << "unknown network";
+  ASSERT_EQ(call("net-define", {{"xml", kNetXml}})["ok"], true);
+  json r = call("net-dhcp-leases", {{"network", "n1"}});
+  EXPECT_EQ(r, json::parse(R"({"ok":false,"error":"network 'n1' is not active"})"));
+  ASSERT_EQ(call("net-start", {{"network", "n1"}})["ok"], true);
+  r = call("net-dhcp-leases", {{"network", "n1"}});
+  ASSERT_EQ(r["ok"], true) << r.dump();
+  EXPECT_EQ(r["result"]["network"], "n1");
+  EXPECT_EQ(r["result"]["leases"][0]["ipaddr"], "10.1.0.10/24");
+  EXPECT_EQ(asked_network, "n1");
+  EXPECT_EQ(asked_mac, "");
+  r = call("net-dhcp-leases", {{"network", "n1"}, {"mac", "52:54:0:0:0:A"}});
+  ASSERT_EQ(r["ok"], true);
+  EXPECT_EQ(asked_mac, "52:54:00:00:00:0a") << "normalised";
+  asked_mac = "unchanged";
+  EXPECT_EQ(call("net-dhcp-leases", {{"network", "n1"}, {"mac", "zz"}}),
+            json::parse(R"({"ok":false,"error":"invalid MAC address 'zz'"})"));
+  EXPECT_EQ(asked_mac, "unchanged") << "a bad request reaches no gateway";
+}
+
 TEST_F(DispatcherTest, Validate) {
   json r = call("net-validate", {{"xml", kNetXml}, {"print", true}});
   ASSERT_EQ(r["ok"], true) << r.dump();

@@ -392,6 +392,157 @@ TEST_F(PipelineTest, LearnEventsAreDedupedWithinABurst) {
   h_->quiesce();
 }
 
+TEST_F(PipelineTest, LearnEventIsNotRepostedWhilePending) {
+  h_->configure({network(1)}, {port(kA, 1), port(kB, 1)});
+  auto run_one = [&](int in, const std::vector<FrameSpec>& frames) {
+    Burst b = h_->burst(in, frames);
+    h_->run(b);
+    h_->free_burst(b);
+  };
+  for (int i = 0; i < 5; ++i) run_one(kA, {bcast(kA), bcast(kA)});
+  EXPECT_EQ(h_->learn_ring().count(), 1u);
+  // The same MAC on another port is a different event (a move).
+  run_one(kB, {bcast(kA)});
+  EXPECT_EQ(h_->learn_ring().count(), 2u);
+  h_->quiesce();
+  EXPECT_EQ(h_->learn_ring().count(), 0u);
+  EXPECT_EQ(h_->slow_path().counters().learn_events.read(), 2u);
+  // Consumed events no longer hold back new ones: after a flush A is unknown again.
+  h_->fdb().flush_all();
+  run_one(kA, {bcast(kA)});
+  run_one(kA, {bcast(kA)});
+  EXPECT_EQ(h_->learn_ring().count(), 1u);
+  h_->quiesce();
+  uint16_t where = 0;
+  EXPECT_GE(h_->fdb().lookup(FdbKey{1, 0, mac(static_cast<uint8_t>(kA + 1)), 0}, &where), 0);
+  EXPECT_EQ(where, h_->port_id(kA));
+  EXPECT_EQ(h_->drops(kA, DropReason::kLearnRingFull), 0u);
+  EXPECT_EQ(h_->drops(kB, DropReason::kLearnRingFull), 0u);
+}
+
+TEST_F(PipelineTest, LearnRingFullCountsOnlyLostEvents) {
+  h_->configure({network(1)}, {port(kA, 1), port(kB, 1)});
+  // Leave one free slot in the ring (capacity 1024): events for network 9 are stale.
+  for (int i = 0; i < 1023; ++i)
+    ASSERT_TRUE(h_->learn_ring().push(LearnEvent{FdbKey{9, 0, mac(0x99), 0}, h_->port_id(kA), 0}));
+  auto run_one = [&](int in, const std::vector<FrameSpec>& frames) {
+    Burst b = h_->burst(in, frames);
+    h_->run(b);
+    h_->free_burst(b);
+  };
+  run_one(kA, {bcast(kA)});  // takes the last slot
+  for (int i = 0; i < 10; ++i) run_one(kA, {bcast(kA), bcast(kA)});
+  EXPECT_EQ(h_->drops(kA, DropReason::kLearnRingFull), 0u);
+  run_one(kB, {bcast(kB), bcast(kB)});  // a new source with no room: one lost event
+  EXPECT_EQ(h_->drops(kB, DropReason::kLearnRingFull), 1u);
+  run_one(kB, {bcast(kB)});  // not pending (it was lost): tried, and lost, again
+  EXPECT_EQ(h_->drops(kB, DropReason::kLearnRingFull), 2u);
+  h_->quiesce();
+  EXPECT_EQ(h_->slow_path().counters().learn_stale.read(), 1023u);
+  // Room again: B's next frame is learned.
+  run_one(kB, {bcast(kB)});
+  h_->quiesce();
+  uint16_t where = 0;
+  EXPECT_GE(h_->fdb().lookup(FdbKey{1, 0, mac(static_cast<uint8_t>(kB + 1)), 0}, &where), 0);
+  EXPECT_GE(h_->fdb().lookup(FdbKey{1, 0, mac(static_cast<uint8_t>(kA + 1)), 0}, &where), 0);
+  EXPECT_EQ(h_->drops(kB, DropReason::kLearnRingFull), 2u);
+}
+
+TEST_F(PipelineTest, VlanTagUntagNativeAcrossBurstSizes) {
+  // A: access 10. D: trunk 10,20 native 20 untagged. E: trunk 10,20, no native.
+  h_->configure({network(1)}, {port(kA, 1, false, access(10)),
+                               port(kD, 1, false, trunk({10, 20}, 20, NativeMode::kUntagged)),
+                               port(kE, 1, false, trunk({10, 20}))});
+  for (size_t n : {0u, 1u, 31u, 32u, 33u}) {
+    std::vector<FrameSpec> t10, plain, from_a;
+    for (size_t i = 0; i < n; ++i) {
+      t10.push_back(tagged(bcast(kD, 46 + i), 10, static_cast<uint8_t>(i % 8)));
+      plain.push_back(bcast(kD, 46 + i));
+      from_a.push_back(bcast(kA, 46 + i));
+    }
+    // Tagged 10 from the trunk: untagged on the access port, tagged 10 (PCP kept) on E.
+    h_->send(kD, t10);
+    auto ra = h_->received(kA);
+    auto re = h_->received(kE);
+    ASSERT_EQ(ra.size(), n);
+    ASSERT_EQ(re.size(), n);
+    for (size_t i = 0; i < n; ++i) {
+      EXPECT_EQ(ra[i], frame_bytes(plain[i])) << "n=" << n << " i=" << i;
+      EXPECT_EQ(re[i], frame_bytes(t10[i]));
+    }
+    // Untagged on D is its native VLAN 20: tagged 20 on E, nothing on A.
+    h_->send(kD, plain);
+    re = h_->received(kE);
+    ASSERT_EQ(re.size(), n);
+    for (size_t i = 0; i < n; ++i) EXPECT_EQ(re[i], frame_bytes(tagged(plain[i], 20)));
+    EXPECT_TRUE(h_->received(kA).empty());
+    // From the access port: tagged 10 on both trunks (10 is not D's native VLAN).
+    h_->send(kA, from_a);
+    auto rd = h_->received(kD);
+    re = h_->received(kE);
+    ASSERT_EQ(rd.size(), n);
+    ASSERT_EQ(re.size(), n);
+    for (size_t i = 0; i < n; ++i) {
+      EXPECT_EQ(rd[i], frame_bytes(tagged(from_a[i], 10)));
+      EXPECT_EQ(re[i], frame_bytes(tagged(from_a[i], 10)));
+    }
+  }
+  EXPECT_EQ(h_->drops(kD, DropReason::kVlanNotAllowed), 0u);
+}
+
+TEST_F(PipelineTest, GatewayPortCarriesEveryVlanWithOneTag) {
+  const net::MacAddr gw = mac(0x77);
+  SnapshotPortInput g = port(kE, 1);
+  g.gateway = true;
+  g.gateway_mac = gw;
+  g.isolated = true;  // ignored: the gateway port is never isolated
+  h_->configure({network(1)}, {port(kA, 1, true, access(10)), port(kB, 1, true), g});
+  // A (VLAN 10) broadcasts: the gateway gets it tagged 10; B (VLAN 0) gets nothing.
+  h_->send(kA, {bcast(kA)});
+  auto re = h_->received(kE);
+  ASSERT_EQ(re.size(), 1u);
+  EXPECT_EQ(re[0], frame_bytes(tagged(bcast(kA), 10)));
+  EXPECT_TRUE(h_->received(kB).empty());
+  // B (untagged domain, isolated) broadcasts: the gateway gets a priority tag (VID 0).
+  h_->send(kB, {bcast(kB)});
+  re = h_->received(kE);
+  ASSERT_EQ(re.size(), 1u);
+  EXPECT_EQ(re[0], frame_bytes(tagged(bcast(kB), 0)));
+  // Unicast to the gateway MAC: straight to the gateway, never flooded.
+  FrameSpec to_gw = frame(kB, 0);
+  to_gw.dst = gw;
+  h_->send(kB, {to_gw});
+  re = h_->received(kE);
+  ASSERT_EQ(re.size(), 1u);
+  EXPECT_EQ(re[0], frame_bytes(tagged(to_gw, 0)));
+  EXPECT_TRUE(h_->received(kA).empty());
+  // The gateway answers A in VLAN 10 (one tag): A gets it untagged.
+  FrameSpec reply = frame(0, kA);
+  reply.src = gw;
+  h_->send(kE, {tagged(reply, 10)});
+  auto ra = h_->received(kA);
+  ASSERT_EQ(ra.size(), 1u);
+  EXPECT_EQ(ra[0], frame_bytes(reply));
+  // ... and B in the untagged domain (VID 0), also when the frame has no tag.
+  FrameSpec reply_b = frame(0, kB);
+  reply_b.src = gw;
+  h_->send(kE, {tagged(reply_b, 0), reply_b});
+  auto rb = h_->received(kB);
+  ASSERT_EQ(rb.size(), 2u);
+  EXPECT_EQ(rb[0], frame_bytes(reply_b));
+  EXPECT_EQ(rb[1], frame_bytes(reply_b));
+  // A guest using the gateway MAC as its source: dropped, nothing learned.
+  FrameSpec spoof = bcast(kB);
+  spoof.src = gw;
+  h_->send(kB, {spoof});
+  EXPECT_EQ(h_->drops(kB, DropReason::kGatewayMacSpoofed), 1u);
+  EXPECT_TRUE(h_->received(kE).empty());
+  EXPECT_TRUE(h_->received(kA).empty());
+  uint16_t where = 0;
+  ASSERT_GE(h_->fdb().lookup(FdbKey{1, 0, gw, 0}, &where), 0);
+  EXPECT_EQ(where, h_->port_id(kE)) << "the gateway's own frames installed it (static)";
+}
+
 TEST(VlanPolicy, LibvirtSemantics) {
   EXPECT_EQ(make_vlan_policy({}).value().mode, VlanMode::kNone);
   EXPECT_EQ(make_vlan_policy(access(42)).value().mode, VlanMode::kAccess);
@@ -407,6 +558,15 @@ TEST(VlanPolicy, LibvirtSemantics) {
   EXPECT_FALSE(make_vlan_policy(access(0)).is_ok());
   EXPECT_FALSE(make_vlan_policy(access(4095)).is_ok());
   EXPECT_FALSE(make_vlan_policy(VlanConfig{{42}, true, 7, NativeMode::kTagged}).is_ok());
+  // One tag with a nativeMode (libvirt: trunk unset) is a one-VLAN trunk with that native VLAN.
+  auto one = make_vlan_policy(VlanConfig{{42}, false, 42, NativeMode::kTagged});
+  ASSERT_TRUE(one.is_ok());
+  EXPECT_EQ(one->mode, VlanMode::kTrunk);
+  EXPECT_EQ(one->native_vlan, 42);
+  EXPECT_TRUE(one->egress_tagged(42));
+  EXPECT_TRUE(one->admits(42));
+  EXPECT_FALSE(one->admits(0));
+  EXPECT_FALSE(make_vlan_policy(VlanConfig{{}, true, 0, NativeMode::kNone}).is_ok());
 }
 
 }  // namespace

@@ -116,6 +116,7 @@ class StageHarness {
     c.now_ns = clock_.now_ns();
     c.counters = counters_.get();
     c.learn_ring = learn_ring_.get();
+    c.learn_filter = &learn_filter_;
     c.pool = pool_;
     return c;
   }
@@ -185,6 +186,7 @@ class StageHarness {
   std::unique_ptr<SnapshotPublisher> publisher_;
   std::unique_ptr<Fdb> fdb_;
   std::unique_ptr<TypedRing<LearnEvent>> learn_ring_;
+  LearnFilter learn_filter_;
   std::unique_ptr<SlowPath> slow_path_;
   std::unique_ptr<WorkerCounters> counters_;
   std::unique_ptr<TxBuffers> tx_;

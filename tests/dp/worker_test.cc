@@ -5,8 +5,10 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <string_view>
 #include <thread>
 
 #include "dataplane/dataplane.h"
@@ -118,7 +120,7 @@ TEST(WorkerLoop, RxPipelineTxOverRingPorts) {
   for (const auto& f : frames) bytes += frame_bytes(f).size();
   EXPECT_EQ(c0.rx_bytes.read(), bytes);
   EXPECT_EQ(worker.counters().ports[ports.id(2)].tx_bytes.read(), bytes);
-  EXPECT_EQ(learn->count(), 2u);  // one event per burst for the same MAC
+  EXPECT_EQ(learn->count(), 1u);  // the second burst finds its event still queued
 
   // The slow path learns; unicast from port 2 to MAC 1 goes to port 0 only.
   slow.poll_once();
@@ -388,6 +390,26 @@ TEST(EalArgs, Layout) {
   }
   EXPECT_TRUE(two);
   EXPECT_TRUE(prefix);
+}
+
+TEST(EalArgs, HugeUnlinkOnlyWithHugepages) {
+  EalOptions o;
+  o.file_prefix = "t2";
+  auto count = [](const std::vector<std::string>& v) {
+    return std::count_if(v.begin(), v.end(),
+                         [](const std::string& s) { return s.starts_with("--huge-unlink"); });
+  };
+  o.hugepages = true;
+  EXPECT_EQ(count(eal_args(o).value()), 1);
+  o.hugepages = false;
+  EXPECT_EQ(count(eal_args(o).value()), 0);
+  o.hugepages = true;
+  for (const char* conflicting : {"--no-huge", "--in-memory", "--huge-unlink=never"}) {
+    o.extra_args = {conflicting};
+    const auto v = eal_args(o).value();
+    EXPECT_EQ(count(v), conflicting == std::string_view("--huge-unlink=never") ? 1 : 0) << conflicting;
+    EXPECT_EQ(std::find(v.begin(), v.end(), "--huge-unlink"), v.end()) << conflicting;
+  }
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 # Kernel command line understood by /init:
 #   vnet.ip=A.B.C.D/P         static address of eth0 (else vnet.dhcp=1: udhcpc)
 #   vnet.ping=A.B.C.D         ping it until 3 replies (deadline vnet.deadline, default 90 s)
+#   vnet.resolve=NAME         look NAME up (busybox nslookup) with the DHCP-given resolver
 #   vnet.linger=S             stay up S seconds after the test (answering pings)
 # The console shows "VNET-E2E key=value ..." lines and ends with "VNET-E2E-EXIT=<rc>".
 set -euo pipefail
@@ -86,7 +87,7 @@ ip link set eth0 up
 if [ -n "$V_ip" ]; then
   ip addr add "$V_ip" dev eth0
 elif [ "$V_dhcp" = 1 ]; then
-  udhcpc -i eth0 -n -q -t 10 -T 3 || rc=1
+  udhcpc -i eth0 -n -q -t 10 -T 3 -s /usr/share/udhcpc/default.script || rc=1
 fi
 echo "VNET-E2E addr=$(ip -4 -o addr show dev eth0 | awk '{print $4}')"
 if [ -n "$V_ping" ]; then
@@ -94,6 +95,14 @@ if [ -n "$V_ping" ]; then
     echo "VNET-E2E ping=ok"
   else
     rc=1; echo "VNET-E2E ping=fail"; cat /tmp/ping.out
+  fi
+fi
+if [ -n "$V_resolve" ]; then
+  ns=$(awk '/^nameserver/{print $2; exit}' /etc/resolv.conf 2>/dev/null)
+  if [ -n "$ns" ] && nslookup "$V_resolve" "$ns" >/tmp/ns.out 2>&1; then
+    echo "VNET-E2E resolve=$(awk '/^Address/ && !/#53/ {a=$NF} END {print a}' /tmp/ns.out)"
+  else
+    rc=1; echo "VNET-E2E resolve=fail"; cat /tmp/ns.out
   fi
 fi
 [ -n "$V_linger" ] && sleep "$V_linger"

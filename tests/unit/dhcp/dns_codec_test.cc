@@ -91,7 +91,8 @@ TEST(DnsCodec, PointerMustPointBackwards) {
 
 TEST(DnsCodec, LongPointerChainsAreCut) {
   // A root label at 12, then 70 pointers each to the previous one.
-  std::vector<std::byte> wire(12);
+  std::vector<std::byte> wire(13 + 2 * 70);
+  wire.resize(12);
   wire.push_back(std::byte{0});
   for (int i = 0; i < 70; ++i) {
     const size_t prev = wire.size() == 13 ? 12 : wire.size() - 2;

@@ -1,0 +1,283 @@
+#include "control/dataplane_runtime.h"
+
+#include <grp.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace vnet::ctl {
+
+namespace {
+
+std::string dp_error(const dp::Status& st) { return st.message(); }
+
+dp::VlanConfig compile_vlan(const xml::VlanDef& v) {
+  dp::VlanConfig c;
+  for (unsigned t : v.tags) c.tags.push_back(static_cast<uint16_t>(t));
+  c.trunk = v.trunk;
+  switch (v.native_mode) {
+    case xml::NativeVlanMode::kDefault: c.native_mode = dp::NativeMode::kNone; break;
+    case xml::NativeVlanMode::kTagged: c.native_mode = dp::NativeMode::kTagged; break;
+    case xml::NativeVlanMode::kUntagged: c.native_mode = dp::NativeMode::kUntagged; break;
+  }
+  if (c.native_mode != dp::NativeMode::kNone) c.native_tag = static_cast<uint16_t>(v.native_tag);
+  return c;
+}
+
+// chmod 0660 + chown owner:group of a server socket.
+xml::Status set_socket_access(const PortConfig& p) {
+  uid_t uid = static_cast<uid_t>(-1);
+  gid_t gid = static_cast<gid_t>(-1);
+  if (!p.owner.empty()) {
+    const passwd* pw = ::getpwnam(p.owner.c_str());
+    if (pw == nullptr) return xml::Status::error("unknown user '" + p.owner + "'");
+    uid = pw->pw_uid;
+  }
+  if (!p.group.empty()) {
+    const group* gr = ::getgrnam(p.group.c_str());
+    if (gr == nullptr) return xml::Status::error("unknown group '" + p.group + "'");
+    gid = gr->gr_gid;
+  }
+  if (::chmod(p.path.c_str(), 0660) != 0)
+    return xml::Status::error("cannot chmod socket '" + p.path + "': " + std::strerror(errno));
+  if ((uid != static_cast<uid_t>(-1) || gid != static_cast<gid_t>(-1)) && ::chown(p.path.c_str(), uid, gid) != 0)
+    return xml::Status::error("cannot chown socket '" + p.path + "': " + std::strerror(errno));
+  return {};
+}
+
+}  // namespace
+
+std::string dataplane_port_name(const std::string& network, const std::string& port) {
+  return network + "/" + port;
+}
+
+dp::NetworkConfig compile_network(const xml::NetworkDef& def, const NetworkPorts& stored) {
+  dp::NetworkConfig c;
+  c.name = def.name;
+  if (def.mtu != 0) c.mtu = def.mtu;
+  if (stored.ageing_s) c.ageing_s = *stored.ageing_s;
+  return c;
+}
+
+dp::PortSpec compile_port(const std::string& network, const PortConfig& port, const xml::NetworkDef& def) {
+  dp::PortSpec s;
+  s.name = dataplane_port_name(network, port.name);
+  switch (port.type) {
+    case PortType::kVhostUser:
+      s.kind = port.mode == VhostMode::kServer ? dp::PortKind::kVhostServer : dp::PortKind::kVhostClient;
+      s.path = port.path;
+      s.queues = static_cast<uint16_t>(port.queues);
+      break;
+    case PortType::kTap:
+      s.kind = dp::PortKind::kTap;
+      s.ifname = port.ifname;
+      break;
+    case PortType::kAfPacket:
+      s.kind = dp::PortKind::kAfPacket;
+      s.ifname = port.ifname;
+      break;
+  }
+  s.isolated = def.port_isolated == xml::TriState::kYes;
+  s.vlan = compile_vlan(def.vlan);
+  return s;
+}
+
+DataplaneRuntime::DataplaneRuntime(Logger& log) : log_(log) {}
+
+xml::Status DataplaneRuntime::check_running(const std::string& network) const {
+  if (dp_ == nullptr) return xml::Status::error("the dataplane is not running");
+  if (live_.count(network) == 0) return xml::Status::error("network '" + network + "' is not running");
+  return {};
+}
+
+const xml::NetworkDef* DataplaneRuntime::live_def(const std::string& network) const {
+  auto it = live_.find(network);
+  return it == live_.end() ? nullptr : &it->second;
+}
+
+xml::Result<std::optional<GatewaySetup>> DataplaneRuntime::make_gateway(const xml::NetworkDef& def) const {
+  if (!gateway_factory_) return std::optional<GatewaySetup>{};
+  xml::Result<std::optional<GatewaySetup>> g = gateway_factory_(def);
+  if (g.ok() && g->has_value() && (*g)->handler == nullptr)
+    return xml::Result<std::optional<GatewaySetup>>::error("gateway of network '" + def.name + "' has no handler");
+  return g;
+}
+
+xml::Status DataplaneRuntime::start(const xml::NetworkDef& def) {
+  if (dp_ == nullptr) return xml::Status::error("the dataplane is not running");
+  xml::Result<std::optional<GatewaySetup>> gateway = make_gateway(def);
+  if (!gateway.ok()) return xml::Status::error("network '" + def.name + "': gateway: " + gateway.error());
+  const NetworkPorts& stored = stored_ports(def.name);
+  if (dp::Status st = dp_->add_network(compile_network(def, stored)); !st)
+    return xml::Status::error("network '" + def.name + "': " + dp_error(st));
+  if (gateway->has_value()) {
+    if (dp::Status st = dp_->set_punt_handler(def.name, (*gateway)->mac, (*gateway)->handler); !st) {
+      if (dp::Status rm = dp_->remove_network(def.name); !rm) log_.error("network '" + def.name + "': " + rm.message());
+      return xml::Status::error("network '" + def.name + "': gateway: " + dp_error(st));
+    }
+    gateway_mac_[def.name] = (*gateway)->mac;
+  }
+  for (const PortConfig& p : stored.ports) {
+    if (xml::Status st = add_port_locked(def.name, p, def); !st.ok()) {
+      if (dp::Status rm = dp_->remove_network(def.name); !rm) log_.error("network '" + def.name + "': " + rm.message());
+      gateway_mac_.erase(def.name);
+      return xml::Status::error("network '" + def.name + "': port '" + p.name + "': " + st.error());
+    }
+  }
+  live_.insert_or_assign(def.name, def);
+  log_.info("network '" + def.name + "' running on the dataplane with " + std::to_string(stored.ports.size()) +
+            " port(s)");
+  return {};
+}
+
+void DataplaneRuntime::stop(const std::string& name) {
+  live_.erase(name);
+  gateway_mac_.erase(name);
+  if (dp_ == nullptr) return;
+  if (dp::Status st = dp_->remove_network(name); !st) log_.error("network '" + name + "': " + st.message());
+}
+
+xml::Status DataplaneRuntime::update(const xml::NetworkDef& def) {
+  if (xml::Status st = check_running(def.name); !st.ok()) return st;
+  auto it = live_.find(def.name);
+  const xml::NetworkDef old = it->second;
+  xml::Result<std::optional<GatewaySetup>> gateway = make_gateway(def);
+  if (!gateway.ok()) return xml::Status::error("gateway: " + gateway.error());
+  if (dp::Status st = dp_->update_network(compile_network(def, stored_ports(def.name))); !st)
+    return xml::Status::error(dp_error(st));
+  // The new gateway replaces the old one (or detaches it).
+  dp::Status gst;
+  if (gateway->has_value()) {
+    gst = dp_->set_punt_handler(def.name, (*gateway)->mac, (*gateway)->handler);
+    if (gst) gateway_mac_[def.name] = (*gateway)->mac;
+  } else if (auto g = gateway_mac_.find(def.name); g != gateway_mac_.end()) {
+    gst = dp_->set_punt_handler(def.name, g->second, nullptr);
+    if (gst) gateway_mac_.erase(g);
+  }
+  if (!gst) {
+    (void)dp_->update_network(compile_network(old, stored_ports(def.name)));
+    return xml::Status::error("gateway: " + dp_error(gst));
+  }
+  if (def.port_isolated != old.port_isolated || def.vlan != old.vlan) {
+    for (const PortConfig& p : stored_ports(def.name).ports) {
+      const dp::PortSpec s = compile_port(def.name, p, def);
+      if (dp::Status st = dp_->update_port(s.name, s.isolated, s.vlan); !st) {
+        for (const PortConfig& q : stored_ports(def.name).ports) {
+          const dp::PortSpec o = compile_port(def.name, q, old);
+          (void)dp_->update_port(o.name, o.isolated, o.vlan);
+        }
+        (void)dp_->update_network(compile_network(old, stored_ports(def.name)));
+        return xml::Status::error("port '" + p.name + "': " + dp_error(st));
+      }
+    }
+  }
+  it->second = def;
+  return {};
+}
+
+xml::Status DataplaneRuntime::add_port_locked(const std::string& network, const PortConfig& port,
+                                              const xml::NetworkDef& def) {
+  const dp::PortSpec spec = compile_port(network, port, def);
+  dp::Result<dp::PortInfo> added = dp_->add_port(network, spec);
+  if (!added) return xml::Status::error(dp_error(added.status()));
+  if (port.type == PortType::kVhostUser && port.mode == VhostMode::kServer) {
+    if (xml::Status st = set_socket_access(port); !st.ok()) {
+      (void)dp_->remove_port(spec.name);
+      return st;
+    }
+  }
+  return {};
+}
+
+xml::Status DataplaneRuntime::add_port(const std::string& network, const PortConfig& port) {
+  if (xml::Status st = check_running(network); !st.ok()) return st;
+  auto it = live_.find(network);
+  return add_port_locked(network, port, it->second);
+}
+
+xml::Status DataplaneRuntime::remove_port(const std::string& network, const std::string& port) {
+  if (xml::Status st = check_running(network); !st.ok()) return st;
+  if (dp::Status st = dp_->remove_port(dataplane_port_name(network, port)); !st)
+    return xml::Status::error(dp_error(st));
+  return {};
+}
+
+xml::Result<std::vector<PortStatus>> DataplaneRuntime::ports(const std::string& network) {
+  using R = xml::Result<std::vector<PortStatus>>;
+  if (xml::Status st = check_running(network); !st.ok()) return R::error(st.error());
+  const std::string prefix = network + "/";
+  std::map<std::string, uint64_t> macs;
+  if (auto rows = dp_->fdb_show(network); rows) {
+    for (const dp::FdbRow& r : rows.value()) ++macs[r.port];
+  }
+  std::vector<PortStatus> out;
+  for (const dp::PortInfo& i : dp_->list_ports(network)) {
+    if (!i.name.starts_with(prefix)) continue;  // internal ports
+    PortStatus s;
+    s.config.name = i.name.substr(prefix.size());
+    s.running = true;
+    s.link_up = i.link_up;
+    s.macs = macs[i.name];
+    s.device = i.device;
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+xml::Result<std::vector<PortCounters>> DataplaneRuntime::counters(const std::string& network) {
+  using R = xml::Result<std::vector<PortCounters>>;
+  if (xml::Status st = check_running(network); !st.ok()) return R::error(st.error());
+  const std::string prefix = network + "/";
+  std::vector<PortCounters> out;
+  for (const dp::PortInfo& i : dp_->list_ports(network)) {
+    if (!i.name.starts_with(prefix)) continue;
+    dp::Result<dp::PortStats> st = dp_->port_stats(i.name);
+    if (!st) return R::error(dp_error(st.status()));
+    PortCounters c;
+    c.name = i.name.substr(prefix.size());
+    c.rx_packets = st->rx_pkts;
+    c.rx_bytes = st->rx_bytes;
+    c.tx_packets = st->tx_pkts;
+    c.tx_bytes = st->tx_bytes;
+    for (size_t r = 0; r < dp::kDropReasonCount; ++r) c.drops[std::string(dp::kDropReasonNames[r])] = st->drops[r];
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+xml::Result<std::vector<FdbRecord>> DataplaneRuntime::fdb(const std::string& network) {
+  using R = xml::Result<std::vector<FdbRecord>>;
+  if (xml::Status st = check_running(network); !st.ok()) return R::error(st.error());
+  dp::Result<std::vector<dp::FdbRow>> rows = dp_->fdb_show(network);
+  if (!rows) return R::error(dp_error(rows.status()));
+  const std::string prefix = network + "/";
+  std::vector<FdbRecord> out;
+  for (const dp::FdbRow& r : rows.value()) {
+    FdbRecord f;
+    f.local = !r.port.starts_with(prefix);
+    f.port = f.local ? r.port : r.port.substr(prefix.size());
+    f.mac = r.mac;
+    f.vlan = r.vlan;
+    f.age_s = r.age_s;
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+xml::Status DataplaneRuntime::fdb_flush(const std::string& network, const std::string& port) {
+  if (xml::Status st = check_running(network); !st.ok()) return st;
+  const std::string dp_port = port.empty() ? std::string() : dataplane_port_name(network, port);
+  if (dp::Status st = dp_->fdb_flush(network, dp_port); !st) return xml::Status::error(dp_error(st));
+  return {};
+}
+
+xml::Status DataplaneRuntime::set_ageing(const std::string& network, uint32_t seconds) {
+  if (xml::Status st = check_running(network); !st.ok()) return st;
+  if (dp::Status st = dp_->set_ageing(network, seconds); !st) return xml::Status::error(dp_error(st));
+  return {};
+}
+
+}  // namespace vnet::ctl

@@ -1,0 +1,97 @@
+// vnet::ctl — NetworkRuntime on the DPDK switch (dataplane/dataplane.h).
+//
+// Theory of operation
+//   The control plane's NetworkDef and PortConfig are compiled into the
+//   dataplane's plain structs:
+//     compile_network()  name, mtu (<mtu size>, else 1500), the stored
+//                        fdb-setageing value (else 300 s), MAC limit 8192.
+//     compile_port()     vhostuser server/client -> kVhostServer/kVhostClient
+//                        with the socket path and queues; tap / afpacket ->
+//                        kTap / kAfPacket with the interface name; isolation
+//                        from the network's <port isolated='yes'/>; the
+//                        network's <vlan> as the port VLAN policy.
+//   A port is known to the dataplane as "NET/PORT" (port names are unique per
+//   network, the dataplane's are global); internal ports the dataplane adds
+//   itself (the gateway) have no '/' and show up in fdb-show as local.
+//   start() adds the network, then every persisted port; if one fails the
+//   network is removed again and start() reports which port and why.
+//   A vhost-user server socket gets mode 0660 and the configured owner and
+//   group right after the port comes up; if that fails the port is removed.
+//   The gateway (dhcp::Gateway behind a dp::PuntHandler adapter in control/)
+//   comes from the GatewayFactory given with set_gateway_factory(): start()
+//   asks it for the definition's gateway before touching the dataplane and
+//   attaches it (Dataplane::set_punt_handler) right after add_network, so
+//   the gateway port exists before any guest port; update() asks again and
+//   replaces (or detaches) the handler. A factory error fails start/update
+//   and changes nothing. Without a factory networks have no gateway.
+//   vnetd constructs the runtime before it starts DPDK (the control socket
+//   and the state lock come first) and attach()es the Dataplane once the EAL
+//   is up; until then every call fails with "the dataplane is not running".
+//
+// Thread-safety
+//   Control thread only (the Dataplane serialises its own callers).
+#pragma once
+
+#include <array>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "control/log.h"
+#include "control/network_runtime.h"
+#include "dataplane/dataplane.h"
+#include "dataplane/punt.h"
+
+namespace vnet::ctl {
+
+dp::NetworkConfig compile_network(const xml::NetworkDef& def, const NetworkPorts& stored);
+dp::PortSpec compile_port(const std::string& network, const PortConfig& port, const xml::NetworkDef& def);
+// "NET/PORT".
+std::string dataplane_port_name(const std::string& network, const std::string& port);
+
+// The gateway of one network: its MAC and the handler answering for it.
+struct GatewaySetup {
+  std::array<uint8_t, 6> mac{};
+  std::shared_ptr<dp::PuntHandler> handler;  // never null
+};
+// Builds the gateway for a definition; nullopt = the network has none.
+using GatewayFactory = std::function<xml::Result<std::optional<GatewaySetup>>(const xml::NetworkDef&)>;
+
+class DataplaneRuntime final : public NetworkRuntime {
+ public:
+  explicit DataplaneRuntime(Logger& log);
+  void attach(dp::Dataplane* dataplane) { dp_ = dataplane; }
+  void set_gateway_factory(GatewayFactory factory) { gateway_factory_ = std::move(factory); }
+
+  xml::Status start(const xml::NetworkDef& def) override;
+  void stop(const std::string& name) override;
+  xml::Status update(const xml::NetworkDef& def) override;
+  xml::Status add_port(const std::string& network, const PortConfig& port) override;
+  xml::Status remove_port(const std::string& network, const std::string& port) override;
+  xml::Result<std::vector<PortStatus>> ports(const std::string& network) override;
+  xml::Result<std::vector<PortCounters>> counters(const std::string& network) override;
+  xml::Result<std::vector<FdbRecord>> fdb(const std::string& network) override;
+  xml::Status fdb_flush(const std::string& network, const std::string& port) override;
+  xml::Status set_ageing(const std::string& network, uint32_t seconds) override;
+
+  dp::Dataplane* dataplane() { return dp_; }
+  // The running definition, nullptr when the network does not run.
+  const xml::NetworkDef* live_def(const std::string& network) const;
+
+ private:
+  xml::Status add_port_locked(const std::string& network, const PortConfig& port, const xml::NetworkDef& def);
+
+  xml::Status check_running(const std::string& network) const;
+
+  dp::Dataplane* dp_ = nullptr;  // not owned; null until attach()
+  Logger& log_;
+  xml::Result<std::optional<GatewaySetup>> make_gateway(const xml::NetworkDef& def) const;
+
+  GatewayFactory gateway_factory_;                 // empty: no gateways
+  std::map<std::string, xml::NetworkDef> live_;  // running networks by name
+  std::map<std::string, std::array<uint8_t, 6>> gateway_mac_;  // networks with a gateway attached
+};
+
+}  // namespace vnet::ctl

@@ -1,0 +1,463 @@
+// vnet::dhcp — the gateway of one network. See gateway.h.
+#include "dhcp/gateway.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "dhcp/file_io.h"
+
+namespace vnet::dhcp {
+
+namespace {
+
+constexpr size_t kDefaultMtu = 1500;
+constexpr size_t kMinMtu = 576;         // RFC 791: every host accepts 576-byte datagrams
+constexpr size_t kGiaddrOffset = 24;    // RFC 2131 §2, figure 1
+
+template <size_t N>
+void add_into(std::array<uint64_t, N>& to, const std::array<uint64_t, N>& from) {
+  for (size_t i = 0; i < N; ++i) to[i] += from[i];
+}
+
+DhcpCounters sum(const DhcpCounters& a, const DhcpCounters& b) {
+  DhcpCounters r = a;
+  add_into(r.outcome, b.outcome);
+  add_into(r.parse_error, b.parse_error);
+  r.dropped_options += b.dropped_options;
+  return r;
+}
+
+DnsCounters sum(const DnsCounters& a, const DnsCounters& b) {
+  DnsCounters r = a;
+  add_into(r.outcome, b.outcome);
+  add_into(r.parse_error, b.parse_error);
+  r.truncated += b.truncated;
+  return r;
+}
+
+std::span<const std::byte> as_bytes(std::span<const uint8_t> s) { return std::as_bytes(s); }
+std::span<const uint8_t> as_u8(std::span<const std::byte> s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+
+// The header and question of `reply` with TC set: what a client gets when
+// the full answer does not fit (RFC 2181 §9).
+std::vector<std::byte> truncated_dns_reply(std::span<const std::byte> reply) {
+  DnsMessage m;
+  if (parse_dns(reply, m) != DnsParseError::kOk) {
+    DnsHeader h;
+    if (!parse_dns_header(reply, h)) return {};
+    DnsWriter w(kDnsUdpMaxSize);
+    h.flags |= DnsHeader::kTc;
+    w.set_header(h);
+    return w.finish();
+  }
+  DnsWriter w(kDnsUdpMaxSize, m.edns ? kDnsOptRecordSize : 0);
+  DnsHeader h = m.header;
+  h.flags |= DnsHeader::kTc;
+  w.set_header(h);
+  for (const DnsQuestion& q : m.questions) w.add_question(q);
+  if (m.edns) w.add_opt(m.edns->udp_size, m.edns->ext_rcode, m.edns->version, m.edns->dnssec_ok);
+  return w.finish();
+}
+
+}  // namespace
+
+const char* to_string(GatewayCounter c) {
+  switch (c) {
+#define VNET_X(e, name) \
+  case GatewayCounter::e: return name;
+    VNET_GATEWAY_COUNTERS(VNET_X)
+#undef VNET_X
+    case GatewayCounter::kCount: break;
+  }
+  return "?";
+}
+
+std::string validate(const GatewayConfig& c) {
+  if (c.mac.is_zero() || (c.mac.bytes[0] & 1) != 0) return "gateway MAC must be a unicast address";
+  for (const Ipv4Interface& i : c.ipv4) {
+    if (i.address.is_zero()) return "gateway IPv4 address 0.0.0.0";
+    if (i.prefix_len == 0 || i.prefix_len > 32) return "bad IPv4 prefix length for " + i.address.to_string();
+  }
+  if (c.dhcp) {
+    const ServerConfig& d = *c.dhcp;
+    const auto it = std::find_if(c.ipv4.begin(), c.ipv4.end(),
+                                 [&](const Ipv4Interface& i) { return i.address == d.server_ip; });
+    if (it == c.ipv4.end()) return "DHCP server address " + d.server_ip.to_string() + " is not a gateway address";
+    if (it->prefix_len != d.prefix_len) return "DHCP prefix differs from the <ip> prefix";
+    for (const DhcpRange& r : d.ranges) {
+      if (r.end < r.start) return "DHCP range " + r.start.to_string() + " - " + r.end.to_string() + " is reversed";
+      if (!r.start.same_subnet(d.server_ip, d.prefix_len) || !r.end.same_subnet(d.server_ip, d.prefix_len))
+        return "DHCP range " + r.start.to_string() + " - " + r.end.to_string() + " is not within the network";
+    }
+  }
+  return {};
+}
+
+Gateway::Gateway(GatewayConfig config, const Clock& clock, Rng& rng)
+    : clock_(clock), rng_(rng), forwarder_(config.forwarder, clock, rng) {
+  if (const std::string err = validate(config); !err.empty()) throw std::invalid_argument(err);
+  apply_config(std::move(config), true);
+  publish_leases();
+  publish_stats();
+}
+
+Gateway::~Gateway() {
+  if (leases_dirty_) persist_leases();
+}
+
+// --- configuration -----------------------------------------------------------
+
+std::string Gateway::update_config(GatewayConfig config) {
+  if (std::string err = validate(config); !err.empty()) return err;
+  std::lock_guard lock(mutex_);
+  pending_config_ = std::move(config);
+  return {};
+}
+
+void Gateway::apply_pending_and_announce(FrameSink& out) {
+  std::optional<GatewayConfig> next;
+  {
+    std::lock_guard lock(mutex_);
+    next.swap(pending_config_);
+  }
+  if (!next) return;
+  const bool readdress = next->mac != config_.mac || next->ipv4 != config_.ipv4;
+  apply_config(std::move(*next), false);
+  count(GatewayCounter::kConfigApplied);
+  publish_leases();
+  if (readdress) send_garp(out);
+}
+
+void Gateway::apply_config(GatewayConfig config, bool initial) {
+  const std::string old_lease_file = config_.lease_file;
+  const LeaseDb* old_leases = leases_.get();
+  config_ = std::move(config);
+
+  if (config_.dhcp) {
+    if (!leases_) {
+      leases_ = std::make_unique<LeaseDb>(*config_.dhcp, clock_);
+      load_leases();
+      dhcp_ = std::make_unique<DhcpServer>(*leases_, clock_, rng_);
+    } else {
+      leases_->reconfigure(*config_.dhcp);
+      if (config_.lease_file != old_lease_file) leases_dirty_ = true;
+    }
+  } else if (leases_) {
+    if (leases_dirty_) persist_leases();
+    dhcp_base_ = sum(dhcp_base_, dhcp_->counters());
+    dhcp_.reset();
+    leases_.reset();
+    leases_dirty_ = false;
+  }
+
+  if (!dns_ || initial || leases_.get() != old_leases) {
+    if (dns_) dns_base_ = sum(dns_base_, dns_->counters());
+    dns_ = std::make_unique<DnsResponder>(config_.dns, leases_.get());
+  } else {
+    dns_->reconfigure(config_.dns);
+  }
+}
+
+void Gateway::load_leases() {
+  if (config_.lease_file.empty() || !leases_) return;
+  std::string text, error;
+  switch (read_whole_file(config_.lease_file, text, &error)) {
+    case ReadStatus::kMissing: return;
+    case ReadStatus::kError:
+      count(GatewayCounter::kLeaseLoadFailed);
+      counters_.last_lease_error = config_.lease_file + ": " + error;
+      return;
+    case ReadStatus::kOk: break;
+  }
+  counters_.lease_load = leases_->load(text);
+}
+
+void Gateway::persist_leases() {
+  if (!leases_ || config_.lease_file.empty()) {
+    leases_dirty_ = false;
+    return;
+  }
+  std::string error;
+  if (write_file_atomic(config_.lease_file, leases_->serialize(), &error)) {
+    count(GatewayCounter::kLeaseWrites);
+    leases_dirty_ = false;
+  } else {
+    count(GatewayCounter::kLeaseWriteFailed);
+    counters_.last_lease_error = config_.lease_file + ": " + error;
+    next_write_attempt_s_ = clock_.now_s() + 1;
+  }
+}
+
+void Gateway::publish_leases() {
+  lease_view_stale_ = false;
+  std::vector<LeaseInfo> rows;
+  next_expiry_s_ = kLeaseNever;
+  if (leases_) {
+    for (const Lease& l : leases_->active_leases()) {
+      LeaseInfo row;
+      row.expiry_s = l.expires_s == kLeaseNever ? 0 : l.expires_s;
+      row.mac = l.client.mac;
+      row.ip = l.ip;
+      row.prefix_len = config_.dhcp->prefix_len;
+      row.hostname = l.hostname;
+      if (!l.client.client_id.empty()) row.client_id = format_hex_colon(l.client.client_id);
+      if (l.expires_s != kLeaseNever) next_expiry_s_ = std::min(next_expiry_s_, l.expires_s);
+      rows.push_back(std::move(row));
+    }
+  }
+  std::lock_guard lock(mutex_);
+  published_leases_.swap(rows);
+}
+
+void Gateway::publish_stats() {
+  counters_.dhcp = dhcp_ ? sum(dhcp_base_, dhcp_->counters()) : dhcp_base_;
+  counters_.dns = dns_ ? sum(dns_base_, dns_->counters()) : dns_base_;
+  counters_.forwarder = forwarder_.counters();
+  std::lock_guard lock(mutex_);
+  published_stats_ = counters_;
+}
+
+std::vector<LeaseInfo> Gateway::leases(std::optional<Mac> mac) const {
+  const int64_t now = clock_.now_s();
+  std::lock_guard lock(mutex_);
+  std::vector<LeaseInfo> out;
+  for (const LeaseInfo& l : published_leases_) {
+    if (l.expiry_s != 0 && l.expiry_s <= now) continue;
+    if (mac && l.mac != *mac) continue;
+    out.push_back(l);
+  }
+  return out;
+}
+
+GatewayStats Gateway::stats() const {
+  std::lock_guard lock(mutex_);
+  return published_stats_;
+}
+
+// --- frames ------------------------------------------------------------------
+
+bool Gateway::is_our_ip(Ipv4 ip) const {
+  return std::any_of(config_.ipv4.begin(), config_.ipv4.end(), [&](const Ipv4Interface& i) { return i.address == ip; });
+}
+
+void Gateway::emit(FrameSink& out, std::span<const uint8_t> frame, uint16_t vlan) {
+  count(out.send(frame, vlan) ? GatewayCounter::kTxFrames : GatewayCounter::kTxDropped);
+}
+
+void Gateway::send_garp(FrameSink& out) {
+  for (const Ipv4Interface& i : config_.ipv4) {
+    // RFC 5227 §3: an ARP request with sender and target IP both ours.
+    const ArpPacket garp{kArpOpRequest, config_.mac, i.address, Mac{}, i.address};
+    emit(out, build_arp_frame(Mac::broadcast(), garp, config_.mac), 0);
+    count(GatewayCounter::kArpGratuitousSent);
+  }
+}
+
+void Gateway::start(FrameSink& out) {
+  apply_pending_and_announce(out);
+  send_garp(out);
+  publish_stats();
+}
+
+void Gateway::on_frame(std::span<const uint8_t> frame, uint16_t vlan, FrameSink& out) {
+  apply_pending_and_announce(out);
+  count(GatewayCounter::kRxFrames);
+  if (frame.size() >= kEthHeaderSize) {
+    Mac dst;
+    std::copy_n(frame.begin(), 6, dst.bytes.begin());
+    if (dst != config_.mac && dst != Mac::broadcast()) {
+      count((dst.bytes[0] & 1) ? GatewayCounter::kEthMulticast : GatewayCounter::kEthNotForUs);
+      publish_stats();
+      return;
+    }
+  }
+  ParsedFrame f;
+  const FrameError err = parse_frame(frame, f);
+  if (err != FrameError::kOk) {
+    count(GatewayCounter::kMalformed);
+    ++counters_.frame_error[static_cast<size_t>(err)];
+    publish_stats();
+    return;
+  }
+  switch (f.kind) {
+    case ParsedFrame::Kind::kArp: on_arp(f, vlan, out); break;
+    case ParsedFrame::Kind::kIcmp: on_icmp(f, vlan, out); break;
+    case ParsedFrame::Kind::kUdp: on_udp(f, vlan, out); break;
+    case ParsedFrame::Kind::kTcp:
+      count(is_our_ip(f.dst_ip) ? GatewayCounter::kTcpIgnored : GatewayCounter::kIpv4NotForUs);
+      break;
+    case ParsedFrame::Kind::kOtherIpv4:
+      count(is_our_ip(f.dst_ip) ? GatewayCounter::kIpv4OtherProto : GatewayCounter::kIpv4NotForUs);
+      break;
+    case ParsedFrame::Kind::kIpv6: count(GatewayCounter::kIpv6Ignored); break;
+    case ParsedFrame::Kind::kOther: count(GatewayCounter::kEthOtherType); break;
+  }
+  publish_stats();
+}
+
+void Gateway::on_arp(const ParsedFrame& f, uint16_t vlan, FrameSink& out) {
+  const ArpPacket& a = f.arp;
+  if (is_our_ip(a.sender_ip) && a.sender_mac != config_.mac) count(GatewayCounter::kArpConflict);
+  if (a.op != kArpOpRequest) {
+    count(GatewayCounter::kArpNotRequest);
+    return;
+  }
+  if (!is_our_ip(a.target_ip) || a.sender_mac == config_.mac) {
+    count(GatewayCounter::kArpNotForUs);
+    return;
+  }
+  const ArpPacket reply{kArpOpReply, config_.mac, a.target_ip, a.sender_mac, a.sender_ip};
+  emit(out, build_arp_frame(f.src_mac, reply, config_.mac), vlan);
+  count(GatewayCounter::kArpReplied);
+}
+
+void Gateway::on_icmp(const ParsedFrame& f, uint16_t vlan, FrameSink& out) {
+  // Echo requests to a broadcast address are ignored, as Linux does by default.
+  if (!is_our_ip(f.dst_ip)) {
+    count(GatewayCounter::kIpv4NotForUs);
+    return;
+  }
+  if (f.icmp_type != kIcmpEchoRequest || f.icmp_code != 0) {
+    count(GatewayCounter::kIcmpIgnored);
+    return;
+  }
+  std::vector<uint8_t> reply(f.icmp_message.begin(), f.icmp_message.end());
+  reply[0] = kIcmpEchoReply;  // identifier, sequence and data are echoed (RFC 792)
+  emit(out, build_icmp_frame(config_.mac, f.src_mac, f.dst_ip, f.src_ip, reply, next_ip_id_++), vlan);
+  count(GatewayCounter::kIcmpEchoReplied);
+}
+
+void Gateway::send_port_unreachable(const ParsedFrame& f, uint16_t vlan, FrameSink& out) {
+  count(GatewayCounter::kUdpPortUnreachable);
+  // RFC 1122 §3.2.2: no ICMP error about a datagram without a single-host source.
+  if (f.src_ip.is_zero() || f.src_ip == Ipv4::broadcast()) return;
+  const size_t ihl = size_t{f.ip_packet[0] & 0x0fu} * 4;
+  const size_t quoted = std::min(f.ip_packet.size(), ihl + 8);  // RFC 792: header + 64 bits
+  std::vector<uint8_t> icmp(kIcmpHeaderSize, 0);
+  icmp[0] = kIcmpDestUnreachable;
+  icmp[1] = kIcmpPortUnreachable;
+  icmp.insert(icmp.end(), f.ip_packet.begin(), f.ip_packet.begin() + static_cast<ptrdiff_t>(quoted));
+  emit(out, build_icmp_frame(config_.mac, f.src_mac, f.dst_ip, f.src_ip, icmp, next_ip_id_++), vlan);
+}
+
+void Gateway::on_udp(const ParsedFrame& f, uint16_t vlan, FrameSink& out) {
+  const bool to_us = is_our_ip(f.dst_ip);
+  bool broadcast = f.dst_ip == Ipv4::broadcast();
+  for (const Ipv4Interface& i : config_.ipv4)
+    if (i.prefix_len < 31 && f.dst_ip == i.address.subnet_broadcast(i.prefix_len)) broadcast = true;
+
+  if (f.dst_port == kDhcpServerPort && (to_us || broadcast)) {
+    on_dhcp(f, vlan, out);
+    return;
+  }
+  if (!to_us) {
+    count(broadcast ? GatewayCounter::kUdpBroadcastIgnored : GatewayCounter::kIpv4NotForUs);
+    return;
+  }
+  if (f.dst_port == kDnsPort) {
+    if (config_.dns.enabled) {
+      on_dns(f, vlan, out);
+      return;
+    }
+    count(GatewayCounter::kDnsDisabled);  // dnsmasq port=0: nobody listens
+  }
+  send_port_unreachable(f, vlan, out);
+}
+
+void Gateway::on_dhcp(const ParsedFrame& f, uint16_t vlan, FrameSink& out) {
+  count(GatewayCounter::kDhcpReceived);
+  if (!dhcp_) {
+    count(GatewayCounter::kDhcpDisabled);
+    if (is_our_ip(f.dst_ip)) send_port_unreachable(f, vlan, out);
+    return;
+  }
+  const std::span<const uint8_t> p = f.udp_payload;
+  if (p.size() >= kGiaddrOffset + 4 && std::any_of(p.begin() + kGiaddrOffset, p.begin() + kGiaddrOffset + 4,
+                                                   [](uint8_t b) { return b != 0; })) {
+    count(GatewayCounter::kDhcpRelayed);
+    return;
+  }
+  const RxMeta meta{f.src_mac, f.src_ip, f.dst_ip};
+  DhcpResult r = dhcp_->handle(as_bytes(p), meta);
+  if (r.leases_changed) {
+    leases_dirty_ = true;
+    lease_view_stale_ = true;
+  }
+  if (!r.reply) return;
+  const DhcpReply& reply = *r.reply;
+  const UdpEndpoints ep{config_.mac, reply.dst_mac, reply.src_ip, reply.dst_ip, kDhcpServerPort, reply.dst_port};
+  emit(out, build_udp_frame(ep, as_u8(reply.payload), next_ip_id_++), vlan);
+  count(GatewayCounter::kDhcpReplied);
+}
+
+void Gateway::send_dns(const DnsClient& c, std::vector<std::byte> reply, FrameSink& out) {
+  const size_t mtu = config_.mtu == 0 ? kDefaultMtu : std::max<size_t>(config_.mtu, kMinMtu);
+  if (reply.size() > mtu - kIpv4HeaderSize - kUdpHeaderSize) {
+    reply = truncated_dns_reply(reply);
+    count(GatewayCounter::kDnsTruncatedToMtu);
+    if (reply.empty()) return;
+  }
+  const UdpEndpoints ep{config_.mac, c.mac, c.server_ip, c.ip, kDnsPort, c.port};
+  emit(out, build_udp_frame(ep, as_u8(reply), next_ip_id_++), c.vlan);
+}
+
+void Gateway::on_dns(const ParsedFrame& f, uint16_t vlan, FrameSink& out) {
+  count(GatewayCounter::kDnsReceived);
+  const std::span<const std::byte> query = as_bytes(f.udp_payload);
+  DnsAnswer a = dns_->answer(query, DnsTransport::kUdp);
+  const DnsClient client{f.src_mac, f.src_ip, f.src_port, f.dst_ip, vlan};
+  switch (a.action) {
+    case DnsAnswer::Action::kDrop: count(GatewayCounter::kDnsNoReply); return;
+    case DnsAnswer::Action::kReply:
+      send_dns(client, std::move(a.reply), out);
+      count(GatewayCounter::kDnsReplied);
+      return;
+    case DnsAnswer::Action::kForward: break;
+  }
+  const uint64_t cookie = next_cookie_++;
+  switch (forwarder_.submit(cookie, query, std::move(a.upstreams), DnsTransport::kUdp)) {
+    case DnsForwarder::SubmitResult::kQueued:
+      dns_clients_.emplace(cookie, client);
+      count(GatewayCounter::kDnsForwarded);
+      return;
+    case DnsForwarder::SubmitResult::kFull:
+      count(GatewayCounter::kDnsForwardFull);  // dnsmasq drops beyond dns-forward-max
+      return;
+    case DnsForwarder::SubmitResult::kBadQuery:
+    case DnsForwarder::SubmitResult::kNoUpstream:
+      send_dns(client, make_dns_error_reply(query, Rcode::kServFail), out);
+      count(GatewayCounter::kDnsReplied);
+      return;
+  }
+}
+
+void Gateway::on_tick(FrameSink& out) {
+  apply_pending_and_announce(out);
+
+  forward_results_.clear();
+  forwarder_.process(forward_results_);
+  for (ForwardResult& r : forward_results_) {
+    const auto it = dns_clients_.find(r.cookie);
+    if (it == dns_clients_.end()) continue;
+    send_dns(it->second, std::move(r.reply), out);
+    count(GatewayCounter::kDnsForwardReplied);
+    dns_clients_.erase(it);
+  }
+
+  const int64_t now = clock_.now_s();
+  if (leases_ && now != last_expire_s_) {
+    last_expire_s_ = now;
+    leases_->expire();
+    if (now >= next_expiry_s_) {
+      lease_view_stale_ = true;
+      leases_dirty_ = true;  // the file drops expired leases, as dnsmasq's does
+    }
+  }
+  if (lease_view_stale_) publish_leases();
+  if (leases_dirty_ && now >= next_write_attempt_s_) persist_leases();
+  publish_stats();
+}
+
+}  // namespace vnet::dhcp

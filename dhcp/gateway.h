@@ -1,0 +1,257 @@
+// vnet::dhcp — the gateway of one network: the host that libvirt's bridge IP
+// plus dnsmasq would be, speaking raw Ethernet frames.
+//
+// Theory of operation
+//   The dataplane punts to the gateway every frame addressed to it (its MAC,
+//   broadcasts) and injects whatever it sends back. Gateway works on plain
+//   bytes: the control plane wraps it in the dataplane's punt interface with a
+//   thin adapter (FrameSink has the same shape as dp::FrameOut). Per frame:
+//     * Ethernet: unicast to another MAC or multicast is ignored (counted).
+//     * ARP (RFC 826): a request for one of the network's IPv4 addresses is
+//       answered; everything else is counted and ignored. start() sends one
+//       gratuitous ARP request per address (RFC 5227 §3 announcement).
+//     * ICMP echo to one of our addresses -> echo reply (RFC 792).
+//     * UDP port 67 (broadcast or to us) -> the DHCPv4 server of the <ip>
+//       with <dhcp> (dhcp_server.h). Replies follow RFC 2131 §4.1 without
+//       relays: NAK and broadcast-flag replies are broadcast, renewals and
+//       INFORM go to ciaddr, the rest is unicast to yiaddr at chaddr.
+//       Relayed requests (giaddr != 0) are ignored: a libvirt network is a
+//       single segment.
+//     * UDP port 53 to one of our addresses -> the DNS responder
+//       (dns_responder.h); names it does not own go to the DNS forwarder
+//       (dns_forwarder.h), whose answers on_tick() relays back as frames. A
+//       reply that would not fit the network MTU is sent truncated (TC).
+//       With <dns enable='no'> port 53 is closed.
+//     * Any other UDP port of ours -> ICMP port unreachable (RFC 1122
+//       §4.1.3.1), as the host's kernel would answer; TCP is not served.
+//   Every frame not answered is counted under a named reason (GatewayCounter,
+//   FrameError) and every DHCP/DNS outcome under the servers' own counters.
+//
+//   Leases live in a LeaseDb, are loaded from `lease_file` at construction,
+//   and are written back atomically (write-temp + fsync + rename) by on_tick()
+//   after any change, and at destruction. on_tick() also expires leases by
+//   the clock and drives the forwarder's timeouts and retries.
+//
+// Thread-safety
+//   One service thread owns the Gateway and calls start(), on_frame() and
+//   on_tick(), never concurrently. Three calls may come from any thread (the
+//   control thread): stats() reads a snapshot the service thread publishes
+//   under a mutex after every frame and tick; leases() reads the lease view
+//   the service thread republishes at the first on_tick() after a change (so
+//   it lags by at most one tick, and never costs a copy per DHCP message);
+//   update_config() validates at once and leaves the new configuration for
+//   the service thread to apply at its next on_frame()/on_tick(). The
+//   forwarder's settings (GatewayConfig::forwarder) are fixed at construction.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "dhcp/dhcp_config.h"
+#include "dhcp/dhcp_server.h"
+#include "dhcp/dns_config.h"
+#include "dhcp/dns_forwarder.h"
+#include "dhcp/dns_responder.h"
+#include "dhcp/frame.h"
+#include "dhcp/lease_db.h"
+#include "dhcp/net_types.h"
+
+namespace vnet::dhcp {
+
+// Where the gateway's frames go. Same contract as dp::FrameOut::send: a frame
+// without VLAN tag, vlan 0 = untagged; false when the frame was dropped.
+class FrameSink {
+ public:
+  virtual ~FrameSink() = default;
+  virtual bool send(std::span<const uint8_t> frame, uint16_t vlan) = 0;
+};
+
+struct Ipv4Interface {
+  Ipv4 address;             // the gateway's address (<ip address>)
+  unsigned prefix_len = 24; // <ip prefix|netmask>
+  friend bool operator==(const Ipv4Interface&, const Ipv4Interface&) = default;
+};
+
+struct Ipv6Interface {
+  IpAddress address;        // IPv6 <ip address>; not served yet (no ND/RA/DHCPv6)
+  unsigned prefix_len = 64;
+  friend bool operator==(const Ipv6Interface&, const Ipv6Interface&) = default;
+};
+
+struct GatewayConfig {
+  std::string network;                  // network name, for messages
+  Mac mac;                              // the gateway's MAC (<mac address>)
+  std::vector<Ipv4Interface> ipv4;      // every IPv4 <ip>, document order
+  std::vector<Ipv6Interface> ipv6;      // every IPv6 <ip>, document order
+  uint16_t mtu = 0;                     // <mtu size>; 0 = 1500
+  std::optional<ServerConfig> dhcp;     // the IPv4 <ip> with <dhcp>; its server_ip is in ipv4
+  std::optional<std::string> tftp_root; // <tftp root> (recorded; vnet serves no TFTP)
+  DnsConfig dns;                        // dns.enabled = false closes port 53
+  bool domain_register = false;         // <domain register='yes'> (systemd-resolved; host side)
+  std::string lease_file;               // lease file path; empty: leases are not persisted
+  ForwarderConfig forwarder;            // upstream timeouts and dns-forward-max
+};
+
+// Checks the invariants Gateway relies on; "" when fine, else one line.
+std::string validate(const GatewayConfig& config);
+
+// X(enumerator, counter name): frames handled and frames ignored, by reason.
+#define VNET_GATEWAY_COUNTERS(X)                                                     \
+  X(kRxFrames, "rx_frames")                                                          \
+  X(kTxFrames, "tx_frames")                                                          \
+  X(kTxDropped, "tx_dropped")                   /* FrameSink refused a frame */      \
+  X(kMalformed, "malformed")                    /* see frame_errors */               \
+  X(kEthNotForUs, "eth_not_for_us")             /* unicast to another MAC */         \
+  X(kEthMulticast, "eth_multicast")                                                  \
+  X(kEthOtherType, "eth_other_type")                                                 \
+  X(kIpv6Ignored, "ipv6_ignored")                                                    \
+  X(kArpReplied, "arp_replied")                                                      \
+  X(kArpGratuitousSent, "arp_gratuitous_sent")                                       \
+  X(kArpNotRequest, "arp_not_request")                                               \
+  X(kArpNotForUs, "arp_not_for_us")                                                  \
+  X(kArpConflict, "arp_conflict")               /* someone else claims our address */ \
+  X(kIpv4NotForUs, "ipv4_not_for_us")                                                \
+  X(kIpv4OtherProto, "ipv4_other_proto")                                             \
+  X(kIcmpEchoReplied, "icmp_echo_replied")                                           \
+  X(kIcmpIgnored, "icmp_ignored")               /* not an echo request */            \
+  X(kTcpIgnored, "tcp_ignored")                                                      \
+  X(kUdpBroadcastIgnored, "udp_broadcast_ignored")                                   \
+  X(kUdpPortUnreachable, "udp_port_unreachable")                                     \
+  X(kDhcpReceived, "dhcp_received")                                                  \
+  X(kDhcpReplied, "dhcp_replied")                                                    \
+  X(kDhcpDisabled, "dhcp_disabled")             /* no <dhcp> on this network */      \
+  X(kDhcpRelayed, "dhcp_relayed")               /* giaddr set: not served */         \
+  X(kDnsReceived, "dns_received")                                                    \
+  X(kDnsReplied, "dns_replied")                                                      \
+  X(kDnsDisabled, "dns_disabled")               /* <dns enable='no'> */              \
+  X(kDnsNoReply, "dns_no_reply")                /* not a query */                    \
+  X(kDnsForwarded, "dns_forwarded")                                                  \
+  X(kDnsForwardFull, "dns_forward_full")        /* dns-forward-max reached */        \
+  X(kDnsForwardReplied, "dns_forward_replied")                                       \
+  X(kDnsTruncatedToMtu, "dns_truncated_to_mtu")                                      \
+  X(kLeaseWrites, "lease_writes")                                                    \
+  X(kLeaseWriteFailed, "lease_write_failed")                                         \
+  X(kLeaseLoadFailed, "lease_load_failed")                                           \
+  X(kConfigApplied, "config_applied")
+
+enum class GatewayCounter : uint8_t {
+#define VNET_X(e, name) e,
+  VNET_GATEWAY_COUNTERS(VNET_X)
+#undef VNET_X
+  kCount,
+};
+const char* to_string(GatewayCounter c);
+
+struct GatewayStats {
+  std::array<uint64_t, static_cast<size_t>(GatewayCounter::kCount)> counter{};
+  std::array<uint64_t, static_cast<size_t>(FrameError::kCount)> frame_error{};
+  DhcpCounters dhcp;
+  DnsCounters dns;
+  ForwarderCounters forwarder;
+  LeaseLoadStats lease_load;        // from the lease file read at construction
+  std::string last_lease_error;     // last lease-file read/write error; "" = none
+
+  uint64_t of(GatewayCounter c) const { return counter[static_cast<size_t>(c)]; }
+  uint64_t of(FrameError e) const { return frame_error[static_cast<size_t>(e)]; }
+};
+
+// One row of `virsh net-dhcp-leases`.
+struct LeaseInfo {
+  int64_t expiry_s = 0;     // wall-clock seconds since the epoch; 0 = infinite lease
+  Mac mac;
+  Ipv4 ip;
+  unsigned prefix_len = 0;  // of the DHCP <ip>
+  std::string hostname;     // empty: none ("-")
+  std::string client_id;    // option 61 as colon hex; empty: none ("-")
+  static constexpr const char* protocol() { return "ipv4"; }
+};
+
+class Gateway {
+ public:
+  // Loads the lease file. Throws std::invalid_argument when validate() fails.
+  Gateway(GatewayConfig config, const Clock& clock, Rng& rng);
+  ~Gateway();  // writes the lease file if it has unsaved changes
+  Gateway(const Gateway&) = delete;
+  Gateway& operator=(const Gateway&) = delete;
+
+  // --- service thread ------------------------------------------------------
+  // Announces the gateway's addresses (gratuitous ARP), untagged.
+  void start(FrameSink& out);
+  void on_frame(std::span<const uint8_t> frame, uint16_t vlan, FrameSink& out);
+  // About every 10 ms: applies a pending configuration, expires leases, relays
+  // forwarder answers, persists leases.
+  void on_tick(FrameSink& out);
+
+  // --- any thread ----------------------------------------------------------
+  // net-update: "" when accepted (applied at the next on_frame/on_tick), else
+  // the validation error and nothing changes.
+  std::string update_config(GatewayConfig config);
+  // Active leases sorted by address, as of the last on_tick(); `mac` filters
+  // (net-dhcp-leases NET MAC). Leases past their expiry are left out at once.
+  std::vector<LeaseInfo> leases(std::optional<Mac> mac = std::nullopt) const;
+  GatewayStats stats() const;
+
+ private:
+  struct DnsClient {
+    Mac mac;
+    Ipv4 ip;
+    uint16_t port = 0;
+    Ipv4 server_ip;  // which of our addresses it asked
+    uint16_t vlan = 0;
+  };
+
+  void apply_pending_and_announce(FrameSink& out);
+  void apply_config(GatewayConfig config, bool initial);
+  void load_leases();
+  void persist_leases();
+  void publish_leases();
+  void publish_stats();
+
+  bool is_our_ip(Ipv4 ip) const;
+  void count(GatewayCounter c) { ++counters_.counter[static_cast<size_t>(c)]; }
+  void emit(FrameSink& out, std::span<const uint8_t> frame, uint16_t vlan);
+  void on_arp(const ParsedFrame& f, uint16_t vlan, FrameSink& out);
+  void on_icmp(const ParsedFrame& f, uint16_t vlan, FrameSink& out);
+  void on_udp(const ParsedFrame& f, uint16_t vlan, FrameSink& out);
+  void on_dhcp(const ParsedFrame& f, uint16_t vlan, FrameSink& out);
+  void on_dns(const ParsedFrame& f, uint16_t vlan, FrameSink& out);
+  void send_port_unreachable(const ParsedFrame& f, uint16_t vlan, FrameSink& out);
+  void send_dns(const DnsClient& c, std::vector<std::byte> reply, FrameSink& out);
+  void send_garp(FrameSink& out);
+
+  // Owned by the service thread.
+  GatewayConfig config_;
+  const Clock& clock_;
+  Rng& rng_;
+  std::unique_ptr<LeaseDb> leases_;       // null without DHCP
+  std::unique_ptr<DhcpServer> dhcp_;      // null without DHCP
+  std::unique_ptr<DnsResponder> dns_;
+  DnsForwarder forwarder_;
+  std::map<uint64_t, DnsClient> dns_clients_;  // forwarder cookie -> client
+  uint64_t next_cookie_ = 1;
+  uint16_t next_ip_id_ = 1;
+  bool leases_dirty_ = false;             // the lease file is behind the LeaseDb
+  bool lease_view_stale_ = false;         // published_leases_ is behind the LeaseDb
+  int64_t next_write_attempt_s_ = 0;      // after a failed write
+  int64_t next_expiry_s_ = kLeaseNever;   // earliest expiry among published leases
+  int64_t last_expire_s_ = 0;             // second of the last LeaseDb::expire()
+  DhcpCounters dhcp_base_;                // counts of DhcpServers replaced by update_config
+  DnsCounters dns_base_;                  // counts of DnsResponders replaced by update_config
+  GatewayStats counters_;                 // DHCP/DNS/forwarder parts filled in publish_stats()
+  std::vector<ForwardResult> forward_results_;  // scratch
+
+  // Shared with other threads, under mutex_.
+  mutable std::mutex mutex_;
+  std::optional<GatewayConfig> pending_config_;
+  std::vector<LeaseInfo> published_leases_;
+  GatewayStats published_stats_;
+};
+
+}  // namespace vnet::dhcp

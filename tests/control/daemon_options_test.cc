@@ -1,0 +1,48 @@
+#include "control/daemon_options.h"
+
+#include <gtest/gtest.h>
+
+namespace vnet::ctl {
+namespace {
+
+TEST(DaemonOptions, DataplaneDefaults) {
+  auto o = parse_daemon_options({});
+  ASSERT_TRUE(o.ok()) << o.error();
+  EXPECT_TRUE(o->dataplane);
+  EXPECT_TRUE(o->pmd_cores.empty());
+  EXPECT_FALSE(o->hugepages.has_value());
+  EXPECT_EQ(o->pmd_idle_sleep_us, 0u);
+}
+
+TEST(DaemonOptions, DataplaneOptions) {
+  auto o = parse_daemon_options({"--pmd-cores", "2-3,5", "--eal-args", "--log-level=8  --vdev=net_null0",
+                                 "--hugepages", "no", "--pmd-idle-sleep-us", "50", "--no-dataplane"});
+  ASSERT_TRUE(o.ok()) << o.error();
+  EXPECT_EQ(o->pmd_cores, (std::vector<unsigned>{2, 3, 5}));
+  EXPECT_EQ(o->eal_args, (std::vector<std::string>{"--log-level=8", "--vdev=net_null0"}));
+  EXPECT_EQ(o->hugepages, false);
+  EXPECT_EQ(o->pmd_idle_sleep_us, 50u);
+  EXPECT_FALSE(o->dataplane);
+  EXPECT_EQ(parse_daemon_options({"--hugepages", "maybe"}).error(), "invalid --hugepages 'maybe' (auto, yes, no)");
+  EXPECT_EQ(parse_daemon_options({"--pmd-cores", "3-1"}).error(), "--pmd-cores: invalid CPU list '3-1'");
+}
+
+TEST(DaemonOptions, CpuLists) {
+  EXPECT_EQ(*parse_cpu_list("1"), (std::vector<unsigned>{1}));
+  EXPECT_EQ(*parse_cpu_list("0-2,7"), (std::vector<unsigned>{0, 1, 2, 7}));
+  EXPECT_FALSE(parse_cpu_list("").ok());
+  EXPECT_FALSE(parse_cpu_list("a").ok());
+  EXPECT_FALSE(parse_cpu_list("1,,2").ok());
+  EXPECT_FALSE(parse_cpu_list("5000").ok());
+  EXPECT_EQ(parse_cpu_list("1,1").error(), "CPU 1 listed twice");
+}
+
+TEST(DaemonOptions, EalFilePrefixFollowsTheRunDir) {
+  EXPECT_EQ(eal_file_prefix("/run/vnet"), eal_file_prefix("/run/vnet/"));
+  EXPECT_EQ(eal_file_prefix("/run/vnet"), eal_file_prefix("/run/../run/vnet"));
+  EXPECT_NE(eal_file_prefix("/run/vnet"), eal_file_prefix("/tmp/other"));
+  EXPECT_EQ(eal_file_prefix("/run/vnet").substr(0, 5), "vnet-");
+}
+
+}  // namespace
+}  // namespace vnet::ctl

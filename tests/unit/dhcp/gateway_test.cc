@@ -1,0 +1,629 @@
+// Frame-level tests of dhcp::Gateway: ARP, ICMP, DHCP over raw Ethernet
+// frames, lease persistence and the thread-safe lease view. Frames are built
+// and checked with the independent helpers of frame_test_util.h.
+#include "dhcp/gateway.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "frame_test_util.h"
+
+namespace vnet::dhcp {
+namespace {
+
+using namespace test;
+namespace fs = std::filesystem;
+
+const Ipv4 kGwIp = ip("192.168.122.1");
+const Mac kClientMac = mac("52:54:00:00:00:01");
+
+// A scratch directory removed at the end of the test.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "vnet-gw-XXXXXX").string();
+    path_ = ::mkdtemp(tmpl.data());
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  std::string file(const char* name) const { return (fs::path(path_) / name).string(); }
+
+ private:
+  std::string path_;
+};
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// The default NAT network: 192.168.122.1/24, range .2-.254.
+GatewayConfig nat_config(const std::string& lease_file = "") {
+  GatewayConfig c;
+  c.network = "default";
+  c.mac = kGwMac;
+  c.ipv4 = {Ipv4Interface{kGwIp, 24}};
+  ServerConfig s;
+  s.server_ip = kGwIp;
+  s.prefix_len = 24;
+  s.ranges.push_back(DhcpRange{ip("192.168.122.2"), ip("192.168.122.254"), std::nullopt});
+  s.lease_max = 253;
+  c.dhcp = s;
+  c.lease_file = lease_file;
+  return c;
+}
+
+struct Fixture {
+  explicit Fixture(GatewayConfig c) : gw(std::move(c), clock, rng) {}
+  FakeClock clock;
+  SeededRng rng{42};
+  Gateway gw;
+  CaptureSink out;
+
+  void send(const Bytes& frame, uint16_t vlan = 0) { gw.on_frame(frame, vlan, out); }
+  void tick() { gw.on_tick(out); }
+  // The lease view is republished by the next tick.
+  std::vector<LeaseInfo> leases(std::optional<Mac> m = std::nullopt) {
+    tick();
+    return gw.leases(m);
+  }
+};
+
+// A DHCP client message as a broadcast frame from 0.0.0.0:68.
+Bytes dhcp_frame(const ClientMsg& m, Ipv4 src = Ipv4::any(), Ipv4 dst = Ipv4::broadcast(),
+                 Mac dst_mac = Mac::broadcast()) {
+  const std::vector<std::byte> payload = m.build();
+  return udp_frame(m.chaddr, dst_mac, src, dst, 68, 67, u8(payload));
+}
+
+// The DHCP reply in a frame, after checking its Ethernet/IP/UDP framing.
+DhcpMessage dhcp_reply(const Decoded& d) {
+  EXPECT_EQ(d.ethertype, 0x0800);
+  EXPECT_EQ(d.src_mac, kGwMac);
+  EXPECT_EQ(d.src_ip, kGwIp);
+  EXPECT_TRUE(d.ip_checksum_ok);
+  EXPECT_TRUE(d.udp_checksum_ok);
+  EXPECT_EQ(d.proto, 17);
+  EXPECT_EQ(d.sport, 67);
+  EXPECT_EQ(d.dport, 68);
+  DhcpMessage m;
+  EXPECT_EQ(parse_dhcp(to_bytes(d.payload), m), DhcpParseError::kOk);
+  return m;
+}
+
+// DISCOVER -> OFFER -> REQUEST -> ACK; returns the ACK.
+DhcpMessage dora(Fixture& fx, ClientMsg m) {
+  fx.out.clear();
+  m.type = MessageType::kDiscover;
+  fx.send(dhcp_frame(m));
+  EXPECT_EQ(fx.out.frames.size(), 1u);
+  if (fx.out.frames.empty()) return {};
+  const DhcpMessage offer = dhcp_reply(fx.out.take());
+  EXPECT_EQ(offer.message_type(), MessageType::kOffer);
+  fx.out.clear();
+  m.type = MessageType::kRequest;
+  m.requested_ip = offer.yiaddr;
+  m.server_id = kGwIp;
+  fx.send(dhcp_frame(m));
+  EXPECT_EQ(fx.out.frames.size(), 1u);
+  if (fx.out.frames.empty()) return {};
+  return dhcp_reply(fx.out.take());
+}
+
+bool has_option(const DhcpMessage& m, uint8_t code) { return m.find(code) != nullptr; }
+
+// --- ARP -----------------------------------------------------------------------
+
+TEST(Gateway, AnswersArpForItsAddressesOnly) {
+  GatewayConfig c = nat_config();
+  c.ipv4.push_back(Ipv4Interface{ip("10.0.0.1"), 8});
+  Fixture fx(c);
+  const Ipv4 guest = ip("192.168.122.50");
+
+  fx.send(arp_frame(Mac::broadcast(), 1, kClientMac, guest, Mac{}, kGwIp), 5);
+  ASSERT_EQ(fx.out.frames.size(), 1u);
+  const Decoded r = fx.out.take();
+  EXPECT_EQ(r.vlan, 5);
+  EXPECT_EQ(r.ethertype, 0x0806);
+  EXPECT_EQ(r.dst_mac, kClientMac);
+  EXPECT_EQ(r.src_mac, kGwMac);
+  EXPECT_EQ(r.arp_op, 2);
+  EXPECT_EQ(r.arp_sha, kGwMac);
+  EXPECT_EQ(r.arp_spa, kGwIp);
+  EXPECT_EQ(r.arp_tha, kClientMac);
+  EXPECT_EQ(r.arp_tpa, guest);
+
+  // The second address answers too; other addresses and ARP replies do not.
+  fx.out.clear();
+  fx.send(arp_frame(Mac::broadcast(), 1, kClientMac, ip("10.0.0.9"), Mac{}, ip("10.0.0.1")));
+  ASSERT_EQ(fx.out.frames.size(), 1u);
+  EXPECT_EQ(fx.out.take().arp_spa, ip("10.0.0.1"));
+  fx.out.clear();
+  fx.send(arp_frame(Mac::broadcast(), 1, kClientMac, guest, Mac{}, ip("192.168.122.77")));
+  fx.send(arp_frame(kGwMac, 2, kClientMac, guest, kGwMac, kGwIp));
+  EXPECT_TRUE(fx.out.frames.empty());
+  const GatewayStats s = fx.gw.stats();
+  EXPECT_EQ(s.of(GatewayCounter::kArpReplied), 2u);
+  EXPECT_EQ(s.of(GatewayCounter::kArpNotForUs), 1u);
+  EXPECT_EQ(s.of(GatewayCounter::kArpNotRequest), 1u);
+
+  // Someone else claiming our address is counted (and still answered).
+  fx.send(arp_frame(Mac::broadcast(), 1, kClientMac, kGwIp, Mac{}, kGwIp));
+  EXPECT_EQ(fx.gw.stats().of(GatewayCounter::kArpConflict), 1u);
+}
+
+TEST(Gateway, GratuitousArpOnStart) {
+  GatewayConfig c = nat_config();
+  c.ipv4.push_back(Ipv4Interface{ip("10.0.0.1"), 8});
+  Fixture fx(c);
+  fx.gw.start(fx.out);
+  ASSERT_EQ(fx.out.frames.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    const Decoded d = fx.out.take(i);
+    EXPECT_EQ(d.dst_mac, Mac::broadcast());
+    EXPECT_EQ(d.arp_op, 1);
+    EXPECT_EQ(d.arp_sha, kGwMac);
+    EXPECT_EQ(d.arp_spa, d.arp_tpa);
+    EXPECT_EQ(d.arp_spa, c.ipv4[i].address);
+  }
+  EXPECT_EQ(fx.gw.stats().of(GatewayCounter::kArpGratuitousSent), 2u);
+}
+
+// --- ICMP and other IP -----------------------------------------------------------
+
+TEST(Gateway, IcmpEchoReplyWithCorrectChecksums) {
+  Fixture fx(nat_config());
+  const Ipv4 guest = ip("192.168.122.50");
+  Bytes data;
+  for (int i = 0; i < 56; ++i) data.push_back(static_cast<uint8_t>(i * 7));
+  const Bytes echo = icmp_echo(0x77, 3, data);
+  fx.send(concat(eth(kGwMac, kClientMac, 0x0800), ipv4(guest, kGwIp, 1, echo)));
+  ASSERT_EQ(fx.out.frames.size(), 1u);
+  const Decoded r = fx.out.take();
+  EXPECT_EQ(r.dst_mac, kClientMac);
+  EXPECT_EQ(r.src_mac, kGwMac);
+  EXPECT_EQ(r.src_ip, kGwIp);
+  EXPECT_EQ(r.dst_ip, guest);
+  EXPECT_EQ(r.proto, 1);
+  EXPECT_TRUE(r.ip_checksum_ok);
+  EXPECT_TRUE(r.icmp_checksum_ok);
+  ASSERT_EQ(r.payload.size(), echo.size());
+  EXPECT_EQ(r.payload[0], 0);  // echo reply
+  EXPECT_EQ(Bytes(r.payload.begin() + 4, r.payload.end()), Bytes(echo.begin() + 4, echo.end()));
+
+  // Not to us, not an echo request: no reply.
+  fx.out.clear();
+  fx.send(concat(eth(kGwMac, kClientMac, 0x0800), ipv4(guest, ip("8.8.8.8"), 1, echo)));
+  Bytes reply_msg = echo;
+  reply_msg[0] = 0;  // an echo reply sent to us is not answered
+  reply_msg[2] = reply_msg[3] = 0;
+  const uint16_t cs = ref_checksum(reply_msg.data(), reply_msg.size());
+  reply_msg[2] = static_cast<uint8_t>(cs >> 8);
+  reply_msg[3] = static_cast<uint8_t>(cs);
+  fx.send(concat(eth(kGwMac, kClientMac, 0x0800), ipv4(guest, kGwIp, 1, reply_msg)));
+  EXPECT_TRUE(fx.out.frames.empty());
+  const GatewayStats s = fx.gw.stats();
+  EXPECT_EQ(s.of(GatewayCounter::kIcmpEchoReplied), 1u);
+  EXPECT_EQ(s.of(GatewayCounter::kIpv4NotForUs), 1u);
+  EXPECT_EQ(s.of(GatewayCounter::kIcmpIgnored), 1u);
+}
+
+TEST(Gateway, ClosedUdpPortGetsPortUnreachable) {
+  Fixture fx(nat_config());
+  const Ipv4 guest = ip("192.168.122.50");
+  const Bytes payload = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+  const Bytes frame = udp_frame(kClientMac, kGwMac, guest, kGwIp, 40000, 9999, payload);
+  fx.send(frame);
+  ASSERT_EQ(fx.out.frames.size(), 1u);
+  const Decoded r = fx.out.take();
+  EXPECT_EQ(r.proto, 1);
+  EXPECT_TRUE(r.icmp_checksum_ok);
+  ASSERT_GE(r.payload.size(), 8u + 28u);
+  EXPECT_EQ(r.payload[0], 3);
+  EXPECT_EQ(r.payload[1], 3);
+  // The quoted datagram is the original IP header + 8 bytes.
+  EXPECT_EQ(Bytes(r.payload.begin() + 8, r.payload.end()), Bytes(frame.begin() + 14, frame.begin() + 14 + 28));
+  EXPECT_EQ(fx.gw.stats().of(GatewayCounter::kUdpPortUnreachable), 1u);
+
+  // TCP is counted, not answered; so are IPv6 and unknown EtherTypes.
+  fx.out.clear();
+  fx.send(concat(eth(kGwMac, kClientMac, 0x0800), ipv4(guest, kGwIp, 6, Bytes(20, 0))));
+  fx.send(concat(eth(kGwMac, kClientMac, 0x86dd), Bytes(60, 0)));
+  fx.send(concat(eth(kGwMac, kClientMac, 0x88cc), Bytes(60, 0)));
+  fx.send(concat(eth(mac("52:54:00:99:99:99"), kClientMac, 0x0800), Bytes(60, 0)));
+  fx.send(concat(eth(mac("01:00:5e:00:00:fb"), kClientMac, 0x0800), Bytes(60, 0)));
+  EXPECT_TRUE(fx.out.frames.empty());
+  const GatewayStats s = fx.gw.stats();
+  EXPECT_EQ(s.of(GatewayCounter::kTcpIgnored), 1u);
+  EXPECT_EQ(s.of(GatewayCounter::kIpv6Ignored), 1u);
+  EXPECT_EQ(s.of(GatewayCounter::kEthOtherType), 1u);
+  EXPECT_EQ(s.of(GatewayCounter::kEthNotForUs), 1u);
+  EXPECT_EQ(s.of(GatewayCounter::kEthMulticast), 1u);
+  EXPECT_EQ(s.of(GatewayCounter::kRxFrames), 6u);
+}
+
+// --- DHCP ------------------------------------------------------------------------
+
+TEST(Gateway, FullDoraFromRawFrames) {
+  Fixture fx(nat_config());
+  ClientMsg m;
+  m.hostname = "vm1";
+  m.client_id = bytes({1, 0x52, 0x54, 0, 0, 0, 1});
+  const DhcpMessage ack = dora(fx, m);
+  ASSERT_EQ(ack.message_type(), MessageType::kAck);
+  const Ipv4 yiaddr = ack.yiaddr;
+  EXPECT_TRUE(yiaddr.same_subnet(kGwIp, 24));
+  EXPECT_NE(yiaddr, kGwIp);
+
+  // No broadcast flag: unicast to yiaddr at chaddr (RFC 2131 §4.1).
+  const Decoded d = fx.out.take();
+  EXPECT_EQ(d.dst_mac, kClientMac);
+  EXPECT_EQ(d.dst_ip, yiaddr);
+  EXPECT_EQ(ack.server_id(), kGwIp);
+  EXPECT_EQ(ack.lease_time_s(), 3600u);
+  EXPECT_TRUE(has_option(ack, opt::kRouter));
+  EXPECT_TRUE(has_option(ack, opt::kSubnetMask));
+  EXPECT_TRUE(has_option(ack, opt::kDnsServer));
+
+  EXPECT_TRUE(fx.gw.leases().empty());  // the view is republished by the next tick
+  const std::vector<LeaseInfo> leases = fx.leases();
+  ASSERT_EQ(leases.size(), 1u);
+  EXPECT_EQ(leases[0].mac, kClientMac);
+  EXPECT_EQ(leases[0].ip, yiaddr);
+  EXPECT_EQ(leases[0].prefix_len, 24u);
+  EXPECT_EQ(leases[0].hostname, "vm1");
+  EXPECT_EQ(leases[0].client_id, "01:52:54:00:00:00:01");
+  EXPECT_EQ(leases[0].expiry_s, fx.clock.now_s() + 3600);
+  EXPECT_STREQ(LeaseInfo::protocol(), "ipv4");
+  EXPECT_EQ(fx.leases(mac("52:54:00:00:00:02")).size(), 0u);
+
+  // Renewal: unicast from ciaddr to the server, reply unicast to ciaddr.
+  fx.out.clear();
+  fx.clock.advance_s(1800);
+  ClientMsg renew = m;
+  renew.type = MessageType::kRequest;
+  renew.ciaddr = yiaddr;
+  fx.send(dhcp_frame(renew, yiaddr, kGwIp, kGwMac));
+  ASSERT_EQ(fx.out.frames.size(), 1u);
+  const Decoded rd = fx.out.take();
+  const DhcpMessage rack = dhcp_reply(rd);
+  EXPECT_EQ(rack.message_type(), MessageType::kAck);
+  EXPECT_EQ(rd.dst_ip, yiaddr);
+  EXPECT_EQ(rack.ciaddr, yiaddr);
+  EXPECT_EQ(fx.leases()[0].expiry_s, fx.clock.now_s() + 3600);
+
+  const GatewayStats s = fx.gw.stats();
+  EXPECT_EQ(s.of(GatewayCounter::kDhcpReceived), 3u);
+  EXPECT_EQ(s.of(GatewayCounter::kDhcpReplied), 3u);
+  EXPECT_EQ(s.dhcp.of(DhcpOutcome::kOffer), 1u);
+  EXPECT_EQ(s.dhcp.of(DhcpOutcome::kAck), 2u);
+}
+
+TEST(Gateway, BroadcastFlagMeansBroadcastReply) {
+  Fixture fx(nat_config());
+  ClientMsg m;
+  m.flags = kBroadcastFlag;
+  fx.send(dhcp_frame(m));
+  ASSERT_EQ(fx.out.frames.size(), 1u);
+  const Decoded d = fx.out.take();
+  EXPECT_EQ(d.dst_mac, Mac::broadcast());
+  EXPECT_EQ(d.dst_ip, Ipv4::broadcast());
+  EXPECT_EQ(dhcp_reply(d).message_type(), MessageType::kOffer);
+}
+
+TEST(Gateway, StaticHostGetsItsAddressAndName) {
+  GatewayConfig c = nat_config();
+  c.dhcp->hosts.push_back(StaticHost{kClientMac, "a.example.com", ip("192.168.122.10"), std::nullopt});
+  Fixture fx(c);
+  ClientMsg m;
+  const DhcpMessage ack = dora(fx, m);
+  EXPECT_EQ(ack.yiaddr, ip("192.168.122.10"));
+  ASSERT_EQ(fx.leases().size(), 1u);
+  EXPECT_EQ(fx.leases()[0].hostname, "a");
+
+  // Another client never gets the static address, even when asking for it.
+  ClientMsg other;
+  other.chaddr = mac("52:54:00:00:00:02");
+  other.requested_ip = ip("192.168.122.10");
+  fx.out.clear();
+  fx.send(dhcp_frame(other));
+  ASSERT_EQ(fx.out.frames.size(), 1u);
+  EXPECT_NE(dhcp_reply(fx.out.take()).yiaddr, ip("192.168.122.10"));
+}
+
+TEST(Gateway, NakForWrongAddressIsBroadcast) {
+  Fixture fx(nat_config());
+  ClientMsg m;
+  m.type = MessageType::kRequest;  // INIT-REBOOT with an address from another network
+  m.requested_ip = ip("10.1.2.3");
+  fx.send(dhcp_frame(m));
+  ASSERT_EQ(fx.out.frames.size(), 1u);
+  const Decoded d = fx.out.take();
+  EXPECT_EQ(d.dst_mac, Mac::broadcast());
+  EXPECT_EQ(d.dst_ip, Ipv4::broadcast());
+  const DhcpMessage nak = dhcp_reply(d);
+  EXPECT_EQ(nak.message_type(), MessageType::kNak);
+  EXPECT_TRUE(nak.yiaddr.is_zero());
+  EXPECT_TRUE(fx.leases().empty());
+}
+
+TEST(Gateway, LeaseMaxNaksTheNextClient) {
+  GatewayConfig c = nat_config();
+  c.dhcp->lease_max = 1;
+  Fixture fx(c);
+  ClientMsg a;
+  EXPECT_EQ(dora(fx, a).message_type(), MessageType::kAck);
+  ClientMsg b;
+  b.chaddr = mac("52:54:00:00:00:02");
+  EXPECT_EQ(dora(fx, b).message_type(), MessageType::kNak);
+  EXPECT_EQ(fx.leases().size(), 1u);
+}
+
+TEST(Gateway, RouterOptionAbsentWhenIsolated) {
+  GatewayConfig c = nat_config();
+  c.dhcp->send_router = false;
+  Fixture fx(c);
+  ClientMsg m;
+  const DhcpMessage ack = dora(fx, m);
+  ASSERT_EQ(ack.message_type(), MessageType::kAck);
+  EXPECT_FALSE(has_option(ack, opt::kRouter));
+  EXPECT_TRUE(has_option(ack, opt::kSubnetMask));
+}
+
+TEST(Gateway, RelayedAndDisabledDhcpAreIgnored) {
+  Fixture fx(nat_config());
+  ClientMsg m;
+  m.giaddr = ip("10.9.9.1");
+  fx.send(dhcp_frame(m));
+  EXPECT_TRUE(fx.out.frames.empty());
+  EXPECT_EQ(fx.gw.stats().of(GatewayCounter::kDhcpRelayed), 1u);
+
+  GatewayConfig c = nat_config();
+  c.dhcp.reset();
+  Fixture none(c);
+  none.send(dhcp_frame(ClientMsg{}));
+  EXPECT_TRUE(none.out.frames.empty());
+  EXPECT_EQ(none.gw.stats().of(GatewayCounter::kDhcpDisabled), 1u);
+}
+
+TEST(Gateway, ReturningClientGetsItsAddressAcrossRestart) {
+  TempDir dir;
+  const std::string file = dir.file("default.leases");
+  Ipv4 first;
+  {
+    Fixture fx(nat_config(file));
+    ClientMsg m;
+    m.hostname = "vm1";
+    first = dora(fx, m).yiaddr;
+    // Another client in between, then a RELEASE and a new DISCOVER.
+    ClientMsg other;
+    other.chaddr = mac("52:54:00:00:00:02");
+    dora(fx, other);
+    ClientMsg rel = m;
+    rel.type = MessageType::kRelease;
+    rel.ciaddr = first;
+    rel.server_id = kGwIp;
+    fx.out.clear();
+    fx.send(dhcp_frame(rel, first, kGwIp, kGwMac));
+    EXPECT_TRUE(fx.out.frames.empty());
+    EXPECT_EQ(fx.leases().size(), 1u);  // this tick writes the file once
+    EXPECT_EQ(dora(fx, m).yiaddr, first);
+    fx.tick();
+    EXPECT_EQ(fx.gw.stats().of(GatewayCounter::kLeaseWrites), 2u);
+    const std::string text = slurp(file);
+    EXPECT_NE(text.find("52:54:00:00:00:01 " + first.to_string() + " vm1 *"), std::string::npos) << text;
+    EXPECT_FALSE(fs::exists(file + ".tmp"));
+  }
+  // A new gateway reloads the file.
+  Fixture fx(nat_config(file));
+  const GatewayStats s = fx.gw.stats();
+  EXPECT_EQ(s.lease_load.loaded, 2u);
+  ASSERT_EQ(fx.gw.leases().size(), 2u);
+  ClientMsg m;
+  EXPECT_EQ(dora(fx, m).yiaddr, first);
+}
+
+TEST(Gateway, LeasesExpireByTimeAndLeaveTheFile) {
+  TempDir dir;
+  const std::string file = dir.file("net.leases");
+  GatewayConfig c = nat_config(file);
+  c.dhcp->ranges[0].lease_s = 120;
+  Fixture fx(c);
+  dora(fx, ClientMsg{});
+  fx.tick();
+  EXPECT_EQ(fx.gw.leases().size(), 1u);
+  EXPECT_NE(slurp(file), "");
+  fx.clock.advance_s(121);
+  EXPECT_TRUE(fx.gw.leases().empty());  // the view filters by time at once
+  fx.tick();
+  EXPECT_EQ(slurp(file), "");
+  EXPECT_EQ(fx.gw.stats().of(GatewayCounter::kLeaseWrites), 2u);
+}
+
+TEST(Gateway, LeaseWriteFailureIsCountedAndRetried) {
+  TempDir dir;
+  Fixture fx(nat_config(dir.file("missing-dir/net.leases")));
+  dora(fx, ClientMsg{});
+  fx.tick();
+  GatewayStats s = fx.gw.stats();
+  EXPECT_EQ(s.of(GatewayCounter::kLeaseWriteFailed), 1u);
+  EXPECT_NE(s.last_lease_error.find("open"), std::string::npos);
+  fx.tick();  // not retried within the same second
+  EXPECT_EQ(fx.gw.stats().of(GatewayCounter::kLeaseWriteFailed), 1u);
+  fs::create_directory(dir.file("missing-dir"));
+  fx.clock.advance_s(1);
+  fx.tick();
+  EXPECT_EQ(fx.gw.stats().of(GatewayCounter::kLeaseWrites), 1u);
+}
+
+TEST(Gateway, CorruptLeaseFileLinesAreSkipped) {
+  TempDir dir;
+  const std::string file = dir.file("net.leases");
+  {
+    std::ofstream f(file);
+    f << "garbage line\n"
+      << (1'700'000'000 + 600) << " 52:54:00:00:00:07 192.168.122.77 vm7 *\n"
+      << "1 2 3 4 5\n";
+  }
+  Fixture fx(nat_config(file));
+  const GatewayStats s = fx.gw.stats();
+  EXPECT_EQ(s.lease_load.loaded, 1u);
+  EXPECT_EQ(s.lease_load.corrupt, 2u);
+  ASSERT_EQ(fx.gw.leases().size(), 1u);
+  EXPECT_EQ(fx.gw.leases()[0].hostname, "vm7");
+}
+
+TEST(Gateway, UpdateConfigAddsStaticHostLive) {
+  Fixture fx(nat_config());
+  GatewayConfig bad = nat_config();
+  bad.dhcp->ranges[0].start = ip("10.0.0.1");
+  EXPECT_NE(fx.gw.update_config(bad), "");
+
+  GatewayConfig c = nat_config();
+  c.dhcp->hosts.push_back(StaticHost{kClientMac, "fixed", ip("192.168.122.99"), std::nullopt});
+  EXPECT_EQ(fx.gw.update_config(c), "");
+  fx.tick();
+  EXPECT_EQ(fx.gw.stats().of(GatewayCounter::kConfigApplied), 1u);
+  EXPECT_EQ(dora(fx, ClientMsg{}).yiaddr, ip("192.168.122.99"));
+}
+
+TEST(Gateway, LeasesCanBeReadFromAnotherThread) {
+  Fixture fx(nat_config());
+  std::atomic<bool> stop{false};
+  std::atomic<size_t> max_seen{0};
+  std::thread reader([&] {
+    while (!stop.load()) {
+      const size_t n = fx.gw.leases().size();
+      if (n > max_seen.load()) max_seen = n;
+      (void)fx.gw.stats();
+    }
+  });
+  for (int i = 0; i < 100; ++i) {
+    ClientMsg m;
+    m.chaddr.bytes[5] = static_cast<uint8_t>(i + 1);
+    m.chaddr.bytes[4] = 0x10;
+    EXPECT_EQ(dora(fx, m).message_type(), MessageType::kAck);
+    if (i % 10 == 9) fx.tick();  // republishes the view the reader polls
+  }
+  stop = true;
+  reader.join();
+  EXPECT_EQ(fx.leases().size(), 100u);
+  EXPECT_LE(max_seen.load(), 100u);
+}
+
+// --- malformed input -------------------------------------------------------------
+
+TEST(Gateway, MalformedFramesAreCountedByReason) {
+  Fixture fx(nat_config());
+  const Ipv4 guest = ip("192.168.122.50");
+  const Bytes good = udp_frame(kClientMac, kGwMac, guest, kGwIp, 1000, 9999, Bytes{1, 2, 3, 4});
+
+  fx.send(Bytes(10, 0xff));  // runt
+  Bytes bad_ck = good;
+  bad_ck[24] ^= 0x55;  // IPv4 header checksum
+  fx.send(bad_ck);
+  Bytes bad_ver = good;
+  bad_ver[14] = 0x65;
+  fx.send(bad_ver);
+  Bytes too_long = good;
+  too_long[16] = 0x05;  // total length > frame
+  fx.send(too_long);
+  fx.send(Bytes(good.begin(), good.begin() + 30));  // truncated IPv4
+  Bytes udp_ck = good;
+  udp_ck[good.size() - 1] ^= 0xff;  // payload change breaks the UDP checksum
+  fx.send(udp_ck);
+  // A fragment (MF set) with a correct header checksum.
+  Bytes frag = concat(eth(kGwMac, kClientMac, 0x0800), ipv4(guest, kGwIp, 17, udp(guest, kGwIp, 1, 53, Bytes(8, 0))));
+  frag[20] = 0x20;
+  frag[24] = frag[25] = 0;
+  const uint16_t c = ref_checksum(&frag[14], 20);
+  frag[24] = static_cast<uint8_t>(c >> 8);
+  frag[25] = static_cast<uint8_t>(c);
+  fx.send(frag);
+  fx.send(concat(eth(kGwMac, kClientMac, 0x0806), Bytes(20, 0)));  // short ARP
+  Bytes icmp = icmp_echo(1, 1, Bytes(8, 1));
+  icmp[9] ^= 1;
+  fx.send(concat(eth(kGwMac, kClientMac, 0x0800), ipv4(guest, kGwIp, 1, icmp)));
+
+  EXPECT_TRUE(fx.out.frames.empty());
+  const GatewayStats s = fx.gw.stats();
+  EXPECT_EQ(s.of(FrameError::kEthTruncated), 1u);
+  EXPECT_EQ(s.of(FrameError::kIpv4BadChecksum), 1u);
+  EXPECT_EQ(s.of(FrameError::kIpv4BadVersion), 1u);
+  EXPECT_EQ(s.of(FrameError::kIpv4BadLength), 1u);
+  EXPECT_EQ(s.of(FrameError::kIpv4Truncated), 1u);
+  EXPECT_EQ(s.of(FrameError::kUdpBadChecksum), 1u);
+  EXPECT_EQ(s.of(FrameError::kIpv4Fragment), 1u);
+  EXPECT_EQ(s.of(FrameError::kArpMalformed), 1u);
+  EXPECT_EQ(s.of(FrameError::kIcmpBadChecksum), 1u);
+  EXPECT_EQ(s.of(GatewayCounter::kMalformed), 9u);
+}
+
+TEST(Gateway, BadDhcpPayloadsNeverChangeLeases) {
+  Fixture fx(nat_config());
+  const std::vector<Bytes> payloads = {
+      Bytes{},
+      Bytes(100, 0),
+      [] {
+        Bytes b(300, 0);
+        b[0] = 2;  // BOOTREPLY
+        return b;
+      }(),
+  };
+  for (const Bytes& p : payloads) fx.send(udp_frame(kClientMac, Mac::broadcast(), Ipv4::any(), Ipv4::broadcast(), 68, 67, p));
+  // An option running past the end of the message.
+  std::vector<std::byte> valid = ClientMsg{}.build();
+  Bytes overflow(u8(valid).begin(), u8(valid).end());
+  overflow.resize(kDhcpOptionsOffset + 3);
+  overflow[kDhcpOptionsOffset] = 53;
+  overflow[kDhcpOptionsOffset + 1] = 200;
+  fx.send(udp_frame(kClientMac, Mac::broadcast(), Ipv4::any(), Ipv4::broadcast(), 68, 67, overflow));
+  EXPECT_TRUE(fx.out.frames.empty());
+  EXPECT_TRUE(fx.leases().empty());
+  const GatewayStats s = fx.gw.stats();
+  EXPECT_EQ(s.dhcp.of(DhcpOutcome::kParseError), 4u);
+  EXPECT_GE(s.dhcp.of(DhcpParseError::kTruncated), 2u);
+}
+
+TEST(Gateway, RandomlyMutatedFramesNeverCrash) {
+  Fixture fx(nat_config());
+  std::vector<Bytes> seeds;
+  seeds.push_back(dhcp_frame(ClientMsg{}));
+  seeds.push_back(arp_frame(Mac::broadcast(), 1, kClientMac, ip("192.168.122.50"), Mac{}, kGwIp));
+  seeds.push_back(concat(eth(kGwMac, kClientMac, 0x0800),
+                         ipv4(ip("192.168.122.50"), kGwIp, 1, icmp_echo(1, 2, Bytes(16, 3)))));
+  const std::vector<std::byte> q = dns_query("host.example.com", dns_type::kA);
+  seeds.push_back(udp_frame(kClientMac, kGwMac, ip("192.168.122.50"), kGwIp, 5353, 53, u8(q)));
+  SeededRng rng(7);
+  for (int i = 0; i < 20000; ++i) {
+    Bytes f = seeds[rng.next_u64() % seeds.size()];
+    const int flips = 1 + static_cast<int>(rng.next_u64() % 4);
+    if (i % 2 == 0 && f.size() > 42 && f[23] == 17) {
+      // Mutate only the UDP payload and drop the UDP checksum (0 = none) so
+      // the DHCP and DNS parsers see the damage.
+      for (int k = 0; k < flips; ++k) f[42 + rng.next_u64() % (f.size() - 42)] ^= static_cast<uint8_t>(rng.next_u64());
+      f[40] = f[41] = 0;
+    } else {
+      for (int k = 0; k < flips; ++k) f[rng.next_u64() % f.size()] ^= static_cast<uint8_t>(rng.next_u64());
+      if (rng.next_u64() % 4 == 0) f.resize(rng.next_u64() % (f.size() + 1));
+    }
+    fx.send(f);
+    if (i % 1000 == 0) fx.tick();
+  }
+  const GatewayStats s = fx.gw.stats();
+  EXPECT_EQ(s.of(GatewayCounter::kRxFrames), 20000u);
+  EXPECT_GT(s.of(GatewayCounter::kDhcpReceived), 1000u);
+  EXPECT_GT(s.of(GatewayCounter::kDnsReceived), 1000u);
+  EXPECT_GT(s.dhcp.of(DhcpOutcome::kParseError) + s.dhcp.of(DhcpOutcome::kBootpIgnored), 0u);
+  EXPECT_GT(s.dns.of(DnsOutcome::kFormErr) + s.dns.of(DnsOutcome::kDropped), 0u);
+}
+
+}  // namespace
+}  // namespace vnet::dhcp
