@@ -43,6 +43,7 @@
 #include <vector>
 
 #include "dataplane/clock.h"
+#include "dataplane/eal.h"
 #include "dataplane/fdb.h"
 #include "dataplane/ports/ethdev_port.h"
 #include "dataplane/rings.h"
@@ -355,7 +356,7 @@ int main(int argc, char** argv) {
   Options o;
   const int first = sep > 0 ? sep : 0;
   if (!parse_options(argc - first, argv + first, o)) {
-    rte_eal_cleanup();
+    vnet::dp::eal_cleanup();
     return 1;
   }
   int status = 0;
@@ -367,6 +368,6 @@ int main(int argc, char** argv) {
       b.report();
     }
   }
-  rte_eal_cleanup();
+  vnet::dp::eal_cleanup();
   return status;
 }
