@@ -21,6 +21,7 @@
 #include "dataplane/dataplane.h"
 #include "tests/dp/fake_clock.h"
 #include "tests/dp/packet_builder.h"
+#include "tests/dp/ring_io.h"
 
 namespace vnet::dp::test {
 namespace {
@@ -35,37 +36,6 @@ rte_mempool* test_pool() {
 
 FrameSpec frame_from(uint8_t src, net::MacAddr dst, size_t payload = 46) {
   return FrameSpec{dst, mac(src), std::nullopt, 0, net::kEtherTypeIpv4, payload, src};
-}
-
-std::vector<std::vector<uint8_t>> drain(rte_ring* ring) {
-  std::vector<std::vector<uint8_t>> out;
-  void* obj = nullptr;
-  while (ring != nullptr && rte_ring_dequeue(ring, &obj) == 0) {
-    out.push_back(mbuf_bytes(static_cast<rte_mbuf*>(obj)));
-    rte_pktmbuf_free(static_cast<rte_mbuf*>(obj));
-  }
-  return out;
-}
-
-std::vector<std::vector<uint8_t>> receive(rte_ring* ring, size_t n, std::chrono::milliseconds t = 3000ms) {
-  std::vector<std::vector<uint8_t>> out;
-  const auto deadline = std::chrono::steady_clock::now() + t;
-  while (out.size() < n && std::chrono::steady_clock::now() < deadline) {
-    auto got = drain(ring);
-    out.insert(out.end(), got.begin(), got.end());
-    if (out.size() < n) std::this_thread::sleep_for(1ms);
-  }
-  return out;
-}
-
-template <class Pred>
-bool eventually(Pred p, std::chrono::milliseconds t = 5000ms) {
-  const auto deadline = std::chrono::steady_clock::now() + t;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (p()) return true;
-    std::this_thread::sleep_for(2ms);
-  }
-  return p();
 }
 
 class PortsTest : public ::testing::Test {

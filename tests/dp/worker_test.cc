@@ -13,6 +13,7 @@
 
 #include "dataplane/dataplane.h"
 #include "dataplane/worker.h"
+#include "tests/dp/ring_io.h"
 #include "tests/dp/stage_harness.h"
 
 namespace vnet::dp::test {
@@ -30,29 +31,6 @@ void enqueue(rte_ring* ring, rte_mempool* pool, const std::vector<FrameSpec>& fr
     ASSERT_NE(m, nullptr);
     ASSERT_EQ(rte_ring_enqueue(ring, m), 0);
   }
-}
-
-std::vector<std::vector<uint8_t>> drain(rte_ring* ring) {
-  std::vector<std::vector<uint8_t>> out;
-  void* obj = nullptr;
-  while (rte_ring_dequeue(ring, &obj) == 0) {
-    out.push_back(mbuf_bytes(static_cast<rte_mbuf*>(obj)));
-    rte_pktmbuf_free(static_cast<rte_mbuf*>(obj));
-  }
-  return out;
-}
-
-// Waits until `ring` has received `n` frames (or the deadline), returns them.
-std::vector<std::vector<uint8_t>> receive(rte_ring* ring, size_t n,
-                                          std::chrono::milliseconds timeout = 3000ms) {
-  std::vector<std::vector<uint8_t>> out;
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (out.size() < n && std::chrono::steady_clock::now() < deadline) {
-    auto got = drain(ring);
-    out.insert(out.end(), got.begin(), got.end());
-    if (out.size() < n) std::this_thread::sleep_for(1ms);
-  }
-  return out;
 }
 
 class TestPool {

@@ -5,31 +5,11 @@
 # packets counted on both ports.
 #
 # Usage: two_guests_ping.sh VNETD VNETCTL KIT_SCRIPT
-# Exit 77 (skip) when QEMU or the guest kernel is unavailable on this host.
+# Exit 77 (skip) when QEMU or the guest kernel is unavailable on this host (e2e-lib.sh).
 set -uo pipefail
-vnetd=${1:?} vnetctl=${2:?} kit=${3:?}
-command -v qemu-system-x86_64 >/dev/null || { echo "SKIP: qemu-system-x86_64 not installed"; exit 77; }
-kitdir=${VNET_E2E_DIR:-/var/tmp/vnet-e2e-kit}
-read -r kernel initrd < <("$kit" "$kitdir") || true
-[[ -f "${kernel:-}" && -f "${initrd:-}" ]] || { echo "SKIP: no guest kernel (apt-get download failed?)"; exit 77; }
-
-tmp=$(mktemp -d /tmp/vnet-e2e.XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-  wait 2>/dev/null
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; for f in "$tmp"/*.log; do echo "--- $f"; tail -30 "$f"; done; exit 1; }
-
-sock="$tmp/run/vnetd.sock"
-mkdir -p "$tmp/state" "$tmp/run"
-"$vnetd" --state-dir "$tmp/state" --run-dir "$tmp/run" >"$tmp/vnetd.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 100); do [[ -S $sock ]] && break; sleep 0.1; done
-[[ -S $sock ]] || fail "vnetd did not create its socket"
-ctl() { "$vnetctl" --socket "$sock" "$@"; }
+VNETD=${1:?} VNETCTL=${2:?} KIT=${3:?}
+source "$(dirname "$0")/e2e-lib.sh"
+start_vnetd
 
 cat >"$tmp/e2e.xml" <<XML
 <network>
@@ -45,25 +25,10 @@ s1="$tmp/run/e2e/vm1.sock"
 s2="$tmp/run/e2e/vm2.sock"
 grep -q "$s1" "$tmp/port1.out" || fail "port-add did not print the socket path $s1"
 
-boot() { # name sock mac cmdline
-  qemu-system-x86_64 -machine pc,accel=tcg -cpu max -m 256 -smp 1 \
-    -object memory-backend-memfd,id=mem,size=256M,share=on -numa node,memdev=mem \
-    -kernel "$kernel" -initrd "$initrd" -append "console=ttyS0 loglevel=4 panic=-1 $4" \
-    -chardev socket,id=c0,path="$2" -netdev vhost-user,id=n0,chardev=c0 \
-    -device virtio-net-pci,netdev=n0,mac="$3",vectors=0 \
-    -display none -monitor none -serial file:"$tmp/$1.log" -no-reboot &
-  pids+=($!)
-}
 boot vm1 "$s1" 52:54:00:e2:e0:01 "vnet.ip=10.99.0.11/24 vnet.ping=10.99.0.12 vnet.linger=25"
 boot vm2 "$s2" 52:54:00:e2:e0:02 "vnet.ip=10.99.0.12/24 vnet.ping=10.99.0.11 vnet.linger=25"
 
-deadline=$((SECONDS + 240))
-for vm in vm1 vm2; do
-  until grep -q 'VNET-E2E-EXIT=' "$tmp/$vm.log" 2>/dev/null; do
-    ((SECONDS < deadline)) || fail "$vm did not finish in time"
-    sleep 1
-  done
-done
+wait_guests vm1 vm2
 grep -q 'VNET-E2E ping=ok' "$tmp/vm1.log" || fail "vm1 could not ping vm2"
 grep -q 'VNET-E2E ping=ok' "$tmp/vm2.log" || fail "vm2 could not ping vm1"
 
