@@ -1,6 +1,7 @@
 // The vnetctl verbs: one function per virsh net-* command.
 #include <ctime>
 #include <iostream>
+#include <optional>
 #include <string>
 
 #include "control/atomic_file.h"
@@ -14,6 +15,22 @@ namespace {
 
 namespace po = boost::program_options;
 using nlohmann::json;
+
+// Calls `cmd`. Returns its result when the verb still has to print it as
+// text; nullopt when there is nothing left to do: the error was reported or
+// --json printed the result (`rc` is the exit status then).
+std::optional<json> call_for_text(CtlContext& ctx, std::string_view cmd, const json& args, int& rc) {
+  xml::Result<json> r = ctx.call(cmd, args);
+  if (!r.ok()) {
+    rc = ctx.fail(r.error());
+    return std::nullopt;
+  }
+  if (ctx.json) {
+    ctx.print_json(*r);
+    return std::nullopt;
+  }
+  return std::move(*r);
+}
 
 std::string arg(const po::variables_map& vm, const char* name) {
   return vm.count(name) ? vm[name].as<std::string>() : std::string();
@@ -157,12 +174,9 @@ int run_list(CtlContext& ctx, const po::variables_map& vm) {
   args["transient"] = flag(vm, "transient");
   args["autostart"] = flag(vm, "autostart");
   args["no_autostart"] = flag(vm, "no-autostart");
-  xml::Result<json> r = ctx.call("net-list", args);
-  if (!r.ok()) return ctx.fail(r.error());
-  if (ctx.json) {
-    ctx.print_json(*r);
-    return 0;
-  }
+  int rc = 0;
+  std::optional<json> r = call_for_text(ctx, "net-list", args, rc);
+  if (!r) return rc;
   const ListStyle style = opt_name ? ListStyle::kName : opt_uuid ? ListStyle::kUuid : ListStyle::kTable;
   *ctx.out << format_network_list(*r, style, !ctx.quiet);
   return 0;
@@ -195,12 +209,9 @@ int run_update(CtlContext& ctx, const po::variables_map& vm) {
   args["parent_index"] = vm.count("parent-index") ? vm["parent-index"].as<int>() : -1;
   args["live"] = live;
   args["config"] = config;
-  xml::Result<json> r = ctx.call("net-update", args);
-  if (!r.ok()) return ctx.fail(r.error());
-  if (ctx.json) {
-    ctx.print_json(*r);
-    return 0;
-  }
+  int rc = 0;
+  std::optional<json> r = call_for_text(ctx, "net-update", args, rc);
+  if (!r) return rc;
   const bool did_live = r->value("live", false);
   const bool did_config = r->value("config", false);
   const std::string what = did_config && did_live ? "persistent config and live state"
@@ -265,12 +276,9 @@ int run_port_add(CtlContext& ctx, const po::variables_map& vm) {
     if (vm.count(k)) args[k] = arg(vm, k);
   }
   if (vm.count("queues")) args["queues"] = vm["queues"].as<int>();
-  xml::Result<json> r = ctx.call("port-add", args);
-  if (!r.ok()) return ctx.fail(r.error());
-  if (ctx.json) {
-    ctx.print_json(*r);
-    return 0;
-  }
+  int rc = 0;
+  std::optional<json> r = call_for_text(ctx, "port-add", args, rc);
+  if (!r) return rc;
   const json& port = (*r)["port"];
   const std::string name = str_member(port, "name");
   ctx.message("Port " + name + " added to network " + str_member(*r, "network") + "\n");
@@ -310,12 +318,9 @@ int run_port_remove(CtlContext& ctx, const po::variables_map& vm) {
 int run_port_list(CtlContext& ctx, const po::variables_map& vm) {
   json args = json::object();
   args["network"] = arg(vm, "network");
-  xml::Result<json> r = ctx.call("port-list", args);
-  if (!r.ok()) return ctx.fail(r.error());
-  if (ctx.json) {
-    ctx.print_json(*r);
-    return 0;
-  }
+  int rc = 0;
+  std::optional<json> r = call_for_text(ctx, "port-list", args, rc);
+  if (!r) return rc;
   std::vector<std::vector<std::string>> rows;
   for (const json& p : (*r)["ports"]) {
     const bool vhost = str_member(p, "type") == "vhostuser";
@@ -335,12 +340,9 @@ int run_port_stats(CtlContext& ctx, const po::variables_map& vm) {
   json args = json::object();
   args["network"] = arg(vm, "network");
   if (vm.count("port")) args["port"] = arg(vm, "port");
-  xml::Result<json> r = ctx.call("port-stats", args);
-  if (!r.ok()) return ctx.fail(r.error());
-  if (ctx.json) {
-    ctx.print_json(*r);
-    return 0;
-  }
+  int rc = 0;
+  std::optional<json> r = call_for_text(ctx, "port-stats", args, rc);
+  if (!r) return rc;
   std::vector<std::vector<std::string>> rows;
   for (const json& p : (*r)["ports"]) {
     std::string drops;
@@ -365,12 +367,9 @@ int run_dhcp_leases(CtlContext& ctx, const po::variables_map& vm) {
   json args = json::object();
   args["network"] = arg(vm, "network");
   if (vm.count("mac")) args["mac"] = arg(vm, "mac");
-  xml::Result<json> r = ctx.call("net-dhcp-leases", args);
-  if (!r.ok()) return ctx.fail(r.error());
-  if (ctx.json) {
-    ctx.print_json(*r);
-    return 0;
-  }
+  int rc = 0;
+  std::optional<json> r = call_for_text(ctx, "net-dhcp-leases", args, rc);
+  if (!r) return rc;
   std::vector<std::vector<std::string>> rows;
   for (const json& l : (*r)["leases"]) {
     const int64_t expiry = l.value("expiry_time", int64_t{0});
@@ -398,12 +397,9 @@ int run_dhcp_leases(CtlContext& ctx, const po::variables_map& vm) {
 int run_fdb_show(CtlContext& ctx, const po::variables_map& vm) {
   json args = json::object();
   args["network"] = arg(vm, "network");
-  xml::Result<json> r = ctx.call("fdb-show", args);
-  if (!r.ok()) return ctx.fail(r.error());
-  if (ctx.json) {
-    ctx.print_json(*r);
-    return 0;
-  }
+  int rc = 0;
+  std::optional<json> r = call_for_text(ctx, "fdb-show", args, rc);
+  if (!r) return rc;
   std::vector<std::vector<std::string>> rows;
   for (const json& e : (*r)["entries"]) {
     const bool local = e.value("local", false);
