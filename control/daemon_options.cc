@@ -24,7 +24,10 @@ xml::Result<DaemonOptions> parse_daemon_options(const std::vector<std::string>& 
       "pmd-cores", po::value<std::string>(), "CPUs for the PMD threads, e.g. 1 or 2-3,5 (default: one CPU)")(
       "eal-args", po::value<std::string>(), "extra DPDK EAL arguments (one string, split at blanks)")(
       "pmd-idle-sleep-us", po::value<unsigned>(), "PMDs sleep this long when idle (default 0: busy poll)")(
+      "fdb-capacity", po::value<unsigned>(), "MAC table entries across all networks (default 65536)")(
       "hugepages", po::value<std::string>(), "auto (default), yes or no")(
+      "uplink", po::value<std::string>(),
+      "default uplink interface of nat/route/open networks without <forward dev>")(
       "no-dataplane", po::bool_switch(), "run without DPDK: networks and ports are recorded, no packets move");
   po::options_description cli_only("Command line only");
   cli_only.add_options()("config", po::value<std::string>(), "read options from FILE")(
@@ -74,6 +77,18 @@ xml::Result<DaemonOptions> parse_daemon_options(const std::vector<std::string>& 
     for (std::string a; in >> a;) o.eal_args.push_back(a);
   }
   if (vm.count("pmd-idle-sleep-us")) o.pmd_idle_sleep_us = vm["pmd-idle-sleep-us"].as<unsigned>();
+  if (vm.count("fdb-capacity")) {
+    o.fdb_capacity = vm["fdb-capacity"].as<unsigned>();
+    if (o.fdb_capacity < kMinFdbCapacity || o.fdb_capacity > kMaxFdbCapacity)
+      return R::error("--fdb-capacity must be in " + std::to_string(kMinFdbCapacity) + ".." +
+                      std::to_string(kMaxFdbCapacity));
+  }
+  if (vm.count("uplink")) {
+    o.default_uplink = vm["uplink"].as<std::string>();
+    if (o.default_uplink.empty() || o.default_uplink.size() > 15 ||
+        o.default_uplink.find_first_of("/ \t\n") != std::string::npos)
+      return R::error("invalid --uplink '" + o.default_uplink + "' (an interface name)");
+  }
   o.dataplane = !vm["no-dataplane"].as<bool>();
   if (vm.count("hugepages")) {
     const std::string h = vm["hugepages"].as<std::string>();

@@ -15,8 +15,13 @@
 //     --eal-args "ARGS"   extra EAL arguments, split at blanks, appended last
 //     --pmd-idle-sleep-us N  PMDs sleep N us when a poll finds nothing
 //                         (default 0: busy polling; for shared test machines)
+//     --fdb-capacity N    MAC table entries across all networks (default
+//                         65536, 1024..67108864); a network learns at most
+//                         its fdb-setlimit (default 8192) of them
 //     --hugepages W       auto (default: when the kernel has free 2 MiB pages),
 //                         yes, or no (--no-huge, e.g. for tests)
+//     --uplink IF         the uplink of nat/route/open networks that name no
+//                         <forward dev> (control/uplink/UPLINK.md); default none
 //     --no-dataplane      run the registry only; no packets move (RecordingRuntime)
 //   The EAL file prefix is derived from the run dir ("vnet-" + a hash of its
 //   absolute path), so every vnetd with its own run dir has its own DPDK
@@ -51,9 +56,14 @@ struct DaemonOptions {
   std::vector<unsigned> pmd_cores;    // --pmd-cores; empty = default (one core)
   std::vector<std::string> eal_args;  // --eal-args, split at blanks
   unsigned pmd_idle_sleep_us = 0;     // --pmd-idle-sleep-us
+  unsigned fdb_capacity = 65536;      // --fdb-capacity
+  std::string default_uplink;         // --uplink; "" = none
   bool dataplane = true;              // false with --no-dataplane
   std::optional<bool> hugepages;      // --hugepages yes|no; unset = auto
 };
+
+inline constexpr unsigned kMinFdbCapacity = 1024;
+inline constexpr unsigned kMaxFdbCapacity = 67108864;  // dp::Fdb::kMaxCapacity
 
 // "1", "2-3,5" -> {1} / {2,3,5}; no duplicates, each < 1024.
 xml::Result<std::vector<unsigned>> parse_cpu_list(const std::string& text);

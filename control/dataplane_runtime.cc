@@ -59,6 +59,7 @@ dp::NetworkConfig compile_network(const xml::NetworkDef& def, const NetworkPorts
   c.name = def.name;
   if (def.mtu != 0) c.mtu = def.mtu;
   if (stored.ageing_s) c.ageing_s = *stored.ageing_s;
+  if (stored.mac_limit) c.mac_limit = *stored.mac_limit;
   return c;
 }
 
@@ -80,8 +81,8 @@ dp::PortSpec compile_port(const std::string& network, const PortConfig& port, co
       s.ifname = port.ifname;
       break;
   }
-  s.isolated = def.port_isolated == xml::TriState::kYes;
-  s.vlan = compile_vlan(def.vlan);
+  s.isolated = effective_isolated(port, def);
+  s.vlan = compile_vlan(effective_vlan(port, def));
   return s;
 }
 
@@ -127,14 +128,44 @@ xml::Status DataplaneRuntime::start(const xml::NetworkDef& def) {
       return xml::Status::error("network '" + def.name + "': port '" + p.name + "': " + st.error());
     }
   }
+  if (xml::Status st = start_l3(def); !st.ok()) {
+    if (dp::Status rm = dp_->remove_network(def.name); !rm) log_.error("network '" + def.name + "': " + rm.message());
+    gateway_mac_.erase(def.name);
+    return st;
+  }
   live_.insert_or_assign(def.name, def);
   log_.info("network '" + def.name + "' running on the dataplane with " + std::to_string(stored.ports.size()) +
             " port(s)");
   return {};
 }
 
+xml::Status DataplaneRuntime::start_l3(const xml::NetworkDef& def) {
+  if (!routes_to_uplink(def.forward.mode)) return {};
+  const std::optional<std::string> dev = uplink_plan(def, default_uplink_);
+  if (!dev) {
+    log_.warning("network '" + def.name + "': mode '" + xml::forward_mode_name(def.forward.mode) +
+                 "' without an uplink (no <forward dev> and no vnetd --uplink): guests reach each other and "
+                 "the gateway only; frames routed off the network are dropped");
+    return {};
+  }
+  if (gateway_mac_.count(def.name) == 0)
+    return xml::Status::error("network '" + def.name + "': routing to the uplink needs the network's gateway (an IPv4 <ip>)");
+  xml::Result<uplink::EffectiveUplink> up =
+      uplink::effective_uplink(def, default_uplink_, kernel_query_, [this](const std::string& line) { log_.info(line); });
+  if (!up.ok()) return xml::Status::error(up.error());
+  xml::Result<dp::L3Config> l3 = compile_l3(def, *up);
+  if (!l3.ok()) return xml::Status::error(l3.error());
+  if (dp::Status st = dp_->set_l3(def.name, *l3); !st)
+    return xml::Status::error("network '" + def.name + "': uplink '" + *dev + "': " + dp_error(st));
+  uplinks_[def.name] = *up;
+  log_.info("network '" + def.name + "': " + xml::forward_mode_name(def.forward.mode) + " through uplink '" + *dev +
+            "' as " + up->address.format() + "/" + std::to_string(up->prefix) + " via " + up->gateway.format());
+  return {};
+}
+
 void DataplaneRuntime::stop(const std::string& name) {
   live_.erase(name);
+  uplinks_.erase(name);
   gateway_mac_.erase(name);
   if (dp_ == nullptr) return;
   if (dp::Status st = dp_->remove_network(name); !st) log_.error("network '" + name + "': " + st.message());
@@ -161,7 +192,7 @@ xml::Status DataplaneRuntime::update(const xml::NetworkDef& def) {
     (void)dp_->update_network(compile_network(old, stored_ports(def.name)));
     return xml::Status::error("gateway: " + dp_error(gst));
   }
-  if (def.port_isolated != old.port_isolated || def.vlan != old.vlan) {
+  if (def.port_isolated != old.port_isolated || def.vlan != old.vlan || def.portgroups != old.portgroups) {
     for (const PortConfig& p : stored_ports(def.name).ports) {
       const dp::PortSpec s = compile_port(def.name, p, def);
       if (dp::Status st = dp_->update_port(s.name, s.isolated, s.vlan); !st) {
@@ -278,6 +309,86 @@ xml::Status DataplaneRuntime::set_ageing(const std::string& network, uint32_t se
   if (xml::Status st = check_running(network); !st.ok()) return st;
   if (dp::Status st = dp_->set_ageing(network, seconds); !st) return xml::Status::error(dp_error(st));
   return {};
+}
+
+xml::Status DataplaneRuntime::set_mac_limit(const std::string& network, uint32_t limit) {
+  if (xml::Status st = check_running(network); !st.ok()) return st;
+  NetworkPorts settings = stored_ports(network);
+  settings.mac_limit = limit;
+  if (dp::Status st = dp_->update_network(compile_network(live_.at(network), settings)); !st)
+    return xml::Status::error(dp_error(st));
+  return {};
+}
+
+xml::Result<nlohmann::json> DataplaneRuntime::l3_query(const std::string& cmd, const std::string& network,
+                                                       const nlohmann::json& args) {
+  using R = xml::Result<nlohmann::json>;
+  using nlohmann::json;
+  if (xml::Status st = check_running(network); !st.ok()) return R::error(st.error());
+  const xml::NetworkDef& def = live_.at(network);
+  if (!routes_to_uplink(def.forward.mode))
+    return R::error("network '" + network + "' is not a nat, route or open network (forward mode '" +
+                    xml::forward_mode_name(def.forward.mode) + "')");
+  if (!dp_->uplink_port(network))
+    return R::error("network '" + network + "' runs without an uplink (no <forward dev> and no vnetd --uplink)");
+  json j = json::object();
+  if (cmd == "nat-sessions") {
+    size_t limit = 1000;
+    if (auto it = args.find("limit"); it != args.end()) {
+      if (!it->is_number_unsigned()) return R::error("'limit' must be a non-negative integer");
+      limit = it->get<size_t>();
+    }
+    if (def.forward.mode != xml::ForwardMode::kNat)
+      return R::error("network '" + network + "' routes without NAT (forward mode '" +
+                      xml::forward_mode_name(def.forward.mode) + "'): it has no sessions");
+    dp::Result<dp::L3Stats> stats = dp_->l3_stats(network);
+    if (!stats) return R::error(dp_error(stats.status()));
+    dp::Result<std::vector<dp::NatSessionRow>> rows = dp_->nat_sessions(network, limit);
+    if (!rows) return R::error(dp_error(rows.status()));
+    json arr = json::array();
+    for (const dp::NatSessionRow& r : rows.value()) {
+      json e = json::object();
+      e["proto"] = r.proto;
+      e["inside"] = r.inside;
+      e["outside"] = r.outside;
+      e["peer"] = r.peer;
+      e["state"] = r.state;
+      e["expires_in_s"] = r.expires_in_s;
+      e["worker"] = r.worker;
+      arr.push_back(std::move(e));
+    }
+    j["total"] = stats->sessions;
+    j["truncated"] = stats->sessions > arr.size();
+    j["sessions"] = std::move(arr);
+    return j;
+  }
+  dp::Result<dp::L3Stats> stats = dp_->l3_stats(network);
+  if (!stats) return R::error(dp_error(stats.status()));
+  dp::Result<dp::PortInfo> up = dp_->uplink_port(network);
+  j["mode"] = xml::forward_mode_name(def.forward.mode);
+  j["uplink"] = up ? up->ifname : std::string();
+  j["uplink_link_up"] = up ? up->link_up : false;
+  j["next_hop_mac"] = stats->next_hop_mac;
+  j["sessions"] = stats->sessions;
+  json counters = json::object();
+  for (const auto& [name, n] : stats->counters) counters[name] = n;
+  j["counters"] = std::move(counters);
+  json us = json::object();
+  us["rx_packets"] = stats->uplink.rx_pkts;
+  us["rx_bytes"] = stats->uplink.rx_bytes;
+  us["tx_packets"] = stats->uplink.tx_pkts;
+  us["tx_bytes"] = stats->uplink.tx_bytes;
+  json drops = json::object();
+  for (size_t r = 0; r < dp::kDropReasonCount; ++r) {
+    if (stats->uplink.drops[r] != 0) drops[std::string(dp::kDropReasonNames[r])] = stats->uplink.drops[r];
+  }
+  us["drops"] = std::move(drops);
+  j["uplink_stats"] = std::move(us);
+  if (auto eff = uplinks_.find(network); eff != uplinks_.end()) {
+    j["outside"] = eff->second.address.format() + "/" + std::to_string(eff->second.prefix);
+    j["next_hop"] = eff->second.gateway.format();
+  }
+  return j;
 }
 
 }  // namespace vnet::ctl

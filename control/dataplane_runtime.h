@@ -4,12 +4,14 @@
 //   The control plane's NetworkDef and PortConfig are compiled into the
 //   dataplane's plain structs:
 //     compile_network()  name, mtu (<mtu size>, else 1500), the stored
-//                        fdb-setageing value (else 300 s), MAC limit 8192.
+//                        fdb-setageing value (else 300 s) and fdb-setlimit
+//                        value (else 8192).
 //     compile_port()     vhostuser server/client -> kVhostServer/kVhostClient
 //                        with the socket path and queues; tap / afpacket ->
 //                        kTap / kAfPacket with the interface name; isolation
-//                        from the network's <port isolated='yes'/>; the
-//                        network's <vlan> as the port VLAN policy.
+//                        and VLAN policy by libvirt's precedence
+//                        (port_config.h effective_vlan/effective_isolated):
+//                        the port's own, its portgroup's, the network's.
 //   A port is known to the dataplane as "NET/PORT" (port names are unique per
 //   network, the dataplane's are global); internal ports the dataplane adds
 //   itself (the gateway) have no '/' and show up in fdb-show as local.
@@ -24,6 +26,12 @@
 //   the gateway port exists before any guest port; update() asks again and
 //   replaces (or detaches) the handler. A factory error fails start/update
 //   and changes nothing. Without a factory networks have no gateway.
+//   nat / route / open networks (l3_setup.h): after the gateway and the
+//   ports, start() resolves the uplink (<forward dev>, else the default
+//   uplink; <vnet:uplink>, else the kernel's address of that interface) and
+//   hands the dataplane its L3Config (Dataplane::set_l3); a failure there
+//   fails the start as a whole. Without any uplink device the network runs
+//   without routing (logged). l3_query() serves nat-sessions / nat-stats.
 //   vnetd constructs the runtime before it starts DPDK (the control socket
 //   and the state lock come first) and attach()es the Dataplane once the EAL
 //   is up; until then every call fails with "the dataplane is not running".
@@ -39,6 +47,9 @@
 #include <optional>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
+#include "control/l3_setup.h"
 #include "control/log.h"
 #include "control/network_runtime.h"
 #include "dataplane/dataplane.h"
@@ -64,6 +75,10 @@ class DataplaneRuntime final : public NetworkRuntime {
   explicit DataplaneRuntime(Logger& log);
   void attach(dp::Dataplane* dataplane) { dp_ = dataplane; }
   void set_gateway_factory(GatewayFactory factory) { gateway_factory_ = std::move(factory); }
+  // The uplink of nat/route/open networks without <forward dev> (vnetd --uplink); "" = none.
+  void set_default_uplink(std::string dev) { default_uplink_ = std::move(dev); }
+  // How the uplink address is found without <vnet:uplink> (tests inject their own).
+  void set_kernel_query(uplink::KernelQuery query) { kernel_query_ = std::move(query); }
 
   xml::Status start(const xml::NetworkDef& def) override;
   void stop(const std::string& name) override;
@@ -75,6 +90,10 @@ class DataplaneRuntime final : public NetworkRuntime {
   xml::Result<std::vector<FdbRecord>> fdb(const std::string& network) override;
   xml::Status fdb_flush(const std::string& network, const std::string& port) override;
   xml::Status set_ageing(const std::string& network, uint32_t seconds) override;
+  xml::Status set_mac_limit(const std::string& network, uint32_t limit) override;
+
+  // nat-sessions / nat-stats (CommandDispatcher::L3Source) of a running network.
+  xml::Result<nlohmann::json> l3_query(const std::string& cmd, const std::string& network, const nlohmann::json& args);
 
   dp::Dataplane* dataplane() { return dp_; }
   // The running definition, nullptr when the network does not run.
@@ -88,6 +107,12 @@ class DataplaneRuntime final : public NetworkRuntime {
   dp::Dataplane* dp_ = nullptr;  // not owned; null until attach()
   Logger& log_;
   xml::Result<std::optional<GatewaySetup>> make_gateway(const xml::NetworkDef& def) const;
+  // Routing to the uplink of an L3 network (l3_setup.h); nothing for other networks.
+  xml::Status start_l3(const xml::NetworkDef& def);
+
+  std::string default_uplink_;
+  std::map<std::string, uplink::EffectiveUplink> uplinks_;  // networks routing through an uplink
+  uplink::KernelQuery kernel_query_ = uplink::discover_kernel_ipv4;
 
   GatewayFactory gateway_factory_;                 // empty: no gateways
   std::map<std::string, xml::NetworkDef> live_;  // running networks by name

@@ -107,6 +107,10 @@ json CommandDispatcher::run_port_command(const Request& req) {
     r.owner = opt_string(a, "owner");
     r.group = opt_string(a, "group");
     r.ifname = opt_string(a, "ifname");
+    r.portgroup = opt_string(a, "portgroup");
+    r.vlan = opt_string(a, "vlan");
+    r.trunk = opt_bool(a, "trunk");
+    r.isolated = opt_string(a, "isolated");
     return port_added_json(take(ports_->add(net, r)));
   }
   if (cmd == "port-remove") return port_added_json(take(ports_->remove(net, require_string(a, "port"))));
@@ -132,6 +136,9 @@ json CommandDispatcher::run_port_command(const Request& req) {
     for (const FdbRecord& r : take(ports_->fdb_show(net))) arr.push_back(to_json(r));
     j["network"] = take(registry_.info(net)).name;
     j["entries"] = arr;
+    const FdbSettings fs = ports_->fdb_settings(j["network"].get<std::string>());
+    j["ageing_s"] = fs.ageing_s;
+    j["mac_limit"] = fs.mac_limit;
     return j;
   }
   if (cmd == "fdb-flush") {
@@ -148,6 +155,13 @@ json CommandDispatcher::run_port_command(const Request& req) {
     json j = json::object();
     j["network"] = s.network;
     j["ageing_s"] = s.ageing_s;
+    return j;
+  }
+  if (cmd == "fdb-setlimit") {
+    MacLimitSet s = take(ports_->set_mac_limit(net, require_int(a, "limit")));
+    json j = json::object();
+    j["network"] = s.network;
+    j["mac_limit"] = s.mac_limit;
     return j;
   }
   throw RequestError("unknown command '" + cmd + "'");
@@ -204,6 +218,22 @@ json CommandDispatcher::run(const Request& req) {
       mac = m->format();
     }
     j["leases"] = leases_ ? leases_(info.name, mac) : json::array();
+    return j;
+  }
+  if (cmd == "gateway-stats") {
+    const NetworkInfo info = take(registry_.info(require_string(a, "network")));
+    if (!info.active) throw RequestError("network '" + info.name + "' is not active");
+    std::optional<json> st = gateway_stats_ ? gateway_stats_(info.name) : std::nullopt;
+    if (!st) throw RequestError("network '" + info.name + "' has no gateway (no IPv4 <ip>)");
+    (*st)["network"] = info.name;
+    return *st;
+  }
+  if (cmd == "nat-sessions" || cmd == "nat-stats") {
+    const NetworkInfo info = take(registry_.info(require_string(a, "network")));
+    if (!info.active) throw RequestError("network '" + info.name + "' is not active");
+    if (!l3_) throw RequestError("vnetd runs without a dataplane: no routing state");
+    json j = take(l3_(cmd, info.name, a));
+    j["network"] = info.name;
     return j;
   }
   if (cmd == "net-autostart") {

@@ -42,6 +42,14 @@ class CommandDispatcher {
   // (empty when the network has none), for an optional MAC ("" = all).
   using LeaseSource = std::function<nlohmann::json(const std::string& network, const std::string& mac)>;
   void set_lease_source(LeaseSource source) { leases_ = std::move(source); }
+  // nat-sessions / nat-stats of an active network: the routing state towards
+  // its uplink as JSON, or an error message. Unset: "no dataplane".
+  using L3Source = std::function<xml::Result<nlohmann::json>(const std::string& cmd, const std::string& network,
+                                                             const nlohmann::json& args)>;
+  void set_l3_source(L3Source source) { l3_ = std::move(source); }
+  // gateway-stats: the counters of an active network's gateway (nullopt: none).
+  using GatewayStatsSource = std::function<std::optional<nlohmann::json>(const std::string& network)>;
+  void set_gateway_stats_source(GatewayStatsSource source) { gateway_stats_ = std::move(source); }
 
  private:
   nlohmann::json run(const Request& req);  // throws on error; handle() catches
@@ -52,6 +60,8 @@ class CommandDispatcher {
   NetworkRegistry& registry_;
   PortService* ports_;
   LeaseSource leases_;
+  L3Source l3_;
+  GatewayStatsSource gateway_stats_;
 };
 
 }  // namespace vnet::ctl

@@ -143,4 +143,44 @@ nlohmann::json leases_json(const GatewayDirectory& directory, const std::string&
   return rows;
 }
 
+namespace {
+
+template <typename Enum, typename Array>
+nlohmann::json named_counters(const Array& values, size_t first = 0) {
+  nlohmann::json j = nlohmann::json::object();
+  for (size_t i = first; i < values.size(); ++i) j[dhcp::to_string(static_cast<Enum>(i))] = values[i];
+  return j;
+}
+
+}  // namespace
+
+std::optional<nlohmann::json> gateway_stats_json(const GatewayDirectory& directory, const std::string& network) {
+  std::optional<dhcp::GatewayStats> st = directory.stats(network);
+  if (!st) return std::nullopt;
+  nlohmann::json j = nlohmann::json::object();
+  j["counters"] = named_counters<dhcp::GatewayCounter>(st->counter);
+  // FrameError index 0 is kOk: not an error.
+  j["frame_errors"] = named_counters<dhcp::FrameError>(st->frame_error, 1);
+  nlohmann::json dhcp = nlohmann::json::object();
+  dhcp["outcomes"] = named_counters<dhcp::DhcpOutcome>(st->dhcp.outcome);
+  dhcp["parse_errors"] = named_counters<dhcp::DhcpParseError>(st->dhcp.parse_error);
+  dhcp["dropped_options"] = st->dhcp.dropped_options;
+  j["dhcp"] = std::move(dhcp);
+  nlohmann::json dns = nlohmann::json::object();
+  dns["outcomes"] = named_counters<dhcp::DnsOutcome>(st->dns.outcome);
+  dns["parse_errors"] = named_counters<dhcp::DnsParseError>(st->dns.parse_error);
+  dns["truncated"] = st->dns.truncated;
+  dns["forwarder"] = named_counters<dhcp::ForwardCounter>(st->forwarder.value);
+  dns["tcp"] = named_counters<dhcp::DnsTcpCounter>(st->dns_tcp.value);
+  j["dns"] = std::move(dns);
+  nlohmann::json leases = nlohmann::json::object();
+  leases["loaded"] = st->lease_load.loaded;
+  leases["expired"] = st->lease_load.expired;
+  leases["corrupt"] = st->lease_load.corrupt;
+  leases["foreign"] = st->lease_load.foreign;
+  leases["last_error"] = st->last_lease_error;
+  j["lease_file"] = std::move(leases);
+  return j;
+}
+
 }  // namespace vnet::ctl

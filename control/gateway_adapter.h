@@ -57,4 +57,10 @@ GatewayFactory make_gateway_factory(const std::filesystem::path& state_dir, Logg
 // "ipaddr": "A.B.C.D/P", "hostname", "clientid"}]; mac "" = all.
 nlohmann::json leases_json(const GatewayDirectory& directory, const std::string& network, const std::string& mac);
 
+// gateway-stats: every counter of the network's gateway by name —
+// {"counters","frame_errors","dhcp":{"outcomes","parse_errors","dropped_options"},
+//  "dns":{"outcomes","parse_errors","truncated","forwarder","tcp"},"lease_file"};
+// nullopt when the network has no running gateway.
+std::optional<nlohmann::json> gateway_stats_json(const GatewayDirectory& directory, const std::string& network);
+
 }  // namespace vnet::ctl

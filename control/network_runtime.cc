@@ -21,6 +21,7 @@ xml::Status RecordingRuntime::start(const xml::NetworkDef& def) {
   Running r;
   const NetworkPorts& stored = stored_ports(def.name);
   if (stored.ageing_s) r.ageing_s = *stored.ageing_s;
+  if (stored.mac_limit) r.mac_limit = *stored.mac_limit;
   for (const PortConfig& p : stored.ports) r.ports[p.name] = p;
   running_.insert_or_assign(def.name, def);
   state_.insert_or_assign(def.name, std::move(r));
@@ -106,6 +107,18 @@ xml::Status RecordingRuntime::set_ageing(const std::string& network, uint32_t se
   if (it == state_.end()) return xml::Status::error(not_running(network));
   it->second.ageing_s = seconds;
   return {};
+}
+
+xml::Status RecordingRuntime::set_mac_limit(const std::string& network, uint32_t limit) {
+  auto it = state_.find(network);
+  if (it == state_.end()) return xml::Status::error(not_running(network));
+  it->second.mac_limit = limit;
+  return {};
+}
+
+uint32_t RecordingRuntime::mac_limit(const std::string& network) const {
+  auto it = state_.find(network);
+  return it == state_.end() ? 0 : it->second.mac_limit;
 }
 
 uint32_t RecordingRuntime::ageing(const std::string& network) const {

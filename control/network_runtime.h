@@ -17,6 +17,7 @@
 //                                 a failure leaves the network as it was.
 //     ports / counters / fdb      port-list, port-stats, fdb-show
 //     fdb_flush / set_ageing      fdb-flush, fdb-setageing
+//     set_mac_limit               fdb-setlimit
 //   start() also brings up the network's persisted ports and ageing time,
 //   read from the PortStore given with set_port_store() (none: no ports).
 //   If one of them cannot be added, start() fails as a whole.
@@ -55,6 +56,8 @@ class NetworkRuntime {
   // `port` empty: the whole network.
   virtual xml::Status fdb_flush(const std::string& network, const std::string& port) = 0;
   virtual xml::Status set_ageing(const std::string& network, uint32_t seconds) = 0;
+  // The network's MAC limit (FDB entries it may learn), 1..UINT32_MAX.
+  virtual xml::Status set_mac_limit(const std::string& network, uint32_t limit) = 0;
 
   void set_port_store(const PortStore* store) { port_store_ = store; }
 
@@ -79,6 +82,7 @@ class RecordingRuntime final : public NetworkRuntime {
   xml::Result<std::vector<FdbRecord>> fdb(const std::string& network) override;
   xml::Status fdb_flush(const std::string& network, const std::string& port) override;
   xml::Status set_ageing(const std::string& network, uint32_t seconds) override;
+  xml::Status set_mac_limit(const std::string& network, uint32_t limit) override;
 
   bool is_running(const std::string& name) const { return running_.count(name) != 0; }
   size_t running_count() const { return running_.size(); }
@@ -90,6 +94,7 @@ class RecordingRuntime final : public NetworkRuntime {
   void fail_next_update(std::string msg) { fail_update_ = std::move(msg); }
   void fail_next_add_port(std::string msg) { fail_add_port_ = std::move(msg); }
   uint32_t ageing(const std::string& network) const;  // 0 when not running
+  uint32_t mac_limit(const std::string& network) const;  // 0 when not running
 
  private:
   std::map<std::string, xml::NetworkDef> running_;  // name -> live definition
@@ -102,6 +107,7 @@ class RecordingRuntime final : public NetworkRuntime {
   struct Running {
     std::map<std::string, PortConfig> ports;  // by name
     uint32_t ageing_s = 300;
+    uint32_t mac_limit = 8192;
   };
   std::map<std::string, Running> state_;  // by network name, for running networks
 };

@@ -108,7 +108,87 @@ xml::Result<PortConfig> complete_port(const PortRequest& req, const std::string&
     if (p.path.size() >= 108) return R::error("socket path '" + p.path + "' is longer than 107 bytes");
   }
   p.mac = derive_guest_mac(network, p.name);
+  p.portgroup = req.portgroup;
+  if (!p.portgroup.empty() && (p.portgroup.size() > 256 || p.portgroup.find_first_of("\n/'\"") != std::string::npos))
+    return R::error("invalid portgroup name '" + p.portgroup + "'");
+  if (!req.vlan.empty()) {
+    xml::Result<xml::VlanDef> v = parse_vlan_spec(req.vlan, req.trunk);
+    if (!v.ok()) return R::error(v.error());
+    p.vlan = *v;
+  } else if (req.trunk) {
+    return R::error("--trunk needs --vlan");
+  }
+  if (req.isolated == "yes") {
+    p.isolated = xml::TriState::kYes;
+  } else if (req.isolated == "no") {
+    p.isolated = xml::TriState::kNo;
+  } else if (!req.isolated.empty()) {
+    return R::error("invalid --isolated '" + req.isolated + "' (yes, no)");
+  }
   return p;
+}
+
+xml::Result<xml::VlanDef> parse_vlan_spec(const std::string& spec, bool trunk) {
+  using R = xml::Result<xml::VlanDef>;
+  xml::VlanDef v;
+  size_t start = 0;
+  while (start <= spec.size()) {
+    const size_t comma = std::min(spec.find(',', start), spec.size());
+    std::string item = spec.substr(start, comma - start);
+    start = comma + 1;
+    std::string mode;
+    if (size_t colon = item.find(':'); colon != std::string::npos) {
+      mode = item.substr(colon + 1);
+      item.resize(colon);
+    }
+    if (item.empty() || item.size() > 4 || item.find_first_not_of("0123456789") != std::string::npos)
+      return R::error("invalid VLAN id '" + item + "' in --vlan '" + spec + "' (1..4094)");
+    const unsigned id = static_cast<unsigned>(std::stoul(item));
+    if (id < 1 || id > 4094) return R::error("invalid VLAN id '" + item + "' in --vlan '" + spec + "' (1..4094)");
+    if (std::find(v.tags.begin(), v.tags.end(), id) != v.tags.end())
+      return R::error("VLAN " + item + " given twice in --vlan '" + spec + "'");
+    if (!mode.empty()) {
+      if (v.native_mode != xml::NativeVlanMode::kDefault)
+        return R::error("--vlan '" + spec + "' has more than one native VLAN");
+      if (mode == "untagged") {
+        v.native_mode = xml::NativeVlanMode::kUntagged;
+      } else if (mode == "tagged") {
+        v.native_mode = xml::NativeVlanMode::kTagged;
+      } else {
+        return R::error("invalid native mode '" + mode + "' in --vlan '" + spec + "' (tagged, untagged)");
+      }
+      v.native_tag = id;
+    }
+    v.tags.push_back(id);
+    if (comma == spec.size()) break;
+  }
+  v.trunk = trunk || v.tags.size() > 1 || v.native_mode != xml::NativeVlanMode::kDefault;
+  return v;
+}
+
+std::string format_vlan_spec(const xml::VlanDef& vlan) {
+  std::string out;
+  for (unsigned t : vlan.tags) {
+    if (!out.empty()) out += ',';
+    out += std::to_string(t);
+    if (vlan.native_mode != xml::NativeVlanMode::kDefault && t == vlan.native_tag)
+      out += vlan.native_mode == xml::NativeVlanMode::kUntagged ? ":untagged" : ":tagged";
+  }
+  return out;
+}
+
+const xml::VlanDef& effective_vlan(const PortConfig& port, const xml::NetworkDef& def) {
+  if (!port.vlan.empty()) return port.vlan;
+  for (const xml::PortgroupDef& pg : def.portgroups) {
+    const bool chosen = port.portgroup.empty() ? pg.is_default : pg.name == port.portgroup;
+    if (chosen && !pg.vlan.empty()) return pg.vlan;
+  }
+  return def.vlan;
+}
+
+bool effective_isolated(const PortConfig& port, const xml::NetworkDef& def) {
+  if (port.isolated != xml::TriState::kAbsent) return port.isolated == xml::TriState::kYes;
+  return def.port_isolated == xml::TriState::kYes;
 }
 
 std::string derive_guest_mac(const std::string& network, const std::string& port, unsigned salt) {
@@ -143,6 +223,12 @@ json to_json(const PortConfig& p) {
     j["ifname"] = p.ifname;
   }
   j["mac"] = p.mac;
+  if (!p.portgroup.empty()) j["portgroup"] = p.portgroup;
+  if (!p.vlan.empty()) {
+    j["vlan"] = format_vlan_spec(p.vlan);
+    j["trunk"] = p.vlan.trunk;
+  }
+  if (p.isolated != xml::TriState::kAbsent) j["isolated"] = p.isolated == xml::TriState::kYes ? "yes" : "no";
   return j;
 }
 
@@ -161,6 +247,10 @@ xml::Result<PortConfig> port_from_json(const json& j) {
   req.owner = str("owner");
   req.group = str("group");
   req.ifname = str("ifname");
+  req.portgroup = str("portgroup");
+  req.vlan = str("vlan");
+  req.isolated = str("isolated");
+  if (auto it = j.find("trunk"); it != j.end() && it->is_boolean()) req.trunk = it->get<bool>();
   if (auto it = j.find("queues"); it != j.end() && it->is_number_integer()) req.queues = it->get<int>();
   if (req.name.empty()) return R::error("port entry without a name");
   // The network and run dir only shape defaults, and every default was stored.

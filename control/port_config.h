@@ -54,6 +54,10 @@ struct PortConfig {
   std::string group;                       // vhostuser server: socket group, "" = keep
   std::string ifname;                      // tap / afpacket: kernel interface name
   std::string mac;                         // guest MAC for the printed QEMU/libvirt snippets
+  // libvirt <interface><source portgroup=''/>, <vlan> and <port isolated=''/>:
+  std::string portgroup;                   // "" = the network's default portgroup, if any
+  xml::VlanDef vlan;                       // empty = the portgroup's, else the network's <vlan>
+  xml::TriState isolated = xml::TriState::kAbsent;  // absent = the network's <port isolated>
   friend bool operator==(const PortConfig&, const PortConfig&) = default;
 };
 
@@ -68,7 +72,25 @@ struct PortRequest {
   std::string owner;
   std::string group;
   std::string ifname;
+  std::string portgroup;  // must name a <portgroup> of the network
+  std::string vlan;       // "" = not given; see parse_vlan_spec()
+  bool trunk = false;     // --trunk: the tags form a trunk even when there is one
+  std::string isolated;   // "", "yes" or "no"
 };
+
+// --vlan: comma-separated VLAN ids 1..4094, at most one of them suffixed
+// ":untagged" or ":tagged" (the trunk's native VLAN, libvirt nativeMode). One
+// plain tag without `trunk` is an access port; several tags, a native tag or
+// `trunk` make a trunk. E.g. "42", "10,20", "10:untagged,20,30".
+xml::Result<xml::VlanDef> parse_vlan_spec(const std::string& spec, bool trunk);
+// The inverse of parse_vlan_spec() ("" for no VLAN); the trunk flag apart.
+std::string format_vlan_spec(const xml::VlanDef& vlan);
+
+// The VLAN policy and isolation a port of `def` gets, by libvirt's precedence:
+// the port's own <vlan>, else its portgroup's (named, or the default one),
+// else the network's; the port's isolation, else the network's.
+const xml::VlanDef& effective_vlan(const PortConfig& port, const xml::NetworkDef& def);
+bool effective_isolated(const PortConfig& port, const xml::NetworkDef& def);
 
 // Fills defaults and checks one request. `taken_names` are the names already
 // used in the network (for the vhostN default); `run_dir` roots default paths.

@@ -26,6 +26,21 @@ xml::Result<PortAdded> PortService::add(std::string_view network_ref, const Port
   for (const PortConfig& p : ports.ports) taken.push_back(p.name);
   xml::Result<PortConfig> cfg = complete_port(req, *net, run_dir_, taken);
   if (!cfg.ok()) return R::error(cfg.error());
+  if (!cfg->vlan.empty()) {
+    // As libvirt: <vlan> on an interface only where the network supports VLANs.
+    const xml::NetworkDef* def = registry_.live_def(*net);
+    const xml::ForwardMode m = def != nullptr ? def->forward.mode : xml::ForwardMode::kNone;
+    if (m != xml::ForwardMode::kBridge && m != xml::ForwardMode::kPassthrough && m != xml::ForwardMode::kHostdev)
+      return R::error("network '" + *net + "' (forward mode '" + xml::forward_mode_name(m) +
+                      "') does not support VLAN tags on its ports; <vlan> needs forward mode bridge, passthrough "
+                      "or hostdev");
+  }
+  if (!cfg->portgroup.empty()) {
+    const xml::NetworkDef* def = registry_.live_def(*net);
+    if (def == nullptr || std::none_of(def->portgroups.begin(), def->portgroups.end(),
+                                       [&](const xml::PortgroupDef& pg) { return pg.name == cfg->portgroup; }))
+      return R::error("network '" + *net + "' has no portgroup '" + cfg->portgroup + "'");
+  }
 
   // Host-wide uniqueness of sockets and interfaces; MACs unique in the network.
   for (const std::string& other : store_.networks()) {
@@ -157,6 +172,31 @@ xml::Result<AgeingSet> PortService::set_ageing(std::string_view network_ref, lon
     return R::error(st.error());
   }
   return AgeingSet{*net, *ports.ageing_s};
+}
+
+xml::Result<MacLimitSet> PortService::set_mac_limit(std::string_view network_ref, long long limit) {
+  using R = xml::Result<MacLimitSet>;
+  xml::Result<std::string> net = resolve(network_ref, true);
+  if (!net.ok()) return R::error(net.error());
+  if (limit < 1 || limit > kMaxMacLimit)
+    return R::error("MAC limit must be in 1.." + std::to_string(kMaxMacLimit));
+  NetworkPorts ports = store_.get(*net);
+  const std::optional<uint32_t> old = ports.mac_limit;
+  ports.mac_limit = static_cast<uint32_t>(limit);
+  if (xml::Status st = runtime_.set_mac_limit(*net, *ports.mac_limit); !st.ok()) return R::error(st.error());
+  if (xml::Status st = store_.put(*net, ports); !st.ok()) {
+    (void)runtime_.set_mac_limit(*net, old.value_or(FdbSettings{}.mac_limit));
+    return R::error(st.error());
+  }
+  return MacLimitSet{*net, *ports.mac_limit};
+}
+
+FdbSettings PortService::fdb_settings(const std::string& network) const {
+  const NetworkPorts& p = store_.get(network);
+  FdbSettings s;
+  if (p.ageing_s) s.ageing_s = *p.ageing_s;
+  if (p.mac_limit) s.mac_limit = *p.mac_limit;
+  return s;
 }
 
 size_t PortService::port_count(const std::string& network) const { return store_.get(network).ports.size(); }

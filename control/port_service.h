@@ -1,5 +1,5 @@
 // vnet::ctl — the port and FDB verbs: port-add, port-remove, port-list,
-// port-stats, fdb-show, fdb-flush, fdb-setageing.
+// port-stats, fdb-show, fdb-flush, fdb-setageing, fdb-setlimit.
 //
 // Theory of operation
 //   Ports belong to a network (by name or UUID, as every net-* verb) and are
@@ -46,6 +46,17 @@ struct AgeingSet {
   uint32_t ageing_s = 0;
 };
 
+struct MacLimitSet {
+  std::string network;
+  uint32_t mac_limit = 0;
+};
+
+// The switch settings of a network (stored value or default), for fdb-show.
+struct FdbSettings {
+  uint32_t ageing_s = 300;
+  uint32_t mac_limit = 8192;
+};
+
 class PortService {
  public:
   PortService(NetworkRegistry& registry, PortStore& store, NetworkRuntime& runtime, std::string run_dir,
@@ -60,6 +71,9 @@ class PortService {
   xml::Result<std::vector<FdbRecord>> fdb_show(std::string_view network_ref);
   xml::Status fdb_flush(std::string_view network_ref, const std::string& port);
   xml::Result<AgeingSet> set_ageing(std::string_view network_ref, long long seconds);
+  // fdb-setlimit: 1..kMaxMacLimit; persisted like the ageing time.
+  xml::Result<MacLimitSet> set_mac_limit(std::string_view network_ref, long long limit);
+  FdbSettings fdb_settings(const std::string& network) const;
 
   size_t port_count(const std::string& network) const;
   // The network no longer exists: drop its stored ports.
@@ -79,5 +93,6 @@ class PortService {
 };
 
 inline constexpr long long kMaxAgeingSeconds = 1000000;
+inline constexpr long long kMaxMacLimit = 67108864;  // the largest vnetd --fdb-capacity
 
 }  // namespace vnet::ctl

@@ -13,6 +13,7 @@ using nlohmann::json;
 json to_json(const NetworkPorts& p) {
   json j = json::object();
   if (p.ageing_s) j["ageing_s"] = *p.ageing_s;
+  if (p.mac_limit) j["mac_limit"] = *p.mac_limit;
   json arr = json::array();
   for (const PortConfig& c : p.ports) arr.push_back(to_json(c));
   j["ports"] = arr;
@@ -26,6 +27,11 @@ xml::Result<NetworkPorts> network_ports_from_json(const json& j) {
   if (auto it = j.find("ageing_s"); it != j.end() && !it->is_null()) {
     if (!it->is_number_unsigned()) return R::error("'ageing_s' is not a non-negative integer");
     out.ageing_s = it->get<uint32_t>();
+  }
+  if (auto it = j.find("mac_limit"); it != j.end() && !it->is_null()) {
+    if (!it->is_number_unsigned() || it->get<uint64_t>() == 0 || it->get<uint64_t>() > UINT32_MAX)
+      return R::error("'mac_limit' is not a positive 32-bit integer");
+    out.mac_limit = it->get<uint32_t>();
   }
   if (auto it = j.find("ports"); it != j.end()) {
     if (!it->is_array()) return R::error("'ports' is not an array");

@@ -1,9 +1,10 @@
 // vnet::ctl — persistence of each network's ports and switch settings.
 //
 // Theory of operation
-//   STATE/ports/NET.json holds what port-add and fdb-setageing asked for:
-//     {"ageing_s": 300, "ports": [ <PortConfig as to_json()>, ... ]}
-//   ("ageing_s" absent = the network default). The file belongs to the
+//   STATE/ports/NET.json holds what port-add, fdb-setageing and fdb-setlimit
+//   asked for:
+//     {"ageing_s": 300, "mac_limit": 8192, "ports": [ <PortConfig as to_json()>, ... ]}
+//   ("ageing_s" / "mac_limit" absent = the network default). The file belongs to the
 //   network: it is kept across net-destroy / net-start and vnetd restarts,
 //   and removed when the network itself goes away (undefine of an inactive
 //   network, destroy of a transient one, or a file left for a network that
@@ -28,9 +29,10 @@
 namespace vnet::ctl {
 
 struct NetworkPorts {
-  std::optional<uint32_t> ageing_s;  // fdb-setageing; unset = the network default
-  std::vector<PortConfig> ports;     // in port-add order
-  bool empty() const { return !ageing_s && ports.empty(); }
+  std::optional<uint32_t> ageing_s;   // fdb-setageing; unset = the network default
+  std::optional<uint32_t> mac_limit;  // fdb-setlimit; unset = the default (8192)
+  std::vector<PortConfig> ports;      // in port-add order
+  bool empty() const { return !ageing_s && !mac_limit && ports.empty(); }
 };
 
 class PortStore {

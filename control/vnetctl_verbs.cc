@@ -1,5 +1,6 @@
 // The vnetctl verbs: one function per virsh net-* command.
 #include <ctime>
+#include <functional>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -266,15 +267,22 @@ void port_add_options(po::options_description& d) {
       "queues", po::value<int>(), "vhostuser: queue pairs (default 1)")(
       "owner", po::value<std::string>(), "vhostuser server: user owning the socket")(
       "group", po::value<std::string>(), "vhostuser server: group owning the socket")(
-      "ifname", po::value<std::string>(), "tap / afpacket: kernel interface name");
+      "ifname", po::value<std::string>(), "tap / afpacket: kernel interface name")(
+      "portgroup", po::value<std::string>(), "the network's <portgroup> whose <vlan> applies (default: the "
+                                             "default portgroup)")(
+      "vlan", po::value<std::string>(), "the port's own VLANs, e.g. 42 (access), 10,20 or 10:untagged,20 (trunk "
+                                        "with a native VLAN)")(
+      "trunk", po::bool_switch(), "with --vlan: a trunk even with one tag")(
+      "isolated", po::value<std::string>(), "yes or no: override the network's <port isolated>");
 }
 
 int run_port_add(CtlContext& ctx, const po::variables_map& vm) {
   json args = json::object();
   args["network"] = arg(vm, "network");
-  for (const char* k : {"name", "type", "mode", "path", "owner", "group", "ifname"}) {
+  for (const char* k : {"name", "type", "mode", "path", "owner", "group", "ifname", "portgroup", "vlan", "isolated"}) {
     if (vm.count(k)) args[k] = arg(vm, k);
   }
+  if (vm["trunk"].as<bool>()) args["trunk"] = true;
   if (vm.count("queues")) args["queues"] = vm["queues"].as<int>();
   int rc = 0;
   std::optional<json> r = call_for_text(ctx, "port-add", args, rc);
@@ -452,6 +460,101 @@ int run_fdb_setageing(CtlContext& ctx, const po::variables_map& vm) {
   return 0;
 }
 
+int run_fdb_setlimit(CtlContext& ctx, const po::variables_map& vm) {
+  const std::string text = arg(vm, "limit");
+  if (text.empty() || text.size() > 9 || text.find_first_not_of("0123456789") != std::string::npos)
+    return ctx.fail("invalid MAC limit '" + text + "' (1..67108864)");
+  json args = json::object();
+  args["network"] = arg(vm, "network");
+  args["limit"] = std::stoll(text);
+  xml::Result<json> r = ctx.call("fdb-setlimit", args);
+  if (!r.ok()) return ctx.fail(r.error());
+  if (ctx.json) {
+    ctx.print_json(*r);
+  } else {
+    ctx.message("MAC limit of network " + str_member(*r, "network") + " set to " +
+                std::to_string(u64_member(*r, "mac_limit")) + "\n");
+  }
+  return 0;
+}
+
+// ---------------------------------------------------------------- NAT / routing
+
+void nat_sessions_options(po::options_description& d) {
+  d.add_options()("limit", po::value<unsigned>()->default_value(1000), "print at most this many sessions");
+}
+int run_nat_sessions(CtlContext& ctx, const po::variables_map& vm) {
+  json args = json::object();
+  args["network"] = arg(vm, "network");
+  args["limit"] = vm["limit"].as<unsigned>();
+  int rc = 0;
+  std::optional<json> r = call_for_text(ctx, "nat-sessions", args, rc);
+  if (!r) return rc;
+  std::vector<std::vector<std::string>> rows;
+  for (const json& e : (*r)["sessions"]) {
+    rows.push_back({str_member(e, "proto"), str_member(e, "inside"), str_member(e, "outside"), str_member(e, "peer"),
+                    str_member(e, "state"), std::to_string(u64_member(e, "expires_in_s")),
+                    std::to_string(u64_member(e, "worker"))});
+  }
+  *ctx.out << format_table({"Proto", "Inside", "Outside", "Peer", "State", "Expires (s)", "Worker"}, rows, !ctx.quiet);
+  if (!ctx.quiet && r->value("truncated", false))
+    *ctx.out << "(" << u64_member(*r, "total") << " sessions, first " << rows.size() << " shown)\n";
+  return 0;
+}
+
+int run_nat_stats(CtlContext& ctx, const po::variables_map& vm) {
+  json args = json::object();
+  args["network"] = arg(vm, "network");
+  int rc = 0;
+  std::optional<json> r = call_for_text(ctx, "nat-stats", args, rc);
+  if (!r) return rc;
+  std::vector<std::vector<std::string>> rows;
+  auto row = [&rows](const std::string& k, const std::string& v) { rows.push_back({k + ":", v}); };
+  row("Network", str_member(*r, "network"));
+  row("Mode", str_member(*r, "mode"));
+  row("Uplink", str_member(*r, "uplink"));
+  row("Outside address", str_member(*r, "outside"));
+  row("Next hop", str_member(*r, "next_hop") + " " +
+                      (str_member(*r, "next_hop_mac").empty() ? "(unresolved)" : str_member(*r, "next_hop_mac")));
+  row("Sessions", std::to_string(u64_member(*r, "sessions")));
+  for (const char* k : {"rx_packets", "rx_bytes", "tx_packets", "tx_bytes"})
+    if (r->contains("uplink_stats")) row(std::string("Uplink ") + k, std::to_string(u64_member((*r)["uplink_stats"], k)));
+  if (r->contains("counters")) {
+    for (const auto& [reason, n] : (*r)["counters"].items()) {
+      if (!n.is_number_unsigned() || n.get<uint64_t>() == 0) continue;
+      row(reason, std::to_string(n.get<uint64_t>()));
+    }
+  }
+  *ctx.out << format_table({"Key", "Value"}, rows, false);
+  return 0;
+}
+
+// gateway-stats: the non-zero counters, one "group.name: n" per line.
+int run_gateway_stats(CtlContext& ctx, const po::variables_map& vm) {
+  json args = json::object();
+  args["network"] = arg(vm, "network");
+  int rc = 0;
+  std::optional<json> r = call_for_text(ctx, "gateway-stats", args, rc);
+  if (!r) return rc;
+  std::vector<std::vector<std::string>> rows;
+  std::function<void(const std::string&, const json&)> walk = [&](const std::string& prefix, const json& j) {
+    for (const auto& [k, v] : j.items()) {
+      const std::string name = prefix.empty() ? k : prefix + "." + k;
+      if (v.is_object()) {
+        walk(name, v);
+      } else if (v.is_number_unsigned() && v.get<uint64_t>() != 0) {
+        rows.push_back({name + ":", std::to_string(v.get<uint64_t>())});
+      } else if (v.is_string() && !v.get<std::string>().empty() && k != "network") {
+        rows.push_back({name + ":", v.get<std::string>()});
+      }
+    }
+  };
+  walk("", *r);
+  ctx.message("Gateway of network " + str_member(*r, "network") + " (non-zero counters):\n");
+  *ctx.out << format_table({"Counter", "Value"}, rows, false);
+  return 0;
+}
+
 }  // namespace
 
 const std::vector<VerbSpec>& vnetctl_verbs() {
@@ -486,6 +589,14 @@ const std::vector<VerbSpec>& vnetctl_verbs() {
        run_fdb_flush},
       {"fdb-setageing", "set the MAC ageing time of a network, in seconds (0: never)", {"network", "seconds"},
        no_options, run_fdb_setageing},
+      {"fdb-setlimit", "set how many MAC addresses a network learns (default 8192)", {"network", "limit"},
+       no_options, run_fdb_setlimit},
+      {"gateway-stats", "counters of a network's gateway: ARP/ICMP, DHCP and DNS outcomes, drops by reason",
+       {"network"}, no_options, run_gateway_stats},
+      {"nat-sessions", "list the NAT sessions (connection tracking) of a nat network", {"network"},
+       nat_sessions_options, run_nat_sessions},
+      {"nat-stats", "routing state of a nat/route/open network: uplink, next hop, sessions, counters by reason",
+       {"network"}, no_options, run_nat_stats},
   };
   return verbs;
 }

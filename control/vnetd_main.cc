@@ -121,6 +121,8 @@ int run(const std::vector<std::string>& args) {
   dispatcher.set_lease_source([gateways](const std::string& network, const std::string& mac) {
     return leases_json(*gateways, network, mac);
   });
+  dispatcher.set_gateway_stats_source(
+      [gateways](const std::string& network) { return gateway_stats_json(*gateways, network); });
   ControlServer server(server_cfg, dispatcher, log);
 
   // The socket first: a second vnetd must fail before it touches any state.
@@ -148,6 +150,7 @@ int run(const std::vector<std::string>& args) {
     vnet::dp::DataplaneOptions dpo;
     dpo.run_dir = opts.run_dir.string();
     dpo.worker_idle_sleep_us = opts.pmd_idle_sleep_us;
+    dpo.fdb_capacity = opts.fdb_capacity;
     auto made = vnet::dp::Dataplane::init(eal, dpo);
     if (!made) {
       log.error("cannot start the dataplane: " + made.status().message());
@@ -156,6 +159,11 @@ int run(const std::vector<std::string>& args) {
     dataplane = std::move(made).value();
     dataplane_runtime.attach(dataplane.get());
     dataplane_runtime.set_gateway_factory(make_gateway_factory(opts.state_dir, log, gateways));
+    dataplane_runtime.set_default_uplink(opts.default_uplink);
+    dispatcher.set_l3_source([&dataplane_runtime](const std::string& cmd, const std::string& network,
+                                                  const nlohmann::json& args) {
+      return dataplane_runtime.l3_query(cmd, network, args);
+    });
     log.info("dataplane running with " + std::to_string(dataplane->worker_count()) + " PMD worker(s)");
   } else {
     log.info("running without a dataplane (--no-dataplane): no packets move");

@@ -27,12 +27,13 @@ enum class Action : uint8_t {
   kForward,   // to out_port (headers already edited for it)
   kFlood,     // to every port of the network allowed to receive it
   kPunt,      // to the slow path
+  kHandoff,   // L3: to worker out_port's handoff ring (the NAT session's owner)
 };
 
 struct Verdict {
   Action action = Action::kContinue;
   DropReason reason = DropReason::kNoPort;  // kDrop only
-  uint16_t out_port = 0;                    // kForward only
+  uint16_t out_port = 0;                    // kForward: port; kHandoff: worker
 };
 
 // What the ingress stage learned about a packet.
@@ -49,12 +50,11 @@ struct Burst {
   std::array<PacketMeta, kBurst> meta{};
   std::array<Verdict, kBurst> verdicts{};
 
-  // Resets verdicts and metadata of the first `count` packets.
+  // Resets verdicts and metadata (of all kBurst slots: a fixed-size fill is
+  // a few vector stores, cheaper than a loop over the first `count`).
   void reset_verdicts() noexcept {
-    for (uint16_t i = 0; i < count; ++i) {
-      verdicts[i] = Verdict{};
-      meta[i] = PacketMeta{};
-    }
+    verdicts.fill(Verdict{});
+    meta.fill(PacketMeta{});
   }
   void drop(uint16_t i, DropReason r) noexcept { verdicts[i] = {Action::kDrop, r, 0}; }
   bool pending(uint16_t i) const noexcept { return verdicts[i].action == Action::kContinue; }

@@ -7,6 +7,9 @@
 //   VlanConfig follows libvirt's <vlan> element: no tags = no VLAN handling;
 //   one tag without trunk='yes' = access port; several tags or trunk='yes' =
 //   trunk, where at most one tag has nativeMode='tagged'|'untagged'.
+//   L3Config is a network's routing to the outside (libvirt <forward
+//   mode='nat'|'route'|'open'>): the inside subnets, the uplink port and its
+//   address, and the NAT ranges (dataplane.h set_l3()).
 //
 // Thread-safety
 //   Plain values, used by the control thread.
@@ -60,6 +63,31 @@ struct PortSpec {
   std::optional<uint32_t> socket_uid;   // chown owner
   std::optional<uint32_t> socket_gid;   // chown group
   std::optional<uint32_t> socket_mode;  // chmod permission bits, e.g. 0660
+};
+
+// libvirt <forward mode=...> for the L3 path (dataplane/l3.h).
+enum class L3Mode : uint8_t { kNat, kRoute, kOpen };
+
+const char* l3_mode_name(L3Mode m) noexcept;
+
+struct Ipv4Prefix {
+  uint32_t addr = 0;   // host order; our (the gateway's) address in the subnet
+  uint8_t prefix = 0;  // 0..32
+};
+
+struct L3Config {
+  L3Mode mode = L3Mode::kNat;
+  std::vector<Ipv4Prefix> inside;  // the network's IPv4 <ip>s: gateway address + prefix
+  PortSpec uplink;                 // kAfPacket / kTap / kEthdev, its own name (e.g. "<net>-uplink");
+                                   // not listed by list_ports(network)
+  uint32_t outside_ip = 0;         // our address on the uplink, host order
+  uint8_t outside_prefix = 24;
+  uint32_t next_hop = 0;           // default gateway on the uplink; 0 = destinations are on-link
+  // mode nat (libvirt <nat><address start end/><port start end/>); addr_first 0 = masquerade
+  // (outside_ip)
+  uint32_t nat_addr_first = 0, nat_addr_last = 0;
+  uint16_t nat_port_first = 1024, nat_port_last = 65535;
+  uint32_t nat_sessions = 262144;  // session table capacity per worker
 };
 
 }  // namespace vnet::dp

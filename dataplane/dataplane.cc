@@ -3,6 +3,7 @@
 
 #include <rte_eal.h>
 #include <rte_errno.h>
+#include <rte_ethdev.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
@@ -11,8 +12,10 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <random>
 
 #include "dataplane/fdb.h"
+#include "dataplane/l3.h"
 #include "dataplane/slow_path.h"
 #include "dataplane/snapshot.h"
 #include "dataplane/snapshot_publisher.h"
@@ -108,6 +111,18 @@ Status Dataplane::start() {
   port_events_ = std::move(pe).value();
   event_sink_ = std::make_unique<PortEventSink>();
   event_sink_->ring = port_events_.get();
+  // L3: handoff rings (any worker -> owner), uplink ARP punt ring, resolve requests.
+  for (uint16_t w = 0; w < worker_count_; ++w) {
+    rte_ring* r = rte_ring_create((n + "_hof" + std::to_string(w)).c_str(), 1024,
+                                  static_cast<int>(rte_socket_id()), RING_F_SC_DEQ);
+    if (r == nullptr) return Status{StatusCode::kResourceExhausted, "handoff ring: " + std::string(rte_strerror(rte_errno))};
+    handoff_rings_.push_back(r);
+    auto rr = TypedRing<ResolveRequest>::create(n + "_rsv" + std::to_string(w), 1024);
+    if (!rr) return rr.status();
+    resolve_rings_.push_back(std::move(rr).value());
+  }
+  punt_ring_ = rte_ring_create((n + "_punt").c_str(), 1024, static_cast<int>(rte_socket_id()), RING_F_SC_DEQ);
+  if (punt_ring_ == nullptr) return Status{StatusCode::kResourceExhausted, "punt ring: " + std::string(rte_strerror(rte_errno))};
 
   for (uint16_t w = 0; w < worker_count_; ++w) {
     WorkerDeps wd;
@@ -119,6 +134,9 @@ Status Dataplane::start() {
     wd.pool = pool_;
     wd.clock = clock_;
     wd.idle_sleep_us = options_.worker_idle_sleep_us;
+    wd.punt_ring = punt_ring_;
+    wd.resolve_ring = resolve_rings_[w].get();
+    wd.handoff_rings = handoff_rings_.data();
     workers_.push_back(std::make_unique<Worker>(wd));
   }
   SlowPathDeps sd;
@@ -130,6 +148,8 @@ Status Dataplane::start() {
   sd.reader_id = worker_count_;
   sd.sweep_interval_ns = options_.ageing_sweep_ns;
   sd.pool = pool_;
+  for (auto& r : resolve_rings_) sd.resolve_rings.push_back(r.get());
+  sd.punt_ring = punt_ring_;
   slow_path_ = std::make_unique<SlowPath>(sd);
 
   if (Status st = publish_locked(); !st) return st;
@@ -163,6 +183,22 @@ void Dataplane::stop() {
   ports_.clear();
   for (auto& [name, gw] : gateways_) close_port(gw.port.opened, port_events_.get());
   gateways_.clear();
+  for (auto& [name, l3] : l3_) close_port(l3.uplink.opened, port_events_.get());
+  l3_.clear();
+  for (rte_ring* r : handoff_rings_) {
+    void* obj = nullptr;
+    while (rte_ring_dequeue(r, &obj) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(obj));
+    rte_ring_free(r);
+  }
+  handoff_rings_.clear();
+  if (punt_ring_ != nullptr) {
+    void* obj = nullptr;
+    while (rte_ring_dequeue(punt_ring_, &obj) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(obj));
+    rte_ring_free(punt_ring_);
+    punt_ring_ = nullptr;
+  }
+  resolve_rings_.clear();
+  abandoned_queries_.clear();
   slow_path_.reset();
   workers_.clear();
   launch_args_.clear();
@@ -178,7 +214,36 @@ void Dataplane::stop() {
 
 Status Dataplane::publish_locked() {
   std::vector<SnapshotNetworkInput> nets;
-  for (const auto& [name, rec] : networks_) nets.push_back({rec.id, rec.config});
+  for (const auto& [name, rec] : networks_) {
+    SnapshotNetworkInput in{rec.id, rec.config, {}};
+    if (auto l = l3_.find(name); l != l3_.end()) {
+      const L3Config& c = l->second.config;
+      L3Runtime& rt = *l->second.rt;
+      L3State& st = in.l3;
+      // Without its gateway (being replaced) the network does not route; the uplink stays.
+      st.enabled = gateways_.count(name) != 0;
+      st.mode = c.mode;
+      st.policy.mode = c.mode == L3Mode::kNat     ? nat::L3Mode::kNat
+                       : c.mode == L3Mode::kRoute ? nat::L3Mode::kRoute
+                                                  : nat::L3Mode::kOpen;
+      st.policy.subnets = rt.binding.inside;
+      for (size_t k = 0; k < rt.binding.gateway_ips.size() && k < st.gateway_ips.size(); ++k)
+        st.gateway_ips[st.gateway_ip_count++] = rt.binding.gateway_ips[k];
+      st.outside_ip = c.outside_ip;
+      st.outside_mask = rt.binding.outside_mask;
+      st.next_hop = c.next_hop;
+      st.nat_first = rt.binding.nat_first;
+      st.nat_last = rt.binding.nat_last;
+      st.uplink_port = l->second.uplink.opened.port_id;
+      st.uplink_mac = rt.binding.uplink_mac;
+      st.neighbors = rt.neighbors.get();
+      for (uint16_t w = 0; w < worker_count_; ++w) {
+        st.counters[w] = rt.counters[w].get();
+        st.nat[w] = w < rt.nat.size() ? rt.nat[w].get() : nullptr;
+      }
+    }
+    nets.push_back(std::move(in));
+  }
   std::vector<SnapshotPortInput> ports;
   for (const auto& [name, rec] : ports_) {
     SnapshotPortInput p;
@@ -200,6 +265,16 @@ Status Dataplane::publish_locked() {
     p.rx_queues = 1;
     p.gateway = true;
     p.gateway_mac = gw.binding->mac;
+    ports.push_back(std::move(p));
+  }
+  for (const auto& [net, l3] : l3_) {
+    SnapshotPortInput p;
+    p.port_id = l3.uplink.opened.port_id;
+    p.name = l3.uplink.spec.name;
+    p.network = networks_.find(net)->second.id;
+    p.worker = l3.uplink.worker;
+    p.rx_queues = l3.uplink.opened.rx_queues;
+    p.uplink = true;
     ports.push_back(std::move(p));
   }
   auto snap = build_snapshot(++generation_, worker_count_, nets, ports);
@@ -292,6 +367,7 @@ Status Dataplane::remove_network(std::string_view name) {
   std::lock_guard lock(mu_);
   auto it = networks_.find(name);
   if (it == networks_.end()) return Status{StatusCode::kNotFound, "no network " + std::string(name)};
+  if (Status st = clear_l3_locked(name); !st) return st;
   if (Status st = detach_gateway_locked(name); !st) return st;
   std::vector<std::string> members;
   for (const auto& [pname, rec] : ports_)
@@ -332,6 +408,9 @@ Result<PortInfo> Dataplane::add_port(std::string_view network, const PortSpec& s
     return Status{StatusCode::kInvalidArgument, "port name 'gateway' is reserved for the gateway port"};
   if (ports_.count(spec.name) != 0)
     return Status{StatusCode::kAlreadyExists, "port " + spec.name + " exists"};
+  for (const auto& [net_name, l3] : l3_)
+    if (l3.uplink.spec.name == spec.name)
+      return Status{StatusCode::kAlreadyExists, "port " + spec.name + " exists (uplink of " + net_name + ")"};
   if (auto v = make_vlan_policy(spec.vlan); !v)
     return Status{v.status().code(), "port " + spec.name + ": " + v.status().message()};
   if (spec.queues == 0 || spec.queues > 16)
@@ -352,7 +431,10 @@ Result<PortInfo> Dataplane::add_port(std::string_view network, const PortSpec& s
 
   PortSetup setup;
   setup.pool = pool_;
-  setup.rx_queues = vhost ? spec.queues : 1;
+  // af_packet spreads received frames over its queue pairs (PACKET_FANOUT) and
+  // a multiqueue tap over its queues: poll as many rx queues as there are tx queues.
+  const bool spread = spec.kind == PortKind::kAfPacket || spec.kind == PortKind::kTap;
+  setup.rx_queues = vhost ? spec.queues : spread ? worker_count_ : 1;
   setup.tx_queues = worker_count_;
   setup.sink = event_sink_.get();
   if (spec.kind != PortKind::kEthdev) setup.mtu = net->second.config.mtu;
@@ -439,6 +521,7 @@ uint16_t Dataplane::least_loaded_worker_locked() const {
   std::vector<uint32_t> load(worker_count_, 0);
   for (const auto& [pname, rec] : ports_) ++load[rec.worker];
   for (const auto& [net, gw] : gateways_) ++load[gw.port.worker];
+  for (const auto& [net, l3] : l3_) ++load[l3.uplink.worker];
   return static_cast<uint16_t>(std::min_element(load.begin(), load.end()) - load.begin());
 }
 
@@ -465,6 +548,9 @@ Status Dataplane::set_punt_handler(std::string_view network, const std::array<ui
   const net::MacAddr mac{gateway_mac};
   if (handler != nullptr && (mac.is_multicast() || mac.is_zero()))
     return Status{StatusCode::kInvalidArgument, "gateway MAC " + mac.to_string() + " is not a unicast MAC"};
+  if (handler == nullptr) {
+    if (Status st = clear_l3_locked(network); !st) return st;
+  }
   if (Status st = detach_gateway_locked(network); !st) return st;
   if (handler == nullptr) return {};
 
@@ -532,6 +618,167 @@ Status Dataplane::detach_gateway_locked(std::string_view network) {
   flush.op = SlowPathOp::kFlushPort;  // static entries included
   flush.port = gone.port.opened.port_id;
   return run_slow_path_command_locked(flush);
+}
+
+// ---- L3 ----
+
+namespace {
+
+uint32_t prefix_mask(uint8_t prefix) noexcept { return prefix == 0 ? 0u : ~uint32_t{0} << (32 - prefix); }
+
+}  // namespace
+
+Status Dataplane::check_l3_config_locked(std::string_view network, const L3Config& c) const {
+  const std::string where = "network " + std::string(network) + ": L3: ";
+  auto bad = [&](const std::string& what) { return Status{StatusCode::kInvalidArgument, where + what}; };
+  if (c.inside.empty()) return bad("no inside (IPv4 <ip>) subnet");
+  if (c.inside.size() > nat::kMaxSubnets) return bad("more than 16 inside subnets");
+  for (const Ipv4Prefix& p : c.inside)
+    if (p.prefix > 32 || p.addr == 0) return bad("bad inside address/prefix");
+  if (c.outside_ip == 0) return bad("no outside address");
+  if (c.outside_prefix == 0 || c.outside_prefix > 32) return bad("outside prefix not in 1..32");
+  if (c.uplink.name.empty()) return bad("the uplink port has no name");
+  if (c.uplink.name == kGatewayPortName) return bad("the uplink cannot be named 'gateway'");
+  if (c.uplink.kind != PortKind::kAfPacket && c.uplink.kind != PortKind::kTap &&
+      c.uplink.kind != PortKind::kEthdev)
+    return bad(std::string("uplink kind ") + port_kind_name(c.uplink.kind) + " (use afpacket, tap or ethdev)");
+  if (ports_.count(c.uplink.name) != 0) return bad("port " + c.uplink.name + " exists");
+  for (const auto& [net, l3] : l3_)
+    if (net != network && l3.uplink.spec.name == c.uplink.name)
+      return bad("port " + c.uplink.name + " is the uplink of " + net);
+  if (c.nat_sessions == 0) return bad("nat_sessions is 0");
+  if (c.mode == L3Mode::kNat) {
+    nat::NatConfig nc;
+    for (const Ipv4Prefix& p : c.inside) (void)nc.inside.add(p.addr, p.prefix);
+    nc.addr_first = c.nat_addr_first != 0 ? c.nat_addr_first : c.outside_ip;
+    nc.addr_last = c.nat_addr_first != 0 ? c.nat_addr_last : c.outside_ip;
+    nc.port_first = c.nat_port_first;
+    nc.port_last = c.nat_port_last;
+    nc.workers = worker_count_;
+    if (std::string err = nat::validate(nc); !err.empty()) return bad(err);
+  }
+  return {};
+}
+
+Status Dataplane::set_l3(std::string_view network, const L3Config& config) {
+  std::lock_guard lock(mu_);
+  auto net = networks_.find(network);
+  if (net == networks_.end()) return Status{StatusCode::kNotFound, "no network " + std::string(network)};
+  if (gateways_.count(network) == 0)
+    return Status{StatusCode::kInvalidArgument,
+                  "network " + std::string(network) + ": L3 needs the network's gateway (set_punt_handler) first"};
+  if (Status st = check_l3_config_locked(network, config); !st) return st;
+  if (Status st = clear_l3_locked(network); !st) return st;
+
+  const uint16_t worker = least_loaded_worker_locked();
+  PortSetup setup;
+  setup.pool = pool_;
+  setup.tx_queues = static_cast<uint16_t>(worker_count_ + 1);  // the last: the slow path's (ARP)
+  // af_packet / tap spread received frames over all their queue pairs: poll them all.
+  setup.rx_queues = config.uplink.kind == PortKind::kEthdev ? 1 : setup.tx_queues;
+  setup.sink = event_sink_.get();
+  if (config.uplink.kind != PortKind::kEthdev) setup.mtu = net->second.config.mtu;
+  auto opened = open_port(config.uplink, next_port_index_++, {}, setup);
+  if (!opened) return Status{opened.status().code(), "uplink " + config.uplink.name + ": " + opened.status().message()};
+  if (opened->port_id >= kMaxPorts) {
+    close_port(opened.value(), port_events_.get());
+    return Status{StatusCode::kResourceExhausted, "ethdev port id beyond kMaxPorts"};
+  }
+  rte_ether_addr ea{};
+  if (rte_eth_macaddr_get(opened->port_id, &ea) != 0) {
+    close_port(opened.value(), port_events_.get());
+    return Status{StatusCode::kInternal, "uplink " + config.uplink.name + ": no MAC address"};
+  }
+
+  auto rt = std::make_unique<L3Runtime>();
+  rt->neighbors = std::make_unique<NeighborTable>(4096);
+  L3Binding& b = rt->binding;
+  b.network = net->second.id;
+  b.uplink_port = opened->port_id;
+  b.tx_queue = worker_count_;
+  std::copy(std::begin(ea.addr_bytes), std::end(ea.addr_bytes), b.uplink_mac.b.begin());
+  b.outside_ip = config.outside_ip;
+  b.outside_mask = prefix_mask(config.outside_prefix);
+  b.next_hop = config.next_hop;
+  for (const Ipv4Prefix& p : config.inside) {
+    (void)b.inside.add(p.addr, p.prefix);
+    b.gateway_ips.push_back(p.addr);
+  }
+  b.neighbors = rt->neighbors.get();
+  if (config.mode == L3Mode::kNat) {
+    b.nat_first = config.nat_addr_first != 0 ? config.nat_addr_first : config.outside_ip;
+    b.nat_last = config.nat_addr_first != 0 ? config.nat_addr_last : config.outside_ip;
+    nat::NatConfig nc;
+    nc.inside = b.inside;
+    nc.addr_first = b.nat_first;
+    nc.addr_last = b.nat_last;
+    nc.port_first = config.nat_port_first;
+    nc.port_last = config.nat_port_last;
+    nc.workers = worker_count_;
+    std::random_device rd;
+    for (uint16_t w = 0; w < worker_count_; ++w) {
+      const uint64_t seed = (uint64_t{rd()} << 32) ^ rd();
+      rt->nat.push_back(std::make_unique<nat::NatWorker>(nc, w, config.nat_sessions, seed));
+    }
+  }
+  for (uint16_t w = 0; w < worker_count_; ++w) rt->counters.push_back(std::make_unique<L3Counters>());
+
+  L3Record rec;
+  rec.config = config;
+  rec.uplink.spec = config.uplink;
+  rec.uplink.network = std::string(network);
+  rec.uplink.opened = std::move(opened).value();
+  rec.uplink.worker = worker;
+  rec.uplink.base = sum_counters_locked(rec.uplink.opened.port_id);
+  rec.rt = std::move(rt);
+  auto [it, inserted] = l3_.emplace(std::string(network), std::move(rec));
+  if (Status st = publish_locked(); !st) {
+    close_port(it->second.uplink.opened, port_events_.get());
+    l3_.erase(it);
+    return st;
+  }
+  SlowPathCommand cmd;
+  cmd.op = SlowPathOp::kAttachL3;
+  cmd.network = net->second.id;
+  cmd.l3 = &it->second.rt->binding;
+  if (Status st = run_slow_path_command_locked(cmd); !st) {
+    // The slow path may still pick the binding up: keep the runtime alive, drop the port.
+    (void)it->second.rt.release();
+    L3Record gone = std::move(it->second);
+    l3_.erase(it);
+    if (publish_locked().is_ok() && wait_grace_locked().is_ok()) close_port_locked(gone.uplink);
+    return st;
+  }
+  return {};
+}
+
+Status Dataplane::clear_l3(std::string_view network) {
+  std::lock_guard lock(mu_);
+  if (networks_.find(network) == networks_.end())
+    return Status{StatusCode::kNotFound, "no network " + std::string(network)};
+  return clear_l3_locked(network);
+}
+
+Status Dataplane::clear_l3_locked(std::string_view network) {
+  auto it = l3_.find(network);
+  if (it == l3_.end()) return {};
+  SlowPathCommand cmd;
+  cmd.op = SlowPathOp::kDetachL3;
+  cmd.network = it->second.rt->binding.network;
+  if (Status st = run_slow_path_command_locked(cmd); !st) return st;
+  L3Record gone = std::move(it->second);
+  l3_.erase(it);
+  if (Status st = publish_locked(); !st) {
+    (void)gone.rt.release();
+    return st;
+  }
+  if (Status st = wait_grace_locked(); !st) {
+    (void)gone.rt.release();  // a worker may still use it
+    return Status{st.code(), st.message() + "; uplink not closed"};
+  }
+  close_port_locked(gone.uplink);
+  gone.rt.reset();
+  return {};
 }
 
 }  // namespace vnet::dp

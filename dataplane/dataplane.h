@@ -31,6 +31,17 @@
 //   Link state: PortInfo::link_up is read from the PMD; every link-state
 //   interrupt is counted (PortStats::link_up_events/link_down_events) and
 //   posted for poll_port_events().
+//   L3 (l3.h): set_l3() gives a network with a gateway an uplink port (its
+//   own name, not in list_ports(); tx queues = workers + 1, the last one the
+//   slow path's for ARP) and routes guests' off-network traffic through it
+//   by NAT (mode nat) or plainly (route/open). The neighbour table, the
+//   per-worker NAT workers and counters live in an L3 runtime owned here;
+//   the snapshot points to them. clear_l3() (also run by remove_network and
+//   by detaching the gateway) publishes a snapshot without them, detaches the
+//   slow path, waits a grace period, then closes the uplink and frees them.
+//   Replacing an L3 configuration starts from empty session and neighbour
+//   tables. nat_sessions()/l3_stats() ask each worker for its sessions
+//   through its command ring (the worker owns its table) and wait (bounded).
 //
 // Thread-safety
 //   Public methods may be called from any control-side thread; they are
@@ -57,6 +68,7 @@
 #include "dataplane/drop_reasons.h"
 #include "dataplane/eal.h"
 #include "dataplane/events.h"
+#include "dataplane/neighbor.h"
 #include "dataplane/ports/ethdev_port.h"
 #include "dataplane/punt.h"
 #include "dataplane/status.h"
@@ -68,6 +80,7 @@ namespace vnet::dp {
 class Fdb;
 class SlowPath;
 struct GatewayBinding;
+struct L3Runtime;
 class SnapshotPublisher;
 class Worker;
 
@@ -82,6 +95,17 @@ struct DataplaneOptions {
   uint32_t worker_idle_sleep_us = 0;    // >0: PMDs sleep when idle (small test machines)
   std::chrono::milliseconds grace_timeout{3000};  // grace periods and slow-path commands
   uint64_t ageing_sweep_ns = 1'000'000'000ull;     // FDB ageing sweep period
+};
+
+// A row of `nat-sessions`.
+struct NatSessionRow {
+  std::string proto;    // "tcp", "udp", "icmp", or the protocol number
+  std::string inside;   // "10.0.0.5:3456" (guest address:port / ICMP id)
+  std::string outside;  // translated address:port
+  std::string peer;     // remote address:port
+  std::string state;    // TCP state, or "" for other protocols
+  uint64_t expires_in_s = 0;
+  uint16_t worker = 0;  // owning PMD worker
 };
 
 struct PortInfo {
@@ -128,6 +152,15 @@ struct FdbRow {
   bool is_static = false;  // the gateway MAC: never aged, never moved
 };
 
+// L3 counters of a network, summed over workers and the slow path.
+struct L3Stats {
+  std::vector<std::pair<std::string, uint64_t>> counters;  // NAT reasons/events, L3 events -> count
+  uint64_t sessions = 0;     // live NAT sessions (all workers)
+  PortStats uplink;          // the uplink port's counters
+  std::string next_hop_mac;  // "" while unresolved (or no next hop)
+  uint64_t neighbors = 0;    // neighbour table entries
+};
+
 class Dataplane {
  public:
   // Starts the EAL (see eal.h), then create(). The EAL is cleaned up with
@@ -166,6 +199,19 @@ class Dataplane {
                           std::shared_ptr<PuntHandler> handler);
   Result<PortInfo> gateway_port(std::string_view network) const;
 
+  // ---- L3: uplink, NAT / route / open (l3.h) ----
+  // Needs the network's gateway (set_punt_handler) first; opens the uplink
+  // port; replaces a previous L3 configuration.
+  Status set_l3(std::string_view network, const L3Config& config);
+  // Closes the uplink (no-op without L3); also done by remove_network and by
+  // detaching the gateway.
+  Status clear_l3(std::string_view network);
+  Result<std::vector<NatSessionRow>> nat_sessions(std::string_view network, size_t limit = 10000);
+  Result<L3Stats> l3_stats(std::string_view network);
+  Result<PortInfo> uplink_port(std::string_view network) const;
+  // The network's neighbour table (IPv4 -> MAC), for diagnostics and tests.
+  Result<std::vector<NeighborEntry>> neighbors(std::string_view network) const;
+
   // ---- FDB ----
   Result<std::vector<FdbRow>> fdb_show(std::string_view network);
   // Flushes a network's entries, or only those of `port` when given.
@@ -196,6 +242,11 @@ class Dataplane {
     PortRecord port;
     std::unique_ptr<GatewayBinding> binding;  // read by the slow path while attached
   };
+  struct L3Record {
+    L3Config config;
+    PortRecord uplink;
+    std::unique_ptr<L3Runtime> rt;  // read by workers and the slow path while published/attached
+  };
 
   explicit Dataplane(DataplaneOptions options);
   Status start();
@@ -209,6 +260,11 @@ class Dataplane {
   PortStats port_stats_locked(const PortRecord& r) const;
   uint16_t least_loaded_worker_locked() const;
   Status detach_gateway_locked(std::string_view network);
+  Status clear_l3_locked(std::string_view network);
+  Status check_l3_config_locked(std::string_view network, const L3Config& c) const;
+  // Runs a NAT query on every worker; the queries stay alive until answered.
+  Status query_nat_locked(const L3Record& rec, size_t limit_per_worker,
+                          std::vector<std::shared_ptr<NatQuery>>& out);
   uint32_t close_port_locked(PortRecord& r);  // returns mbufs dropped as port_removed
   void apply_mtu_locked(std::string_view network, uint32_t mtu);
   std::string resolve_socket_path(std::string_view network, const PortSpec& spec) const;
@@ -244,6 +300,11 @@ class Dataplane {
   std::map<std::string, NetworkRecord, std::less<>> networks_;
   std::map<std::string, PortRecord, std::less<>> ports_;
   std::map<std::string, GatewayRecord, std::less<>> gateways_;  // by network name
+  std::map<std::string, L3Record, std::less<>> l3_;              // by network name
+  std::vector<rte_ring*> handoff_rings_;  // L3: one MP/SC mbuf ring per worker
+  rte_ring* punt_ring_ = nullptr;         // L3: uplink ARP, workers -> slow path
+  std::vector<std::unique_ptr<TypedRing<ResolveRequest>>> resolve_rings_;  // per worker
+  std::vector<std::shared_ptr<NatQuery>> abandoned_queries_;  // timed out: a worker may still answer
   DropCounters control_drops_;  // port_removed; written under mu_
   std::vector<bool> network_ids_used_;
   uint64_t generation_ = 0;

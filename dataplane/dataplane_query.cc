@@ -6,7 +6,11 @@
 
 #include "dataplane/dataplane.h"
 #include "dataplane/fdb.h"
+#include "dataplane/l3.h"
 #include "dataplane/slow_path.h"
+#include "nat/nat_config.h"
+#include "nat/bytes.h"
+#include "nat/session_table.h"
 #include "dataplane/worker.h"
 
 namespace vnet::dp {
@@ -85,6 +89,8 @@ Result<PortStats> Dataplane::port_stats(std::string_view port) const {
   std::lock_guard lock(mu_);
   auto it = ports_.find(port);
   if (it != ports_.end()) return port_stats_locked(it->second);
+  for (const auto& [net, l3] : l3_)
+    if (l3.uplink.spec.name == port) return port_stats_locked(l3.uplink);
   if (port == kGatewayPortName) {
     if (gateways_.size() == 1) return port_stats_locked(gateways_.begin()->second.port);
     if (gateways_.size() > 1)
@@ -204,6 +210,8 @@ size_t Dataplane::poll_port_events(
         std::string name;
         for (const auto& [pname, rec] : ports_)
           if (rec.opened.port_id == evs[i].port) name = pname;
+        for (const auto& [net, l3] : l3_)
+          if (l3.uplink.opened.port_id == evs[i].port) name = l3.uplink.spec.name;
         named.emplace_back(evs[i], std::move(name));
       }
     }
@@ -211,6 +219,127 @@ size_t Dataplane::poll_port_events(
     for (const auto& [ev, name] : named) fn(ev, name);
     total += n;
   }
+}
+
+// ---- L3 ----
+
+Result<PortInfo> Dataplane::uplink_port(std::string_view network) const {
+  std::lock_guard lock(mu_);
+  auto it = l3_.find(network);
+  if (it == l3_.end()) return Status{StatusCode::kNotFound, "network " + std::string(network) + " has no uplink"};
+  PortInfo i = info_locked(it->second.uplink);
+  i.internal = true;
+  return i;
+}
+
+Result<std::vector<NeighborEntry>> Dataplane::neighbors(std::string_view network) const {
+  std::lock_guard lock(mu_);
+  auto it = l3_.find(network);
+  if (it == l3_.end()) return Status{StatusCode::kNotFound, "network " + std::string(network) + " has no L3"};
+  return it->second.rt->neighbors->dump();
+}
+
+Status Dataplane::query_nat_locked(const L3Record& rec, size_t limit_per_worker,
+                                   std::vector<std::shared_ptr<NatQuery>>& out) {
+  out.clear();
+  for (uint16_t w = 0; w < worker_count_ && w < rec.rt->nat.size(); ++w) {
+    auto q = std::make_shared<NatQuery>();
+    q->nat = rec.rt->nat[w].get();
+    q->storage.resize(limit_per_worker);
+    q->out = q->storage;
+    out.push_back(q);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + options_.grace_timeout;
+  for (uint16_t w = 0; w < out.size(); ++w) {
+    WorkerCommand cmd;
+    cmd.op = WorkerOp::kNatQuery;
+    cmd.query = out[w].get();
+    while (!worker_cmds_[w]->push(cmd)) {
+      if (std::chrono::steady_clock::now() > deadline)
+        return Status{StatusCode::kTimeout, "worker command ring full"};
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
+    }
+  }
+  Status result;
+  for (auto& q : out) {
+    while (!q->done.load(std::memory_order_acquire)) {
+      if (std::chrono::steady_clock::now() > deadline) break;
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
+    }
+    if (!q->done.load(std::memory_order_acquire)) {
+      abandoned_queries_.push_back(q);  // the worker may still write into it
+      result = Status{StatusCode::kTimeout, "a PMD worker did not answer the NAT query"};
+    }
+  }
+  return result;
+}
+
+Result<std::vector<NatSessionRow>> Dataplane::nat_sessions(std::string_view network, size_t limit) {
+  std::lock_guard lock(mu_);
+  auto it = l3_.find(network);
+  if (it == l3_.end()) return Status{StatusCode::kNotFound, "network " + std::string(network) + " has no L3"};
+  if (it->second.config.mode != L3Mode::kNat)
+    return Status{StatusCode::kInvalidArgument, "network " + std::string(network) + " does not NAT"};
+  std::vector<std::shared_ptr<NatQuery>> qs;
+  if (Status st = query_nat_locked(it->second, limit, qs); !st) return st;
+  std::vector<NatSessionRow> rows;
+  for (uint16_t w = 0; w < qs.size(); ++w) {
+    const NatQuery& q = *qs[w];
+    for (size_t k = 0; k < q.filled && rows.size() < limit; ++k) {
+      const nat::Session& s = q.storage[k];
+      const bool ports = s.proto == nat::kProtoTcp || s.proto == nat::kProtoUdp || s.proto == nat::kProtoIcmp;
+      auto ep = [&](uint32_t a, uint16_t p, bool with) {
+        return nat::format_ipv4(a) + (with ? ":" + std::to_string(p) : std::string{});
+      };
+      NatSessionRow r;
+      r.proto = s.proto == nat::kProtoTcp || s.proto == nat::kProtoUdp || s.proto == nat::kProtoIcmp
+                    ? std::string(nat::proto_name(s.proto))
+                    : std::to_string(s.proto);
+      r.inside = ep(s.in_addr, s.in_port, ports);
+      r.outside = ep(s.ext_addr, s.ext_port, ports);
+      r.peer = ep(s.remote_addr, s.remote_port, s.proto == nat::kProtoTcp || s.proto == nat::kProtoUdp);
+      r.state = s.proto == nat::kProtoTcp ? std::string(nat::tcp_state_name(s.tcp_state)) : std::string();
+      r.expires_in_s = s.expires_ns > q.now_ns ? (s.expires_ns - q.now_ns) / nat::kNsPerSec : 0;
+      r.worker = w;
+      rows.push_back(std::move(r));
+    }
+  }
+  return rows;
+}
+
+Result<L3Stats> Dataplane::l3_stats(std::string_view network) {
+  std::lock_guard lock(mu_);
+  auto it = l3_.find(network);
+  if (it == l3_.end()) return Status{StatusCode::kNotFound, "network " + std::string(network) + " has no L3"};
+  const L3Runtime& rt = *it->second.rt;
+  L3Stats s;
+  std::array<uint64_t, nat::kNatReasonCount> reasons{};
+  std::array<uint64_t, nat::kNatEventCount> nat_events{};
+  std::array<uint64_t, kL3EventCount> events{};
+  auto add_nat = [&](const nat::NatCounters& c) {
+    for (size_t r = 0; r < nat::kNatReasonCount; ++r) reasons[r] += c.reasons[r].read();
+    for (size_t e = 0; e < nat::kNatEventCount; ++e) nat_events[e] += c.events[e].read();
+  };
+  for (const auto& nw : rt.nat) add_nat(nw->counters());
+  for (const auto& c : rt.counters) {
+    add_nat(c->route);
+    for (size_t e = 0; e < kL3EventCount; ++e) events[e] += c->events[e].read();
+  }
+  for (size_t e = 0; e < kL3EventCount; ++e) events[e] += rt.binding.counters.events[e].read();
+  for (size_t r = 1; r < nat::kNatReasonCount; ++r) s.counters.emplace_back(std::string(nat::kNatReasonNames[r]), reasons[r]);
+  for (size_t e = 0; e < nat::kNatEventCount; ++e) s.counters.emplace_back(std::string(nat::kNatEventNames[e]), nat_events[e]);
+  for (size_t e = 0; e < kL3EventCount; ++e) s.counters.emplace_back(std::string(kL3EventNames[e]), events[e]);
+  if (!rt.nat.empty()) {
+    std::vector<std::shared_ptr<NatQuery>> qs;
+    if (Status st = query_nat_locked(it->second, 0, qs); !st) return st;
+    for (const auto& q : qs) s.sessions += q->size;
+  }
+  s.uplink = port_stats_locked(it->second.uplink);
+  net::MacAddr mac;
+  if (it->second.config.next_hop != 0 && rt.neighbors->lookup(it->second.config.next_hop, &mac))
+    s.next_hop_mac = mac.to_string();
+  s.neighbors = rt.neighbors->size();
+  return s;
 }
 
 }  // namespace vnet::dp

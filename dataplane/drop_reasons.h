@@ -11,6 +11,8 @@
 //   is visible in one place.
 //   The gateway reasons (punt_handler_error, inject_*) are counted by the
 //   slow path on the gateway port; port_removed by the control thread.
+//   The L3 reasons (l3_*, ttl_expired, neighbor_miss, ...) are counted by the
+//   workers on the rx port of the L3 path (l3.h), with details in l3_stats.
 //
 // Thread-safety
 //   Counter is a single-writer counter: only its owner thread (a worker, or
@@ -48,7 +50,15 @@ namespace vnet::dp {
   X(kInjectInvalid, "inject_invalid", "gateway frame runt, oversized or with a bad VLAN") \
   X(kInjectNoMbuf, "inject_no_mbuf", "mbuf pool empty while injecting a gateway frame")   \
   X(kInjectRingFull, "inject_ring_full", "gateway port input ring full")                  \
-  X(kPortRemoved, "port_removed", "frame still queued on a ring port when it was removed")
+  X(kPortRemoved, "port_removed", "frame still queued on a ring port when it was removed") \
+  X(kL3Refused, "l3_refused", "L3: refused like libvirt's REJECT (an ICMP error is sent back)") \
+  X(kL3Dropped, "l3_dropped", "L3: dropped by NAT/route (reason in l3_stats)")             \
+  X(kTtlExpired, "ttl_expired", "L3: TTL <= 1 when routing (ICMP time exceeded sent back)") \
+  X(kNeighborMiss, "neighbor_miss", "L3: no MAC for the next hop or guest yet (ARP sent)")  \
+  X(kNoGuestPort, "no_guest_port", "L3: the guest's MAC is not in the FDB")                 \
+  X(kUplinkNotForUs, "uplink_not_for_us", "L3: uplink frame not addressed to us")           \
+  X(kUplinkUnsupported, "uplink_unsupported", "L3: uplink frame neither IPv4 nor ARP")      \
+  X(kHandoffFull, "handoff_full", "L3: the session owner's handoff ring was full")
 
 enum class DropReason : uint8_t {
 #define VNET_DP_REASON_ENUM(e, name, meaning) e,

@@ -1,80 +1,108 @@
 #include "dataplane/fdb.h"
 
-#include <rte_errno.h>
-#include <rte_hash.h>
-#include <rte_hash_crc.h>
+#include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
+#include <new>
 
 namespace vnet::dp {
 
 namespace {
 
-// rte_hash_crc(key, 16, init) unrolled for the fixed key size: the same value
-// without the generic length loop.
-uint32_t fdb_key_hash(const void* key, uint32_t /*key_len*/, uint32_t init) {
-  uint64_t w[2];
-  std::memcpy(w, key, sizeof(w));
-  return rte_hash_crc_8byte(w[1], rte_hash_crc_8byte(w[0], init));
+// Table memory: hugepage-backed rte_malloc when the EAL has room, else the
+// heap (aligned new) — the same layout either way.
+struct Allocation {
+  void* ptr = nullptr;
+  bool from_rte = false;
+};
+
+Allocation allocate_zeroed(const std::string& name, size_t bytes, int socket_id) {
+  if (void* p = rte_zmalloc_socket(name.c_str(), bytes, 128, socket_id); p != nullptr) return {p, true};
+  void* p = ::operator new(bytes, std::align_val_t{128}, std::nothrow);
+  if (p != nullptr) std::memset(p, 0, bytes);
+  return {p, false};
 }
-static_assert(sizeof(FdbKey) == 16);
 
 }  // namespace
+
+void Fdb::MemFree::operator()(void* p) const noexcept {
+  // The low bit of the stored pointer says where it came from (both kinds are 128-aligned).
+  const auto v = reinterpret_cast<uintptr_t>(p);
+  if ((v & 1u) != 0) {
+    rte_free(reinterpret_cast<void*>(v & ~uintptr_t{1}));
+  } else {
+    ::operator delete(p, std::align_val_t{128});
+  }
+}
 
 Result<std::unique_ptr<Fdb>> Fdb::create(const FdbOptions& options) {
   if (options.qsbr == nullptr) return Status{StatusCode::kInvalidArgument, "fdb: qsbr is required"};
   if (options.max_workers == 0 || options.max_workers > kMaxWorkers)
     return Status{StatusCode::kInvalidArgument, "fdb: bad max_workers"};
+  if (options.capacity == 0 || options.capacity > kMaxCapacity)
+    return Status{StatusCode::kInvalidArgument,
+                  "fdb: capacity must be in 1.." + std::to_string(kMaxCapacity)};
   std::unique_ptr<Fdb> fdb(new Fdb());
-  rte_hash_parameters params{};
-  params.name = options.name.c_str();
-  params.entries = std::max<uint32_t>(options.capacity, 16);
-  params.key_len = sizeof(FdbKey);
-  params.hash_func = fdb_key_hash;
-  params.hash_func_init_val = 0;
-  params.socket_id = options.socket_id;
-  params.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF | RTE_HASH_EXTRA_FLAGS_EXT_TABLE;
-  fdb->hash_ = rte_hash_create(&params);
-  if (fdb->hash_ == nullptr)
-    return Status{StatusCode::kResourceExhausted,
-                  "fdb: rte_hash_create(" + options.name + "): " + rte_strerror(rte_errno)};
+  // Twice as many ways as entries: two-choice placement then never finds
+  // both buckets full (the fullest bucket holds ~7 of 8 at capacity).
+  const uint32_t slots = std::max<uint32_t>(64, std::bit_ceil(2 * options.capacity));
+  const uint32_t buckets = slots / kWays;
+  fdb->capacity_ = options.capacity;
+  fdb->slot_count_ = slots;
+  fdb->bucket_mask_ = buckets - 1;
+  fdb->bucket_shift_ = 64 - static_cast<uint32_t>(std::countr_zero(buckets));
   fdb->qsbr_ = options.qsbr;
   fdb->max_workers_ = options.max_workers;
-  fdb->slot_count_ = static_cast<uint32_t>(rte_hash_max_key_id(fdb->hash_)) + 1;
-  fdb->slots_ = std::make_unique<Slot[]>(fdb->slot_count_);
-  fdb->last_seen_ =
-      std::make_unique<std::atomic<uint64_t>[]>(size_t{fdb->slot_count_} * options.max_workers);
-  fdb->pending_.reserve(fdb->slot_count_);
+
+  auto adopt = [](Allocation a) { return reinterpret_cast<void*>(reinterpret_cast<uintptr_t>(a.ptr) | (a.from_rte ? 1u : 0u)); };
+  const Allocation b = allocate_zeroed(options.name + "_b", size_t{buckets} * sizeof(Bucket), options.socket_id);
+  if (b.ptr == nullptr) return Status{StatusCode::kResourceExhausted, "fdb: no memory for " + options.name};
+  fdb->buckets_mem_.reset(adopt(b));
+  fdb->buckets_ = static_cast<Bucket*>(b.ptr);
+  const Allocation ls = allocate_zeroed(options.name + "_ls", size_t{slots} * options.max_workers * sizeof(uint64_t),
+                                        options.socket_id);
+  if (ls.ptr == nullptr) return Status{StatusCode::kResourceExhausted, "fdb: no memory for " + options.name};
+  fdb->last_seen_mem_.reset(adopt(ls));
+  fdb->last_seen_ = static_cast<std::atomic<uint64_t>*>(ls.ptr);
+  static_assert(sizeof(std::atomic<uint64_t>) == sizeof(uint64_t) && std::atomic<uint64_t>::is_always_lock_free);
+
+  fdb->slots_ = std::make_unique<Slot[]>(slots);
+  fdb->pending_.reserve(slots);
   fdb->net_stats_ = std::make_unique<FdbNetworkStats[]>(kMaxNetworks);
   return fdb;
 }
 
-Fdb::~Fdb() {
-  if (hash_ != nullptr) rte_hash_free(hash_);
+Fdb::~Fdb() = default;
+
+uint32_t Fdb::used_ways(uint32_t bucket) const noexcept {
+  uint32_t n = 0;
+  for (uint32_t w = 0; w < kWays; ++w) n += slots_[bucket * kWays + w].state != SlotState::kFree ? 1 : 0;
+  return n;
 }
 
-int32_t Fdb::lookup(const FdbKey& key, uint16_t* port) const noexcept {
-  void* data = nullptr;
-  const int32_t pos = rte_hash_lookup_data(hash_, &key, &data);
-  if (pos < 0) return -1;
-  *port = static_cast<uint16_t>(reinterpret_cast<uintptr_t>(data));
-  return pos;
+int32_t Fdb::free_way(uint32_t bucket) const noexcept {
+  for (uint32_t w = 0; w < kWays; ++w)
+    if (slots_[bucket * kWays + w].state == SlotState::kFree) return static_cast<int32_t>(bucket * kWays + w);
+  return -1;
 }
 
 LearnResult Fdb::learn(const FdbKey& key, uint16_t port, uint64_t now_ns,
                        uint32_t mac_limit) noexcept {
   FdbNetworkStats& st = net_stats_[key.network % kMaxNetworks];
-  void* data = reinterpret_cast<void*>(static_cast<uintptr_t>(port));
-  const int32_t existing = rte_hash_lookup(hash_, &key);
+  const FdbProbe p = probe(key);
+  uint16_t old_port = 0;
+  const int32_t existing = find(p, &old_port);
   if (existing >= 0) {
     Slot& s = slots_[existing];
     if (s.is_static && s.port != port) return LearnResult::kStatic;
     s.learned_ns = now_ns;
     if (s.port == port) return LearnResult::kRefreshed;
-    // MAC move: an atomic update of the data pointer of an existing key.
-    if (rte_hash_add_key_data(hash_, &key, data) < 0) return LearnResult::kTableFull;
+    // MAC move: one atomic store of the data word.
+    buckets_[static_cast<uint32_t>(existing) / kWays].data[static_cast<uint32_t>(existing) % kWays].store(
+        uint64_t{key.network} | uint64_t{port} << 16, std::memory_order_release);
     s.port = port;
     st.moved.add();
     return LearnResult::kMoved;
@@ -83,17 +111,24 @@ LearnResult Fdb::learn(const FdbKey& key, uint16_t port, uint64_t now_ns,
     st.limit_hits.add();
     return LearnResult::kLimit;
   }
-  // The data goes in with the key, so readers never see the key without its port.
-  if (rte_hash_add_key_data(hash_, &key, data) < 0) {
+  const uint32_t b = used_ways(p.bucket2) < used_ways(p.bucket1) ? p.bucket2 : p.bucket1;
+  const int32_t pos = live_.read() < capacity_ ? free_way(b) : -1;
+  if (pos < 0) {
     st.limit_hits.add();
     return LearnResult::kTableFull;
   }
-  const int32_t pos = rte_hash_lookup(hash_, &key);
-  if (pos < 0) return LearnResult::kTableFull;  // cannot happen: we are the only writer
+  // Data first, then the key with release: a reader that sees the key sees its port.
+  Bucket& bk = buckets_[static_cast<uint32_t>(pos) / kWays];
+  const uint32_t way = static_cast<uint32_t>(pos) % kWays;
+  bk.data[way].store(uint64_t{key.network} | uint64_t{port} << 16, std::memory_order_relaxed);
+  bk.keys[way].store(p.key_word, std::memory_order_release);
+  // last_seen of a reused position keeps its older value: learned_ns is newer,
+  // and last_seen belongs to the workers.
   Slot& s = slots_[pos];
   s.key = key;
   s.port = port;
   s.state = SlotState::kLive;
+  s.is_static = false;
   s.learned_ns = now_ns;
   st.entries.add();
   st.learned.add();
@@ -102,12 +137,13 @@ LearnResult Fdb::learn(const FdbKey& key, uint16_t port, uint64_t now_ns,
 }
 
 LearnResult Fdb::learn_static(const FdbKey& key, uint16_t port, uint64_t now_ns) noexcept {
-  const int32_t existing = rte_hash_lookup(hash_, &key);
+  uint16_t old_port = 0;
+  const int32_t existing = lookup(key, &old_port);
   if (existing >= 0 && slots_[existing].is_static && slots_[existing].port == port)
     return LearnResult::kRefreshed;
   if (existing >= 0) slots_[existing].is_static = false;
   const LearnResult r = learn(key, port, now_ns, UINT32_MAX);
-  const int32_t pos = rte_hash_lookup(hash_, &key);
+  const int32_t pos = lookup(key, &old_port);
   if (pos >= 0) slots_[pos].is_static = true;
   return r;
 }
@@ -122,13 +158,14 @@ uint64_t Fdb::last_sighting(int32_t position) const noexcept {
 
 void Fdb::remove(int32_t position) noexcept {
   Slot& s = slots_[position];
-  const int32_t pos = rte_hash_del_key(hash_, &s.key);
-  if (pos < 0) return;
+  if (s.state != SlotState::kLive) return;
+  buckets_[static_cast<uint32_t>(position) / kWays].keys[static_cast<uint32_t>(position) % kWays].store(
+      0, std::memory_order_release);
   s.state = SlotState::kDeleted;
   FdbNetworkStats& st = net_stats_[s.key.network % kMaxNetworks];
   st.entries.store_sub(1);
   live_.store_sub(1);
-  pending_.push_back({pos, rte_rcu_qsbr_start(qsbr_)});
+  pending_.push_back({position, rte_rcu_qsbr_start(qsbr_)});
 }
 
 template <class Pred>
@@ -190,7 +227,6 @@ uint32_t Fdb::reclaim() noexcept {
   size_t i = 0;
   for (; i < pending_.size(); ++i) {
     if (rte_rcu_qsbr_check(qsbr_, pending_[i].token, false) != 1) break;
-    rte_hash_free_key_with_position(hash_, pending_[i].position);
     slots_[pending_[i].position] = Slot{};
     ++n;
   }

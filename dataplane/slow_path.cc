@@ -1,5 +1,6 @@
 #include "dataplane/slow_path.h"
 
+#include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
 #include <algorithm>
@@ -7,6 +8,9 @@
 #include <chrono>
 #include <cstring>
 #include <thread>
+
+#include "dataplane/net/arp.h"
+#include "dataplane/net/packet_view.h"
 
 namespace vnet::dp {
 
@@ -118,6 +122,9 @@ uint32_t SlowPath::drain_gateway(GatewayBinding& gw, uint64_t now) noexcept {
         frame = std::span<const uint8_t>(buf + net::kVlanTagSize, len - net::kVlanTagSize);
       }
       c.punted.add();
+      if (vlan == kNoVlan) {
+        if (L3Binding* l3 = l3_of(gw.network)) snoop_inside(*l3, frame, now);
+      }
       try {
         gw.handler->on_frame(frame, vlan, now, out);
       } catch (...) {
@@ -189,6 +196,17 @@ void SlowPath::execute(const SlowPathCommand& cmd, uint64_t now) noexcept {
     case SlowPathOp::kDetachGateway:
       std::erase_if(gateways_, [&](const GatewayBinding* g) { return g->network == cmd.network; });
       break;
+    case SlowPathOp::kAttachL3:
+      if (cmd.l3 != nullptr) {
+        L3Binding* l3 = cmd.l3;
+        std::erase_if(l3_, [&](const L3Binding* b) { return b->network == l3->network; });
+        l3_.push_back(l3);
+        l3->next_hop_refresh_ns = 0;  // resolve the next hop now
+      }
+      break;
+    case SlowPathOp::kDetachL3:
+      std::erase_if(l3_, [&](const L3Binding* b) { return b->network == cmd.network; });
+      break;
   }
   counters_.commands.add();
   completed_seq_.store(cmd.seq, std::memory_order_release);
@@ -213,6 +231,17 @@ uint32_t SlowPath::poll_once() noexcept {
     work += n;
   }
   for (GatewayBinding* gw : gateways_) work += drain_gateway(*gw, now);
+  if (!l3_.empty() || deps_.punt_ring != nullptr) work += drain_punt(now);
+  if (!l3_.empty()) {
+    std::array<ResolveRequest, 32> reqs;
+    for (TypedRing<ResolveRequest>* ring : deps_.resolve_rings) {
+      const unsigned n = ring->pop_burst(reqs.data(), reqs.size());
+      for (unsigned i = 0; i < n; ++i)
+        if (L3Binding* l3 = l3_of(reqs[i].network)) resolve(*l3, reqs[i].ip, now);
+      work += n;
+    }
+    l3_timers(now);
+  }
   if (!gateways_.empty()) tick_gateways(now);
   if (now >= next_sweep_ns_) {
     next_sweep_ns_ = now + deps_.sweep_interval_ns;
@@ -224,6 +253,196 @@ uint32_t SlowPath::poll_once() noexcept {
   deps_.fdb->reclaim();
   deps_.publisher->quiescent(deps_.reader_id);
   return work;
+}
+
+GatewayBinding* SlowPath::gateway_of(uint16_t network) noexcept {
+  for (GatewayBinding* g : gateways_)
+    if (g->network == network) return g;
+  return nullptr;
+}
+
+L3Binding* SlowPath::l3_of(uint16_t network) noexcept {
+  for (L3Binding* b : l3_)
+    if (b->network == network) return b;
+  return nullptr;
+}
+
+namespace {
+
+constexpr size_t kArpFrameSize = net::kEtherHdrSize + sizeof(net::ArpHdr);
+constexpr size_t kMinFrameSize = 60;  // IEEE 802.3 minimum without FCS
+
+// An Ethernet + ARP frame (padded to the minimum frame size).
+std::array<uint8_t, kMinFrameSize> arp_frame(const net::MacAddr& eth_dst, uint16_t op,
+                                             const net::MacAddr& sha, uint32_t spa,
+                                             const net::MacAddr& tha, uint32_t tpa) noexcept {
+  std::array<uint8_t, kMinFrameSize> f{};
+  net::PacketView v(reinterpret_cast<std::byte*>(f.data()), f.size());
+  auto* eth = v.header<net::EtherHdr>(0);
+  eth->dst = eth_dst;
+  eth->src = sha;
+  eth->ether_type = net::Be16{net::kEtherTypeArp};
+  auto* arp = v.header<net::ArpHdr>(net::kEtherHdrSize);
+  arp->htype = net::Be16{net::kArpHtypeEthernet};
+  arp->ptype = net::Be16{net::kEtherTypeIpv4};
+  arp->hlen = 6;
+  arp->plen = 4;
+  arp->oper = net::Be16{op};
+  arp->sha = sha;
+  arp->spa = net::Be32{spa};
+  arp->tha = tha;
+  arp->tpa = net::Be32{tpa};
+  return f;
+}
+
+// The ARP header of an Ethernet/IPv4 ARP frame, or null.
+const net::ArpHdr* parse_arp(std::span<const uint8_t> frame) noexcept {
+  if (frame.size() < kArpFrameSize) return nullptr;
+  net::PacketView v(reinterpret_cast<std::byte*>(const_cast<uint8_t*>(frame.data())), frame.size());
+  const auto* eth = v.header<net::EtherHdr>(0);
+  if (eth->ether_type != net::Be16{net::kEtherTypeArp}) return nullptr;
+  const auto* arp = v.header<net::ArpHdr>(net::kEtherHdrSize);
+  if (arp->htype != net::Be16{net::kArpHtypeEthernet} || arp->ptype != net::Be16{net::kEtherTypeIpv4} ||
+      arp->hlen != 6 || arp->plen != 4)
+    return nullptr;
+  return arp;
+}
+
+void count_learn(L3Binding& l3, NeighborTable::Update u) noexcept {
+  if (u == NeighborTable::Update::kAdded || u == NeighborTable::Update::kChanged)
+    l3.counters.count(L3Event::kNeighborsLearned);
+  else if (u == NeighborTable::Update::kFull)
+    l3.counters.count(L3Event::kNeighborTableFull);
+}
+
+}  // namespace
+
+void SlowPath::snoop_inside(L3Binding& l3, std::span<const uint8_t> frame, uint64_t now) noexcept {
+  const net::ArpHdr* arp = parse_arp(frame);
+  if (arp == nullptr) return;
+  const uint32_t spa = arp->spa.to_host();
+  // Probes (RFC 5227, sender 0.0.0.0) and senders outside the network teach nothing.
+  if (spa == 0 || !l3.inside.contains(spa) || arp->sha.is_multicast() || arp->sha.is_zero()) return;
+  for (uint32_t g : l3.gateway_ips)
+    if (g == spa) return;
+  count_learn(l3, l3.neighbors->learn(spa, arp->sha, now));
+}
+
+bool SlowPath::send_uplink(L3Binding& l3, std::span<const uint8_t> frame) noexcept {
+  rte_mbuf* m = rte_pktmbuf_alloc(deps_.pool);
+  if (m == nullptr) {
+    l3.counters.count(L3Event::kUplinkTxFailed);
+    return false;
+  }
+  char* d = rte_pktmbuf_append(m, static_cast<uint16_t>(frame.size()));
+  if (d == nullptr) {
+    rte_pktmbuf_free(m);
+    l3.counters.count(L3Event::kUplinkTxFailed);
+    return false;
+  }
+  std::memcpy(d, frame.data(), frame.size());
+  if (rte_eth_tx_burst(l3.uplink_port, l3.tx_queue, &m, 1) != 1) {
+    rte_pktmbuf_free(m);
+    l3.counters.count(L3Event::kUplinkTxFailed);
+    return false;
+  }
+  return true;
+}
+
+void SlowPath::uplink_arp(L3Binding& l3, std::span<const uint8_t> frame, uint64_t now) noexcept {
+  const net::ArpHdr* arp = parse_arp(frame);
+  if (arp == nullptr) {
+    l3.counters.count(L3Event::kArpIgnored);
+    return;
+  }
+  const uint32_t spa = arp->spa.to_host();
+  const uint32_t tpa = arp->tpa.to_host();
+  const bool for_us = l3.is_outside_address(tpa);
+  const bool sender_ok = spa != 0 && !arp->sha.is_multicast() && !arp->sha.is_zero() &&
+                         !l3.is_outside_address(spa) &&
+                         (spa & l3.outside_mask) == (l3.outside_ip & l3.outside_mask);
+  // RFC 826 merge: refresh what we know; add the sender when it talks to us.
+  if (sender_ok && (for_us || l3.neighbors->updated_ns(spa) != 0 || spa == l3.next_hop))
+    count_learn(l3, l3.neighbors->learn(spa, arp->sha, now));
+  if (arp->oper == net::Be16{net::kArpOpRequest} && for_us && sender_ok) {
+    const auto reply = arp_frame(arp->sha, net::kArpOpReply, l3.uplink_mac, tpa, arp->sha, spa);
+    if (send_uplink(l3, reply)) l3.counters.count(L3Event::kArpRepliesSent);
+    return;
+  }
+  if (!for_us) l3.counters.count(L3Event::kArpIgnored);
+  else if (!sender_ok) l3.counters.count(L3Event::kArpIgnored);
+}
+
+uint32_t SlowPath::drain_punt(uint64_t now) noexcept {
+  if (deps_.punt_ring == nullptr) return 0;
+  std::array<rte_mbuf*, kBurst> pkts;
+  const unsigned n =
+      rte_ring_dequeue_burst(deps_.punt_ring, reinterpret_cast<void**>(pkts.data()), kBurst, nullptr);
+  std::array<uint8_t, kArpFrameSize> buf;
+  for (unsigned i = 0; i < n; ++i) {
+    rte_mbuf* m = pkts[i];
+    L3Binding* l3 = nullptr;
+    for (L3Binding* b : l3_)
+      if (b->uplink_port == m->port) l3 = b;
+    if (l3 != nullptr) {
+      if (m->pkt_len >= kArpFrameSize) {
+        const void* p = rte_pktmbuf_read(m, 0, kArpFrameSize, buf.data());
+        if (p != buf.data()) std::memcpy(buf.data(), p, kArpFrameSize);
+        uplink_arp(*l3, buf, now);
+      } else {
+        l3->counters.count(L3Event::kArpIgnored);
+      }
+    }
+    rte_pktmbuf_free(m);
+  }
+  return n;
+}
+
+void SlowPath::resolve(L3Binding& l3, uint32_t ip, uint64_t now) noexcept {
+  if (ip == 0) return;
+  auto [it, fresh] = l3.last_request_ns.try_emplace(ip, now);
+  if (!fresh) {
+    if (now - it->second < kResolveIntervalNs) {
+      l3.counters.count(L3Event::kResolveRateLimited);
+      return;
+    }
+    it->second = now;
+  }
+  if (l3.inside.contains(ip)) {
+    GatewayBinding* gw = gateway_of(l3.network);
+    if (gw == nullptr) return;
+    uint32_t spa = l3.gateway_ips.empty() ? 0 : l3.gateway_ips[0];
+    for (uint8_t k = 0; k < l3.inside.count && k < l3.gateway_ips.size(); ++k)
+      if (l3.inside.items[k].contains(ip)) spa = l3.gateway_ips[k];
+    const auto req = arp_frame(net::kBroadcastMac, net::kArpOpRequest, gw->mac, spa, net::MacAddr{}, ip);
+    if (inject(*gw, std::span<const uint8_t>(req.data(), kArpFrameSize), kNoVlan))
+      l3.counters.count(L3Event::kArpRequestsInside);
+    return;
+  }
+  const auto req =
+      arp_frame(net::kBroadcastMac, net::kArpOpRequest, l3.uplink_mac, l3.outside_ip, net::MacAddr{}, ip);
+  if (send_uplink(l3, req)) l3.counters.count(L3Event::kArpRequestsUplink);
+}
+
+void SlowPath::l3_timers(uint64_t now) noexcept {
+  for (L3Binding* l3 : l3_) {
+    if (l3->next_hop != 0 && now >= l3->next_hop_refresh_ns) {
+      // Unresolved: retry every second; resolved: refresh before it ages out.
+      net::MacAddr mac;
+      const bool known = l3->neighbors->lookup(l3->next_hop, &mac);
+      l3->next_hop_refresh_ns = now + (known ? kNextHopRefreshNs : kResolveIntervalNs);
+      l3->last_request_ns.erase(l3->next_hop);
+      resolve(*l3, l3->next_hop, now);
+    }
+  }
+  if (now >= next_neighbor_sweep_ns_) {
+    next_neighbor_sweep_ns_ = now + deps_.sweep_interval_ns;
+    for (L3Binding* l3 : l3_) {
+      const uint32_t aged = l3->neighbors->age(now, kNeighborAgeingNs);
+      if (aged != 0) l3->counters.count(L3Event::kNeighborsAged, aged);
+      std::erase_if(l3->last_request_ns, [&](const auto& kv) { return now - kv.second > kResolveIntervalNs; });
+    }
+  }
 }
 
 void SlowPath::run(const std::atomic<bool>& stop) noexcept {

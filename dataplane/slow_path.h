@@ -21,6 +21,17 @@
 //   gateway port by named reason; punted/injected frames too.
 //   Learn events for a gateway MAC on its gateway port install a static FDB
 //   entry (one per VLAN the gateway talks in); VLAN 0's is installed on attach.
+//   L3 (l3.h): for every attached L3Binding the slow path is the neighbour
+//   table's only writer. It learns from ARP reaching the gateway port
+//   (senders inside the network's subnets; probes with sender 0.0.0.0 are
+//   ignored) and from ARP on the uplink, which the workers punt to it through
+//   the punt ring (mbuf->port = the uplink). It answers who-has for the
+//   outside address and every NAT address on the uplink (never a probe),
+//   sends ARP requests for ResolveRequests (rate-limited to one per address
+//   per kResolveIntervalNs) — into the network through the gateway port's
+//   input ring, or on the uplink through its tx queue `tx_queue` that only
+//   the slow path uses — re-resolves the next hop every kNextHopRefreshNs,
+//   and ages neighbours out after kNeighborAgeingNs without confirmation.
 //
 // Thread-safety
 //   poll_once/run: the slow-path thread only (QSBR reader id given in deps).
@@ -41,6 +52,7 @@
 #include "dataplane/drop_reasons.h"
 #include "dataplane/events.h"
 #include "dataplane/fdb.h"
+#include "dataplane/l3.h"
 #include "dataplane/punt.h"
 #include "dataplane/rings.h"
 #include "dataplane/snapshot_publisher.h"
@@ -76,6 +88,8 @@ struct SlowPathDeps {
   uint32_t idle_sleep_us = 200;                   // run(): sleep when a pass did nothing
   rte_mempool* pool = nullptr;                    // mbufs for injected gateway frames
   uint64_t tick_interval_ns = 10'000'000ull;      // PuntHandler::on_tick period (steady time)
+  std::vector<TypedRing<ResolveRequest>*> resolve_rings;  // one per worker (L3)
+  rte_ring* punt_ring = nullptr;                  // uplink ARP from the workers (MP/SC)
 };
 
 struct SlowPathCounters {
@@ -107,19 +121,34 @@ class SlowPath {
   // The largest frame handed to or taken from a handler (jumbo MTU +
   // Ethernet header + one inner 802.1Q tag carried as payload).
   static constexpr size_t kMaxFrameSize = kMaxMtu + 14 + 4;
+  static constexpr uint64_t kResolveIntervalNs = 1'000'000'000ull;
+  static constexpr uint64_t kNextHopRefreshNs = 30'000'000'000ull;
+  static constexpr uint64_t kNeighborAgeingNs = 300'000'000'000ull;
+
+  // Sends an ARP request for `ip` where it lives (inside or uplink). Slow-path thread only.
+  void resolve(L3Binding& l3, uint32_t ip, uint64_t now) noexcept;
 
  private:
   void apply(const LearnEvent& ev, const ConfigSnapshot* snap, uint64_t now) noexcept;
   void execute(const SlowPathCommand& cmd, uint64_t now) noexcept;
   uint32_t drain_gateway(GatewayBinding& gw, uint64_t now) noexcept;
   void tick_gateways(uint64_t now) noexcept;
+  GatewayBinding* gateway_of(uint16_t network) noexcept;
+  L3Binding* l3_of(uint16_t network) noexcept;
+  void snoop_inside(L3Binding& l3, std::span<const uint8_t> frame, uint64_t now) noexcept;
+  uint32_t drain_punt(uint64_t now) noexcept;
+  void uplink_arp(L3Binding& l3, std::span<const uint8_t> frame, uint64_t now) noexcept;
+  bool send_uplink(L3Binding& l3, std::span<const uint8_t> frame) noexcept;
+  void l3_timers(uint64_t now) noexcept;
 
   SlowPathDeps deps_;
   SlowPathCounters counters_;
   uint64_t next_sweep_ns_ = 0;
   uint64_t next_tick_steady_ns_ = 0;
+  uint64_t next_neighbor_sweep_ns_ = 0;
   std::atomic<uint64_t> completed_seq_{0};
   std::vector<GatewayBinding*> gateways_;          // attached, at most one per network
+  std::vector<L3Binding*> l3_;                     // attached, at most one per network
   std::unique_ptr<GatewayCounters[]> gw_counters_;  // [kMaxPorts]
   std::vector<uint8_t> punt_buf_;                   // one frame + room to strip a tag
   std::vector<uint8_t> inject_buf_;                 // one frame + its tag

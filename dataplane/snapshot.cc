@@ -7,6 +7,15 @@
 
 namespace vnet::dp {
 
+const char* l3_mode_name(L3Mode m) noexcept {
+  switch (m) {
+    case L3Mode::kNat: return "nat";
+    case L3Mode::kRoute: return "route";
+    case L3Mode::kOpen: return "open";
+  }
+  return "unknown";
+}
+
 const char* port_kind_name(PortKind k) noexcept {
   switch (k) {
     case PortKind::kVhostServer: return "vhostuser-server";
@@ -69,6 +78,9 @@ Result<std::unique_ptr<const ConfigSnapshot>> build_snapshot(
     ns.mac_limit = n.config.mac_limit;
     ns.ageing_ns = uint64_t{n.config.ageing_s} * kNsPerSec;
     s->ageing_ns[n.id] = ns.ageing_ns;
+    ns.l3 = n.l3;
+    // With an uplink, even while not routing (gateway being replaced): its frames go nowhere else.
+    if (ns.l3.enabled || ns.l3.neighbors != nullptr) s->l3_networks.push_back(n.id);
   }
   for (const auto& p : ports) {
     if (p.port_id >= kMaxPorts) return Status{StatusCode::kInvalidArgument, "snapshot: port id"};
@@ -78,15 +90,16 @@ Result<std::unique_ptr<const ConfigSnapshot>> build_snapshot(
       return Status{StatusCode::kNotFound, "port " + p.name + ": unknown network"};
     if (p.worker >= worker_count)
       return Status{StatusCode::kInvalidArgument, "port " + p.name + ": bad worker"};
-    auto vlan = make_vlan_policy(p.gateway ? VlanConfig{} : p.vlan);
+    auto vlan = make_vlan_policy(p.gateway || p.uplink ? VlanConfig{} : p.vlan);
     if (!vlan) return Status{vlan.status().code(), "port " + p.name + ": " + vlan.status().message()};
     PortState& ps = s->ports[p.port_id];
     ps.present = true;
     ps.port_id = p.port_id;
     ps.network = p.network;
     ps.worker = p.worker;
-    ps.isolated = p.isolated && !p.gateway;
+    ps.isolated = p.isolated && !p.gateway && !p.uplink;
     ps.gateway = p.gateway;
+    ps.uplink = p.uplink && !p.gateway;
     ps.vlan = vlan.value();
     ps.name = p.name;
     if (p.gateway) {
@@ -100,10 +113,25 @@ Result<std::unique_ptr<const ConfigSnapshot>> build_snapshot(
       ns.gateway_port = p.port_id;
       ns.gateway_mac = p.gateway_mac;
     }
-    s->networks[p.network].ports.push_back(p.port_id);
+    if (ps.uplink) {
+      NetworkState& ns = s->networks[p.network];
+      if (ns.l3.uplink_port != p.port_id)
+        return Status{StatusCode::kInvalidArgument, "network " + ns.name + ": uplink " + p.name +
+                                                        " without a matching L3 configuration"};
+    } else {
+      s->networks[p.network].ports.push_back(p.port_id);
+    }
     for (uint16_t q = 0; q < p.rx_queues; ++q) s->rx[p.worker].push_back({p.port_id, q});
   }
   for (auto& n : s->networks) std::sort(n.ports.begin(), n.ports.end());
+  for (uint16_t id : s->l3_networks) {
+    const NetworkState& ns = s->networks[id];
+    const PortState* up = s->port(ns.l3.uplink_port);
+    if (ns.l3.enabled && !ns.has_gateway)
+      return Status{StatusCode::kInvalidArgument, "network " + ns.name + ": L3 needs a gateway"};
+    if (up == nullptr || !up->uplink || up->network != id)
+      return Status{StatusCode::kInvalidArgument, "network " + ns.name + ": L3 without its uplink port"};
+  }
   return std::unique_ptr<const ConfigSnapshot>(std::move(s));
 }
 

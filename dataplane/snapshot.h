@@ -28,6 +28,11 @@
 //   Frames to that MAC go straight to the gateway port (no FDB lookup);
 //   frames from any other port with that source MAC are dropped
 //   (gateway_mac_spoofed), so a guest can neither steal nor move it.
+//   L3 (l3.h): a network with set_l3() has an L3State and an uplink port
+//   (PortState::uplink): the uplink is polled (rx list) but is not a member
+//   of NetworkState::ports, so it is never flooded to; its frames are all
+//   decided by l3_uplink_stage. l3_networks lists the networks with an
+//   uplink (L3State::neighbors set), routing (l3.enabled) or not.
 //
 // Thread-safety
 //   Immutable once published; read by any thread that holds it between two
@@ -44,6 +49,7 @@
 
 #include "dataplane/config.h"
 #include "dataplane/constants.h"
+#include "dataplane/l3.h"
 #include "dataplane/net/ether.h"
 #include "dataplane/status.h"
 
@@ -85,6 +91,7 @@ struct PortState {
   uint16_t worker = 0;    // worker polling its rx queue
   bool isolated = false;  // libvirt <port isolated='yes'/>
   bool gateway = false;   // the network's internal gateway port
+  bool uplink = false;    // the network's L3 uplink (not a member of its ports)
   VlanPolicy vlan;
   std::string name;
 };
@@ -100,6 +107,7 @@ struct NetworkState {
   bool has_gateway = false;       // a punt handler is attached
   uint16_t gateway_port = 0;      // has_gateway: its port id
   net::MacAddr gateway_mac;       // has_gateway: static on gateway_port
+  L3State l3;                     // l3.enabled: routing to the uplink (l3.h)
 };
 
 struct RxQueueRef {
@@ -114,6 +122,7 @@ struct ConfigSnapshot {
   std::vector<NetworkState> networks;  // [kMaxNetworks], indexed by id
   std::array<std::vector<RxQueueRef>, kMaxWorkers> rx;  // per worker
   std::array<uint64_t, kMaxNetworks> ageing_ns{};      // for Fdb::age (0 = absent/never)
+  std::vector<uint16_t> l3_networks;                   // ids of networks with an uplink
 
   const PortState* port(uint16_t id) const noexcept {
     return id < kMaxPorts && ports[id].present ? &ports[id] : nullptr;
@@ -127,6 +136,7 @@ struct ConfigSnapshot {
 struct SnapshotNetworkInput {
   uint16_t id = 0;
   NetworkConfig config;
+  L3State l3{};  // enabled: needs a gateway port and exactly one uplink port in the network
 };
 struct SnapshotPortInput {
   uint16_t port_id = 0;
@@ -138,6 +148,7 @@ struct SnapshotPortInput {
   VlanConfig vlan;
   bool gateway = false;      // the network's gateway port (vlan ignored, never isolated)
   net::MacAddr gateway_mac;  // gateway only
+  bool uplink = false;       // the network's L3 uplink (vlan ignored, never isolated)
 };
 
 // Validates and builds a snapshot. Fails (and builds nothing) on a bad VLAN,

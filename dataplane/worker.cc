@@ -12,7 +12,8 @@ Worker::Worker(const WorkerDeps& deps)
     : deps_(deps),
       counters_(std::make_unique<WorkerCounters>()),
       tx_(std::make_unique<TxBuffers>(deps.index)),
-      learn_filter_(std::make_unique<LearnFilter>()) {}
+      learn_filter_(std::make_unique<LearnFilter>()),
+      resolve_filter_(std::make_unique<ResolveFilter>()) {}
 
 void Worker::drain_commands() noexcept {
   if (deps_.commands == nullptr) return;
@@ -22,6 +23,9 @@ void Worker::drain_commands() noexcept {
     switch (cmds[i].op) {
       case WorkerOp::kResetPortCounters:
         if (cmds[i].port < kMaxPorts) counters_->ports[cmds[i].port].reset();
+        break;
+      case WorkerOp::kNatQuery:
+        run_nat_query(cmds[i].query, deps_.clock->now_ns());
         break;
     }
   }
@@ -42,6 +46,12 @@ uint32_t Worker::poll_once() noexcept {
     ctx.learn_filter = learn_filter_.get();
     ctx.pool = deps_.pool;
     ctx.punt_ring = deps_.punt_ring;
+    ctx.resolve_ring = deps_.resolve_ring;
+    ctx.resolve_filter = resolve_filter_.get();
+    ctx.handoff_rings = deps_.handoff_rings;
+    if (deps_.handoff_rings != nullptr)
+      received += l3_drain_handoff(deps_.handoff_rings[deps_.index], burst_, ctx, *tx_);
+    if (!snap->l3_networks.empty()) l3_housekeeping(ctx);
     for (const RxQueueRef& q : snap->rx[deps_.index]) {
       const uint16_t n = rte_eth_rx_burst(q.port, q.queue, burst_.pkts.data(), kBurst);
       if (n == 0) continue;

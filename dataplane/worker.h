@@ -4,6 +4,7 @@
 //   poll_once() is one loop iteration:
 //     1. snap = publisher.load()            (once per iteration)
 //     2. drain this worker's command ring   (counter resets)
+//     2b. L3: packets other workers handed over (l3.h), NAT session expiry
 //     3. for each rx queue snap assigns to this worker: rx burst (<= 32),
 //        count rx, run_pipeline, dispatch
 //     4. flush tx buffers                   (nothing is held across iterations)
@@ -30,6 +31,7 @@
 #include "dataplane/clock.h"
 #include "dataplane/events.h"
 #include "dataplane/fdb.h"
+#include "dataplane/l3.h"
 #include "dataplane/rings.h"
 #include "dataplane/snapshot_publisher.h"
 #include "dataplane/worker_state.h"
@@ -46,6 +48,8 @@ struct WorkerDeps {
   const Clock* clock = nullptr;
   rte_ring* punt_ring = nullptr;
   uint32_t idle_sleep_us = 0;
+  TypedRing<ResolveRequest>* resolve_ring = nullptr;  // L3 neighbour misses -> slow path
+  rte_ring* const* handoff_rings = nullptr;           // L3: one MP/SC ring per worker; [index] is ours
 };
 
 class Worker {
@@ -64,6 +68,7 @@ class Worker {
   std::unique_ptr<WorkerCounters> counters_;
   std::unique_ptr<TxBuffers> tx_;
   std::unique_ptr<LearnFilter> learn_filter_;
+  std::unique_ptr<ResolveFilter> resolve_filter_;
   Burst burst_;
 };
 

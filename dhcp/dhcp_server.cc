@@ -175,9 +175,9 @@ DhcpResult DhcpServer::on_request(const Request& rq, const RxMeta& meta) {
   } else if (!rq.client_hostname.empty()) {
     hostname = rq.client_hostname;
     leases_.set_hostname(*committed, hostname, false);
-  } else {
-    hostname = committed->hostname;  // a renewal keeps its name
   }
+  // Otherwise the lease keeps the name it had (for DNS), but the reply carries
+  // none: dnsmasq sends option 12 only for a configured or client-given name.
 
   DhcpMessage m = reply_base(rq, MessageType::kAck);
   m.yiaddr = yiaddr;

@@ -46,13 +46,14 @@ void put_eth(std::vector<uint8_t>& v, const Mac& dst, const Mac& src, uint16_t e
 }
 
 // Appends an IPv4 header for a payload of `payload_size` bytes; returns its offset.
-size_t put_ipv4(std::vector<uint8_t>& v, Ipv4 src, Ipv4 dst, uint8_t proto, size_t payload_size, uint16_t id) {
+size_t put_ipv4(std::vector<uint8_t>& v, Ipv4 src, Ipv4 dst, uint8_t proto, size_t payload_size, uint16_t id,
+                bool dont_fragment = false) {
   const size_t at = v.size();
   v.push_back(0x45);
   v.push_back(0);  // DSCP/ECN
   put16(v, static_cast<uint16_t>(kIpv4HeaderSize + payload_size));
   put16(v, id);
-  put16(v, 0);  // flags + fragment offset
+  put16(v, dont_fragment ? 0x4000 : 0);  // flags + fragment offset
   v.push_back(kDefaultTtl);
   v.push_back(proto);
   put16(v, 0);  // checksum, patched below
@@ -159,9 +160,39 @@ FrameError parse_frame(std::span<const uint8_t> frame, ParsedFrame& out) {
       out.udp_payload = datagram.subspan(kUdpHeaderSize);
       return FrameError::kOk;
     }
-    case kIpProtoTcp:
+    case kIpProtoTcp: {
+      if (l4.size() < kTcpHeaderSize) return FrameError::kTcpTruncated;
+      const size_t data_offset = size_t{l4[12]} / 16 * 4;
+      if (data_offset < kTcpHeaderSize || data_offset > l4.size()) return FrameError::kTcpBadOffset;
+      if (inet_checksum(l4, pseudo_header_sum(out.src_ip, out.dst_ip, kIpProtoTcp, static_cast<uint16_t>(l4.size()))) != 0)
+        return FrameError::kTcpBadChecksum;
+      // Options (RFC 9293 §3.2): end, no-op, or kind + length >= 2 inside the header.
+      for (size_t at = kTcpHeaderSize; at < data_offset;) {
+        const uint8_t kind = l4[at];
+        if (kind == 0) break;
+        if (kind == 1) {
+          ++at;
+          continue;
+        }
+        if (at + 1 >= data_offset) return FrameError::kTcpBadOption;
+        const size_t len = l4[at + 1];
+        if (len < 2 || at + len > data_offset) return FrameError::kTcpBadOption;
+        if (kind == 2) {
+          if (len != kTcpMssOptionSize) return FrameError::kTcpBadOption;
+          out.tcp_mss = rd16(l4, at + 2);
+        }
+        at += len;
+      }
       out.kind = ParsedFrame::Kind::kTcp;
+      out.src_port = rd16(l4, 0);
+      out.dst_port = rd16(l4, 2);
+      out.tcp_seq = rd32(l4, 4);
+      out.tcp_ack = rd32(l4, 8);
+      out.tcp_flags = l4[13];
+      out.tcp_window = rd16(l4, 14);
+      out.tcp_payload = l4.subspan(data_offset);
       return FrameError::kOk;
+    }
     default:
       out.kind = ParsedFrame::Kind::kOtherIpv4;
       return FrameError::kOk;
@@ -184,6 +215,37 @@ std::vector<uint8_t> build_udp_frame(const UdpEndpoints& ep, std::span<const uin
                                 pseudo_header_sum(ep.src_ip, ep.dst_ip, kIpProtoUdp, static_cast<uint16_t>(udp_len)));
   if (csum == 0) csum = 0xffff;  // RFC 768: a computed zero is sent as all ones
   patch16(v, udp_at + 6, csum);
+  pad_frame(v);
+  return v;
+}
+
+std::vector<uint8_t> build_tcp_frame(const UdpEndpoints& ep, const TcpSegment& seg, std::span<const uint8_t> payload,
+                                     uint16_t ip_id) {
+  const size_t header_size = kTcpHeaderSize + (seg.mss != 0 ? kTcpMssOptionSize : 0);
+  const size_t tcp_size = header_size + payload.size();
+  std::vector<uint8_t> v;
+  v.reserve(kEthHeaderSize + kIpv4HeaderSize + tcp_size + kEthMinFrameSize);
+  put_eth(v, ep.dst_mac, ep.src_mac, kEtherTypeIpv4);
+  put_ipv4(v, ep.src_ip, ep.dst_ip, kIpProtoTcp, tcp_size, ip_id, true);
+  const size_t tcp_at = v.size();
+  put16(v, ep.src_port);
+  put16(v, ep.dst_port);
+  put32(v, seg.seq);
+  put32(v, seg.ack);
+  v.push_back(static_cast<uint8_t>((header_size / 4) << 4));
+  v.push_back(seg.flags);
+  put16(v, seg.window);
+  put16(v, 0);  // checksum, patched below
+  put16(v, 0);  // urgent pointer
+  if (seg.mss != 0) {
+    v.push_back(2);
+    v.push_back(kTcpMssOptionSize);
+    put16(v, seg.mss);
+  }
+  v.insert(v.end(), payload.begin(), payload.end());
+  patch16(v, tcp_at + 16,
+          inet_checksum(std::span<const uint8_t>(v).subspan(tcp_at),
+                        pseudo_header_sum(ep.src_ip, ep.dst_ip, kIpProtoTcp, static_cast<uint16_t>(tcp_size))));
   pad_frame(v);
   return v;
 }

@@ -13,6 +13,8 @@ namespace {
 constexpr size_t kDefaultMtu = 1500;
 constexpr size_t kMinMtu = 576;         // RFC 791: every host accepts 576-byte datagrams
 constexpr size_t kGiaddrOffset = 24;    // RFC 2131 §2, figure 1
+constexpr size_t kLargeLeaseView = 1024;                   // leases
+constexpr int64_t kLargeLeaseViewIntervalNs = 100'000'000; // 100 ms
 
 template <size_t N>
 void add_into(std::array<uint64_t, N>& to, const std::array<uint64_t, N>& from) {
@@ -63,6 +65,38 @@ std::vector<std::byte> truncated_dns_reply(std::span<const std::byte> reply) {
 
 }  // namespace
 
+// A FrameSink that counts what the gateway's parts send, as Gateway::emit does.
+class Gateway::CountingSink final : public FrameSink {
+ public:
+  CountingSink(Gateway& gw, FrameSink& out) : gw_(gw), out_(out) {}
+  bool send(std::span<const uint8_t> frame, uint16_t vlan) override {
+    const bool ok = out_.send(frame, vlan);
+    gw_.count(ok ? GatewayCounter::kTxFrames : GatewayCounter::kTxDropped);
+    return ok;
+  }
+
+ private:
+  Gateway& gw_;
+  FrameSink& out_;
+};
+
+// Complete DNS messages of TCP clients, answered like UDP queries.
+class Gateway::TcpQueries final : public DnsTcpQueries {
+ public:
+  TcpQueries(Gateway& gw, const ParsedFrame& f, uint16_t vlan, FrameSink& out)
+      : gw_(gw), client_{f.src_mac, f.src_ip, f.src_port, f.dst_ip, vlan, std::nullopt}, out_(out) {}
+  void on_query(TcpConnRef conn, std::span<const std::byte> query) override {
+    gw_.count(GatewayCounter::kDnsReceived);
+    client_.tcp = conn;
+    gw_.answer_dns(query, client_, out_);
+  }
+
+ private:
+  Gateway& gw_;
+  DnsClient client_;
+  FrameSink& out_;
+};
+
 const char* to_string(GatewayCounter c) {
   switch (c) {
 #define VNET_X(e, name) \
@@ -96,7 +130,7 @@ std::string validate(const GatewayConfig& c) {
 }
 
 Gateway::Gateway(GatewayConfig config, const Clock& clock, Rng& rng)
-    : clock_(clock), rng_(rng), forwarder_(config.forwarder, clock, rng) {
+    : clock_(clock), rng_(rng), forwarder_(config.forwarder, clock, rng), tcp_(config.dns_tcp, clock, rng) {
   if (const std::string err = validate(config); !err.empty()) throw std::invalid_argument(err);
   apply_config(std::move(config), true);
   publish_leases();
@@ -126,6 +160,10 @@ void Gateway::apply_pending_and_announce(FrameSink& out) {
   const bool readdress = next->mac != config_.mac || next->ipv4 != config_.ipv4;
   apply_config(std::move(*next), false);
   count(GatewayCounter::kConfigApplied);
+  if (!config_.dns.enabled && tcp_.connections() != 0) {
+    CountingSink sink(*this, out);
+    tcp_.abort_all(sink);  // port 53 is closed now
+  }
   publish_leases();
   if (readdress) send_garp(out);
 }
@@ -134,6 +172,7 @@ void Gateway::apply_config(GatewayConfig config, bool initial) {
   const std::string old_lease_file = config_.lease_file;
   const LeaseDb* old_leases = leases_.get();
   config_ = std::move(config);
+  tcp_.set_local(config_.mac, mtu());
 
   if (config_.dhcp) {
     if (!leases_) {
@@ -192,6 +231,7 @@ void Gateway::persist_leases() {
 
 void Gateway::publish_leases() {
   lease_view_stale_ = false;
+  last_publish_ns_ = clock_.now_ns();
   std::vector<LeaseInfo> rows;
   next_expiry_s_ = kLeaseNever;
   if (leases_) {
@@ -207,6 +247,7 @@ void Gateway::publish_leases() {
       rows.push_back(std::move(row));
     }
   }
+  published_count_ = rows.size();
   std::lock_guard lock(mutex_);
   published_leases_.swap(rows);
 }
@@ -215,6 +256,7 @@ void Gateway::publish_stats() {
   counters_.dhcp = dhcp_ ? sum(dhcp_base_, dhcp_->counters()) : dhcp_base_;
   counters_.dns = dns_ ? sum(dns_base_, dns_->counters()) : dns_base_;
   counters_.forwarder = forwarder_.counters();
+  counters_.dns_tcp = tcp_.counters();
   std::lock_guard lock(mutex_);
   published_stats_ = counters_;
 }
@@ -237,6 +279,10 @@ GatewayStats Gateway::stats() const {
 }
 
 // --- frames ------------------------------------------------------------------
+
+size_t Gateway::mtu() const {
+  return config_.mtu == 0 ? kDefaultMtu : std::max<size_t>(config_.mtu, kMinMtu);
+}
 
 bool Gateway::is_our_ip(Ipv4 ip) const {
   return std::any_of(config_.ipv4.begin(), config_.ipv4.end(), [&](const Ipv4Interface& i) { return i.address == ip; });
@@ -285,9 +331,7 @@ void Gateway::on_frame(std::span<const uint8_t> frame, uint16_t vlan, FrameSink&
     case ParsedFrame::Kind::kArp: on_arp(f, vlan, out); break;
     case ParsedFrame::Kind::kIcmp: on_icmp(f, vlan, out); break;
     case ParsedFrame::Kind::kUdp: on_udp(f, vlan, out); break;
-    case ParsedFrame::Kind::kTcp:
-      count(is_our_ip(f.dst_ip) ? GatewayCounter::kTcpIgnored : GatewayCounter::kIpv4NotForUs);
-      break;
+    case ParsedFrame::Kind::kTcp: on_tcp(f, vlan, out); break;
     case ParsedFrame::Kind::kOtherIpv4:
       count(is_our_ip(f.dst_ip) ? GatewayCounter::kIpv4OtherProto : GatewayCounter::kIpv4NotForUs);
       break;
@@ -393,8 +437,7 @@ void Gateway::on_dhcp(const ParsedFrame& f, uint16_t vlan, FrameSink& out) {
 }
 
 void Gateway::send_dns(const DnsClient& c, std::vector<std::byte> reply, FrameSink& out) {
-  const size_t mtu = config_.mtu == 0 ? kDefaultMtu : std::max<size_t>(config_.mtu, kMinMtu);
-  if (reply.size() > mtu - kIpv4HeaderSize - kUdpHeaderSize) {
+  if (reply.size() > mtu() - kIpv4HeaderSize - kUdpHeaderSize) {
     reply = truncated_dns_reply(reply);
     count(GatewayCounter::kDnsTruncatedToMtu);
     if (reply.empty()) return;
@@ -403,31 +446,66 @@ void Gateway::send_dns(const DnsClient& c, std::vector<std::byte> reply, FrameSi
   emit(out, build_udp_frame(ep, as_u8(reply), next_ip_id_++), c.vlan);
 }
 
+void Gateway::deliver_dns(const DnsClient& client, std::vector<std::byte> reply, bool deferred, FrameSink& out) {
+  if (client.tcp) {
+    CountingSink sink(*this, out);
+    tcp_.answer(*client.tcp, reply, deferred, sink);
+    return;
+  }
+  send_dns(client, std::move(reply), out);
+}
+
 void Gateway::on_dns(const ParsedFrame& f, uint16_t vlan, FrameSink& out) {
   count(GatewayCounter::kDnsReceived);
-  const std::span<const std::byte> query = as_bytes(f.udp_payload);
-  DnsAnswer a = dns_->answer(query, DnsTransport::kUdp);
-  const DnsClient client{f.src_mac, f.src_ip, f.src_port, f.dst_ip, vlan};
+  const DnsClient client{f.src_mac, f.src_ip, f.src_port, f.dst_ip, vlan, std::nullopt};
+  answer_dns(as_bytes(f.udp_payload), client, out);
+}
+
+void Gateway::on_tcp(const ParsedFrame& f, uint16_t vlan, FrameSink& out) {
+  if (!is_our_ip(f.dst_ip)) {
+    count(GatewayCounter::kIpv4NotForUs);
+    return;
+  }
+  CountingSink sink(*this, out);
+  if (f.dst_port == kDnsPort && config_.dns.enabled) {
+    count(GatewayCounter::kDnsTcpSegments);
+    TcpQueries queries(*this, f, vlan, out);
+    tcp_.on_segment(f, vlan, queries, sink);
+    return;
+  }
+  if (f.dst_port == kDnsPort) count(GatewayCounter::kDnsDisabled);
+  count(GatewayCounter::kTcpPortClosed);
+  tcp_.reset(f, vlan, sink);
+}
+
+void Gateway::answer_dns(std::span<const std::byte> query, const DnsClient& client, FrameSink& out) {
+  const DnsTransport transport = client.tcp ? DnsTransport::kTcp : DnsTransport::kUdp;
+  DnsAnswer a = dns_->answer(query, transport);
   switch (a.action) {
     case DnsAnswer::Action::kDrop: count(GatewayCounter::kDnsNoReply); return;
     case DnsAnswer::Action::kReply:
-      send_dns(client, std::move(a.reply), out);
+      deliver_dns(client, std::move(a.reply), false, out);
       count(GatewayCounter::kDnsReplied);
       return;
     case DnsAnswer::Action::kForward: break;
   }
   const uint64_t cookie = next_cookie_++;
-  switch (forwarder_.submit(cookie, query, std::move(a.upstreams), DnsTransport::kUdp)) {
+  switch (forwarder_.submit(cookie, query, std::move(a.upstreams), transport)) {
     case DnsForwarder::SubmitResult::kQueued:
       dns_clients_.emplace(cookie, client);
+      if (client.tcp) tcp_.defer(*client.tcp);
       count(GatewayCounter::kDnsForwarded);
       return;
     case DnsForwarder::SubmitResult::kFull:
       count(GatewayCounter::kDnsForwardFull);  // dnsmasq drops beyond dns-forward-max
+      if (client.tcp) {
+        deliver_dns(client, make_dns_error_reply(query, Rcode::kServFail), false, out);
+        count(GatewayCounter::kDnsReplied);
+      }
       return;
     case DnsForwarder::SubmitResult::kBadQuery:
     case DnsForwarder::SubmitResult::kNoUpstream:
-      send_dns(client, make_dns_error_reply(query, Rcode::kServFail), out);
+      deliver_dns(client, make_dns_error_reply(query, Rcode::kServFail), false, out);
       count(GatewayCounter::kDnsReplied);
       return;
   }
@@ -441,9 +519,13 @@ void Gateway::on_tick(FrameSink& out) {
   for (ForwardResult& r : forward_results_) {
     const auto it = dns_clients_.find(r.cookie);
     if (it == dns_clients_.end()) continue;
-    send_dns(it->second, std::move(r.reply), out);
+    deliver_dns(it->second, std::move(r.reply), true, out);
     count(GatewayCounter::kDnsForwardReplied);
     dns_clients_.erase(it);
+  }
+  {
+    CountingSink sink(*this, out);
+    tcp_.on_tick(sink);
   }
 
   const int64_t now = clock_.now_s();
@@ -455,7 +537,12 @@ void Gateway::on_tick(FrameSink& out) {
       leases_dirty_ = true;  // the file drops expired leases, as dnsmasq's does
     }
   }
-  if (lease_view_stale_) publish_leases();
+  // A large lease view is rebuilt at most every kLargeLeaseViewIntervalNs:
+  // copying and sorting tens of thousands of leases every tick would take
+  // the service thread's time from DHCP itself.
+  if (lease_view_stale_ && (published_count_ <= kLargeLeaseView ||
+                            clock_.now_ns() - last_publish_ns_ >= kLargeLeaseViewIntervalNs))
+    publish_leases();
   if (leases_dirty_ && now >= next_write_attempt_s_) persist_leases();
   publish_stats();
 }

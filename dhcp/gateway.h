@@ -22,8 +22,15 @@
 //       (dns_forwarder.h), whose answers on_tick() relays back as frames. A
 //       reply that would not fit the network MTU is sent truncated (TC).
 //       With <dns enable='no'> port 53 is closed.
+//     * TCP port 53 to one of our addresses -> DNS over TCP (RFC 7766): the
+//       segments go to a DnsTcpServer (dns_tcp_server.h), which hands every
+//       complete message to the same responder/forwarder path as UDP and
+//       sends the answers unlimited by the UDP size (no truncation). A
+//       forwarded TCP query that finds the forwarder full gets SERVFAIL
+//       rather than silence, so the connection does not hang.
 //     * Any other UDP port of ours -> ICMP port unreachable (RFC 1122
-//       §4.1.3.1), as the host's kernel would answer; TCP is not served.
+//       §4.1.3.1), and any other TCP port (or port 53 with DNS disabled) ->
+//       RST, as the host's kernel would answer.
 //   Every frame not answered is counted under a named reason (GatewayCounter,
 //   FrameError) and every DHCP/DNS outcome under the servers' own counters.
 //
@@ -38,10 +45,12 @@
 //   control thread): stats() reads a snapshot the service thread publishes
 //   under a mutex after every frame and tick; leases() reads the lease view
 //   the service thread republishes at the first on_tick() after a change (so
-//   it lags by at most one tick, and never costs a copy per DHCP message);
+//   it lags by at most one tick, and never costs a copy per DHCP message;
+//   with more than 1024 leases, at most every 100 ms);
 //   update_config() validates at once and leaves the new configuration for
 //   the service thread to apply at its next on_frame()/on_tick(). The
-//   forwarder's settings (GatewayConfig::forwarder) are fixed at construction.
+//   forwarder's and the TCP endpoint's settings (GatewayConfig::forwarder,
+//   dns_tcp) are fixed at construction.
 #pragma once
 
 #include <array>
@@ -59,19 +68,12 @@
 #include "dhcp/dns_config.h"
 #include "dhcp/dns_forwarder.h"
 #include "dhcp/dns_responder.h"
+#include "dhcp/dns_tcp_server.h"
 #include "dhcp/frame.h"
 #include "dhcp/lease_db.h"
 #include "dhcp/net_types.h"
 
 namespace vnet::dhcp {
-
-// Where the gateway's frames go. Same contract as dp::FrameOut::send: a frame
-// without VLAN tag, vlan 0 = untagged; false when the frame was dropped.
-class FrameSink {
- public:
-  virtual ~FrameSink() = default;
-  virtual bool send(std::span<const uint8_t> frame, uint16_t vlan) = 0;
-};
 
 struct Ipv4Interface {
   Ipv4 address;             // the gateway's address (<ip address>)
@@ -97,6 +99,7 @@ struct GatewayConfig {
   bool domain_register = false;         // <domain register='yes'> (systemd-resolved; host side)
   std::string lease_file;               // lease file path; empty: leases are not persisted
   ForwarderConfig forwarder;            // upstream timeouts and dns-forward-max
+  DnsTcpConfig dns_tcp;                 // TCP port 53: connection table, timers
 };
 
 // Checks the invariants Gateway relies on; "" when fine, else one line.
@@ -121,7 +124,8 @@ std::string validate(const GatewayConfig& config);
   X(kIpv4OtherProto, "ipv4_other_proto")                                             \
   X(kIcmpEchoReplied, "icmp_echo_replied")                                           \
   X(kIcmpIgnored, "icmp_ignored")               /* not an echo request */            \
-  X(kTcpIgnored, "tcp_ignored")                                                      \
+  X(kTcpPortClosed, "tcp_port_closed")          /* answered with RST */              \
+  X(kDnsTcpSegments, "dns_tcp_segments")        /* to port 53, see dns_tcp */        \
   X(kUdpBroadcastIgnored, "udp_broadcast_ignored")                                   \
   X(kUdpPortUnreachable, "udp_port_unreachable")                                     \
   X(kDhcpReceived, "dhcp_received")                                                  \
@@ -155,6 +159,7 @@ struct GatewayStats {
   DhcpCounters dhcp;
   DnsCounters dns;
   ForwarderCounters forwarder;
+  DnsTcpCounters dns_tcp;
   LeaseLoadStats lease_load;        // from the lease file read at construction
   std::string last_lease_error;     // last lease-file read/write error; "" = none
 
@@ -205,7 +210,10 @@ class Gateway {
     uint16_t port = 0;
     Ipv4 server_ip;  // which of our addresses it asked
     uint16_t vlan = 0;
+    std::optional<TcpConnRef> tcp;  // set: a TCP client, answered on that connection
   };
+  class CountingSink;
+  class TcpQueries;
 
   void apply_pending_and_announce(FrameSink& out);
   void apply_config(GatewayConfig config, bool initial);
@@ -222,6 +230,13 @@ class Gateway {
   void on_udp(const ParsedFrame& f, uint16_t vlan, FrameSink& out);
   void on_dhcp(const ParsedFrame& f, uint16_t vlan, FrameSink& out);
   void on_dns(const ParsedFrame& f, uint16_t vlan, FrameSink& out);
+  void on_tcp(const ParsedFrame& f, uint16_t vlan, FrameSink& out);
+  // Answers one DNS query of `client` locally or through the forwarder.
+  void answer_dns(std::span<const std::byte> query, const DnsClient& client, FrameSink& out);
+  // Sends a DNS reply to `client` over UDP or its TCP connection; `deferred`
+  // when it answers a forwarded query.
+  void deliver_dns(const DnsClient& client, std::vector<std::byte> reply, bool deferred, FrameSink& out);
+  size_t mtu() const;
   void send_port_unreachable(const ParsedFrame& f, uint16_t vlan, FrameSink& out);
   void send_dns(const DnsClient& c, std::vector<std::byte> reply, FrameSink& out);
   void send_garp(FrameSink& out);
@@ -234,11 +249,14 @@ class Gateway {
   std::unique_ptr<DhcpServer> dhcp_;      // null without DHCP
   std::unique_ptr<DnsResponder> dns_;
   DnsForwarder forwarder_;
+  DnsTcpServer tcp_;
   std::map<uint64_t, DnsClient> dns_clients_;  // forwarder cookie -> client
   uint64_t next_cookie_ = 1;
   uint16_t next_ip_id_ = 1;
   bool leases_dirty_ = false;             // the lease file is behind the LeaseDb
   bool lease_view_stale_ = false;         // published_leases_ is behind the LeaseDb
+  size_t published_count_ = 0;            // rows in the last published lease view
+  int64_t last_publish_ns_ = 0;           // Clock::now_ns() of the last publish_leases()
   int64_t next_write_attempt_s_ = 0;      // after a failed write
   int64_t next_expiry_s_ = kLeaseNever;   // earliest expiry among published leases
   int64_t last_expire_s_ = 0;             // second of the last LeaseDb::expire()

@@ -42,6 +42,66 @@ bool same_client(const ClientKey& a, const ClientKey& b) {
 
 LeaseDb::LeaseDb(const ServerConfig& config, const Clock& clock) : config_(config), clock_(clock) {}
 
+// --- records and their indexes --------------------------------------------------
+
+uint64_t LeaseDb::mac_key(const Mac& mac) {
+  uint64_t k = 0;
+  for (uint8_t b : mac.bytes) k = (k << 8) | b;
+  return k;
+}
+
+void LeaseDb::add_record(Lease lease) {
+  leases_.push_back(std::move(lease));
+  const size_t i = leases_.size() - 1;
+  by_ip_[leases_[i].ip.value] = i;
+  by_mac_.emplace(mac_key(leases_[i].client.mac), i);
+}
+
+void LeaseDb::remove_record(size_t index) {
+  const auto unindex = [&](size_t i) {
+    if (auto it = by_ip_.find(leases_[i].ip.value); it != by_ip_.end() && it->second == i) by_ip_.erase(it);
+    auto [b, e] = by_mac_.equal_range(mac_key(leases_[i].client.mac));
+    for (auto it = b; it != e; ++it) {
+      if (it->second == i) {
+        by_mac_.erase(it);
+        break;
+      }
+    }
+  };
+  unindex(index);
+  const size_t last = leases_.size() - 1;
+  if (index != last) {
+    unindex(last);
+    leases_[index] = std::move(leases_[last]);
+    by_ip_[leases_[index].ip.value] = index;
+    by_mac_.emplace(mac_key(leases_[index].client.mac), index);
+  }
+  leases_.pop_back();
+}
+
+void LeaseDb::clear_records() {
+  leases_.clear();
+  by_ip_.clear();
+  by_mac_.clear();
+}
+
+const Lease* LeaseDb::record_at(Ipv4 ip) const {
+  const auto it = by_ip_.find(ip.value);
+  return it == by_ip_.end() ? nullptr : &leases_[it->second];
+}
+
+size_t LeaseDb::record_of(const ClientKey& client) const {
+  if (!client.client_id.empty()) {
+    for (size_t i = 0; i < leases_.size(); ++i)
+      if (same_client(leases_[i].client, client)) return i;
+    return SIZE_MAX;
+  }
+  size_t best = SIZE_MAX;
+  auto [b, e] = by_mac_.equal_range(mac_key(client.mac));
+  for (auto it = b; it != e; ++it) best = std::min(best, it->second);
+  return best;
+}
+
 void LeaseDb::reconfigure(const ServerConfig& config) {
   config_ = config;
   ++generation_;
@@ -53,16 +113,16 @@ const Lease* LeaseDb::find_by_client(const ClientKey& client) const {
     for (const Lease& l : leases_)
       if (!l.client.client_id.empty() && l.client.client_id == client.client_id) return &l;
   }
-  for (const Lease& l : leases_)
-    if ((l.client.client_id.empty() || client.client_id.empty()) && l.client.mac == client.mac) return &l;
-  return nullptr;
+  size_t best = SIZE_MAX;
+  auto [b, e] = by_mac_.equal_range(mac_key(client.mac));
+  for (auto it = b; it != e; ++it)
+    if (leases_[it->second].client.client_id.empty() || client.client_id.empty()) best = std::min(best, it->second);
+  return best == SIZE_MAX ? nullptr : &leases_[best];
 }
 
 const Lease* LeaseDb::find_active_by_ip(Ipv4 ip) const {
-  const int64_t now = now_s();
-  for (const Lease& l : leases_)
-    if (l.ip == ip && l.active(now)) return &l;
-  return nullptr;
+  const Lease* l = record_at(ip);
+  return l && l->active(now_s()) ? l : nullptr;
 }
 
 const StaticHost* LeaseDb::static_host_for(const Mac& mac, std::string_view client_hostname) const {
@@ -104,17 +164,15 @@ bool LeaseDb::usable_address(Ipv4 ip) const {
 
 bool LeaseDb::held_by_other(Ipv4 ip, const ClientKey& client) const {
   const int64_t now = now_s();
-  for (const Lease& l : leases_)
-    if (l.ip == ip && l.active(now) && !same_client(l.client, client)) return true;
+  if (const Lease* l = record_at(ip); l && l->active(now) && !same_client(l->client, client)) return true;
   for (const Hold& h : holds_)
     if (h.ip == ip && h.until_s > now && !same_client(h.client, client)) return true;
   return false;
 }
 
 bool LeaseDb::history_of_other(Ipv4 ip, const ClientKey& client) const {
-  for (const Lease& l : leases_)
-    if (l.ip == ip && !same_client(l.client, client)) return true;
-  return false;
+  const Lease* l = record_at(ip);
+  return l && !same_client(l->client, client);
 }
 
 bool LeaseDb::address_available(Ipv4 ip, const ClientKey& client, const StaticHost* own) const {
@@ -197,7 +255,8 @@ CommitResult LeaseDb::commit(Ipv4 ip, const ClientKey& client, uint32_t lease_s,
   if (held_by_other(ip, client)) return CommitResult::kUnavailable;
   const Lease* existing = find_by_client(client);
   const bool was_active = existing && existing->active(now);
-  if (!was_active && active_count() >= config_.effective_lease_max()) return CommitResult::kLeaseMax;
+  const size_t lease_max = config_.effective_lease_max();
+  if (!was_active && leases_.size() >= lease_max && active_count() >= lease_max) return CommitResult::kLeaseMax;
 
   Lease fresh;
   fresh.ip = ip;
@@ -208,8 +267,20 @@ CommitResult LeaseDb::commit(Ipv4 ip, const ClientKey& client, uint32_t lease_s,
     fresh.hostname_from_config = existing->hostname_from_config;
   }
   // One record per client and per address.
-  std::erase_if(leases_, [&](const Lease& l) { return l.ip == ip || same_client(l.client, client); });
-  leases_.push_back(std::move(fresh));
+  if (const auto it = by_ip_.find(ip.value); it != by_ip_.end()) remove_record(it->second);
+  for (;;) {
+    size_t i = SIZE_MAX;
+    if (!client.client_id.empty()) {
+      i = record_of(client);
+    } else {
+      auto [b, e] = by_mac_.equal_range(mac_key(client.mac));
+      for (auto it = b; it != e; ++it)
+        if (same_client(leases_[it->second].client, client)) i = it->second;
+    }
+    if (i == SIZE_MAX) break;
+    remove_record(i);
+  }
+  add_record(std::move(fresh));
   std::erase_if(holds_, [&](const Hold& h) { return same_client(h.client, client) || h.ip == ip; });
   ++generation_;
   if (out) *out = &leases_.back();
@@ -244,18 +315,18 @@ void LeaseDb::set_hostname(Lease& lease, std::string_view name, bool from_config
 
 bool LeaseDb::release(Ipv4 ip, const ClientKey& client) {
   const int64_t now = now_s();
-  for (Lease& l : leases_) {
-    if (l.ip == ip && same_client(l.client, client) && l.active(now)) {
-      l.expires_s = now;  // keep as history: the client gets it back next time
-      ++generation_;
-      return true;
-    }
-  }
-  return false;
+  const auto it = by_ip_.find(ip.value);
+  if (it == by_ip_.end()) return false;
+  Lease& l = leases_[it->second];
+  if (!same_client(l.client, client) || !l.active(now)) return false;
+  l.expires_s = now;  // keep as history: the client gets it back next time
+  ++generation_;
+  return true;
 }
 
 void LeaseDb::decline(Ipv4 ip, const ClientKey& client) {
-  std::erase_if(leases_, [&](const Lease& l) { return l.ip == ip && same_client(l.client, client); });
+  if (const auto it = by_ip_.find(ip.value); it != by_ip_.end() && same_client(leases_[it->second].client, client))
+    remove_record(it->second);
   std::erase_if(holds_, [&](const Hold& h) { return h.ip == ip; });
   std::erase_if(declined_, [&](const Declined& d) { return d.ip == ip; });
   declined_.push_back(Declined{ip, now_s() + kDeclineBackoffS});
@@ -271,6 +342,9 @@ void LeaseDb::expire() {
 
 void LeaseDb::trim_history() {
   const int64_t now = now_s();
+  // A scan of every record: at most once per second (expire() runs per DHCP message).
+  if (now == last_trim_s_) return;
+  last_trim_s_ = now;
   size_t history = 0;
   for (const Lease& l : leases_) history += l.active(now) ? 0 : 1;
   if (history <= kMaxHistory) return;
@@ -282,7 +356,7 @@ void LeaseDb::trim_history() {
                    expiries.end());
   const int64_t cutoff = expiries[history - kMaxHistory];
   size_t to_drop = history - kMaxHistory;
-  std::erase_if(leases_, [&](const Lease& l) {
+  remove_records_if([&](const Lease& l) {
     if (to_drop == 0 || l.active(now) || l.expires_s > cutoff) return false;
     --to_drop;
     return true;

@@ -96,7 +96,7 @@ std::string LeaseDb::serialize() const {
 LeaseLoadStats LeaseDb::load(std::string_view text) {
   LeaseLoadStats stats;
   const int64_t now = now_s();
-  leases_.clear();
+  clear_records();
   size_t pos = 0;
   while (pos < text.size()) {
     size_t eol = text.find('\n', pos);
@@ -126,9 +126,7 @@ LeaseLoadStats LeaseDb::load(std::string_view text) {
     if (clid) l.client.client_id = std::move(*clid);
     if (f[3] != "*") l.hostname = std::string(first_label(f[3]));
     l.expires_s = *expiry == 0 ? kLeaseNever : *expiry;
-    const bool duplicate = std::any_of(leases_.begin(), leases_.end(), [&](const Lease& o) {
-      return o.ip == l.ip || same_client(o.client, l.client);
-    });
+    const bool duplicate = record_at(l.ip) != nullptr || record_of(l.client) != SIZE_MAX;
     if (!l.ip.same_subnet(config_.server_ip, config_.prefix_len) || duplicate) {
       ++stats.foreign;
       continue;
@@ -138,8 +136,9 @@ LeaseLoadStats LeaseDb::load(std::string_view text) {
     } else {
       ++stats.expired;
     }
-    leases_.push_back(std::move(l));
+    add_record(std::move(l));
   }
+  last_trim_s_ = INT64_MIN;
   trim_history();
   ++generation_;
   return stats;

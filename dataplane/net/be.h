@@ -14,6 +14,8 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
+#include <type_traits>
 
 namespace vnet::dp::net {
 
@@ -26,7 +28,14 @@ class Be16 {
     return static_cast<uint16_t>((b_[0] << 8) | b_[1]);
   }
   constexpr const std::array<uint8_t, 2>& raw_bytes() const noexcept { return b_; }
-  friend constexpr bool operator==(const Be16&, const Be16&) = default;
+  // One integer compare (a defaulted == becomes an out-of-line memcmp call).
+  friend constexpr bool operator==(const Be16& x, const Be16& y) noexcept {
+    if (std::is_constant_evaluated()) return x.b_ == y.b_;
+    uint16_t a, b;
+    std::memcpy(&a, x.b_.data(), 2);
+    std::memcpy(&b, y.b_.data(), 2);
+    return a == b;
+  }
 
  private:
   std::array<uint8_t, 2> b_{};
@@ -43,7 +52,13 @@ class Be32 {
            uint32_t{b_[3]};
   }
   constexpr const std::array<uint8_t, 4>& raw_bytes() const noexcept { return b_; }
-  friend constexpr bool operator==(const Be32&, const Be32&) = default;
+  friend constexpr bool operator==(const Be32& x, const Be32& y) noexcept {
+    if (std::is_constant_evaluated()) return x.b_ == y.b_;
+    uint32_t a, b;
+    std::memcpy(&a, x.b_.data(), 4);
+    std::memcpy(&b, y.b_.data(), 4);
+    return a == b;
+  }
 
  private:
   std::array<uint8_t, 4> b_{};

@@ -32,6 +32,13 @@ void dispatch(Burst& b, const StageContext& ctx, TxBuffers& tx) noexcept {
           rte_pktmbuf_free(m);
         }
         break;
+      case Action::kHandoff:
+        if (ctx.handoff_rings == nullptr || v.out_port >= ctx.snap->worker_count ||
+            rte_ring_enqueue(ctx.handoff_rings[v.out_port], m) != 0) {
+          pc.drops.add(DropReason::kHandoffFull);
+          rte_pktmbuf_free(m);
+        }
+        break;
       case Action::kContinue:  // no stage decided: a bug, but never a silent loss
         pc.drops.add(DropReason::kNoPort);
         rte_pktmbuf_free(m);

@@ -9,17 +9,66 @@ bool egress_edit(rte_mbuf* m, const PortState& out, const PacketMeta& meta) noex
   return vlan_push(m, meta.vlan, meta.pcp);
 }
 
+namespace {
+
+// What a known unicast to (out_port, VLAN) becomes: the same for every
+// packet of a burst with that pair, so forward_stage computes it once per
+// distinct pair (usually once per burst).
+struct UnicastDecision {
+  Action action = Action::kForward;          // kForward, kFlood or kDrop
+  DropReason reason = DropReason::kNoPort;   // kDrop
+  bool push_tag = false;                     // kForward: egress 802.1Q tag
+};
+
+inline UnicastDecision decide(const StageContext& ctx, const PortState& in, uint16_t in_port,
+                              uint16_t out_port, uint16_t network, uint16_t vlan) noexcept {
+  if (out_port == in_port) return {Action::kDrop, DropReason::kLoop, false};
+  const PortState* out = ctx.snap->port(out_port);
+  // Stale entry (port removed, flush pending): behave as unknown unicast.
+  if (out == nullptr || out->network != network) return {Action::kFlood, DropReason::kNoPort, false};
+  if (in.isolated && out->isolated) return {Action::kDrop, DropReason::kIsolated, false};
+  if (!out->vlan.admits(vlan)) return {Action::kDrop, DropReason::kVlanNotAllowed, false};
+  return {Action::kForward, DropReason::kNoPort, out->vlan.egress_tagged(vlan)};
+}
+
+inline void apply(Burst& b, uint16_t i, const UnicastDecision& d, uint16_t out_port) noexcept {
+  switch (d.action) {
+    case Action::kForward: {
+      const PacketMeta& meta = b.meta[i];
+      if (d.push_tag && !vlan_push(b.pkts[i], meta.vlan, meta.pcp)) {
+        b.drop(i, DropReason::kNoHeadroom);
+        return;
+      }
+      b.verdicts[i] = {Action::kForward, DropReason::kNoPort, out_port};
+      return;
+    }
+    case Action::kDrop:
+      b.drop(i, d.reason);
+      return;
+    default:
+      b.verdicts[i].action = Action::kFlood;
+      return;
+  }
+}
+
+}  // namespace
+
 void forward_stage(Burst& b, const StageContext& ctx) noexcept {
+  static_assert(kBurst <= 32, "one bit per packet");
   const PortState* in = ctx.snap->port(b.in_port);
   const NetworkState* net = in != nullptr ? ctx.snap->network(in->network) : nullptr;
+  const bool gateway = net != nullptr && net->has_gateway;
+  // Pass 1: decide what needs no lookup, probe the destination of the rest
+  // (prefetches its buckets); pass 2 resolves the probes.
+  std::array<FdbProbe, kBurst> probes;
+  uint32_t todo = 0;
   for (uint16_t i = 0; i < b.count; ++i) {
     if (!b.pending(i)) continue;
     if (in == nullptr) {
       b.drop(i, DropReason::kNoPort);
       continue;
     }
-    rte_mbuf* m = b.pkts[i];
-    const auto* eth = view_of(m).header<net::EtherHdr>(0);
+    const auto* eth = view_of(b.pkts[i]).header<net::EtherHdr>(0);
     if (eth == nullptr) {
       b.drop(i, DropReason::kRunt);
       continue;
@@ -28,43 +77,40 @@ void forward_stage(Burst& b, const StageContext& ctx) noexcept {
       b.verdicts[i].action = Action::kFlood;
       continue;
     }
-    const PacketMeta& meta = b.meta[i];
+    if (gateway && eth->dst == net->gateway_mac) {
+      // Static: no lookup, never flooded.
+      apply(b, i, decide(ctx, *in, b.in_port, net->gateway_port, b.meta[i].network, b.meta[i].vlan),
+            net->gateway_port);
+      continue;
+    }
+    probes[i] = ctx.fdb->probe(FdbKey{b.meta[i].network, b.meta[i].vlan, eth->dst, 0});
+    todo |= 1u << i;
+  }
+  uint64_t cached_key = UINT64_MAX;  // network << 32 | out_port << 16 | vlan of `cached`
+  UnicastDecision cached;
+  while (todo != 0) {
+    const auto i = static_cast<uint16_t>(__builtin_ctz(todo));
+    todo &= todo - 1;
     uint16_t out_port = 0;
-    if (net != nullptr && net->has_gateway && eth->dst == net->gateway_mac) {
-      out_port = net->gateway_port;  // static: no lookup, never flooded
-    } else if (ctx.fdb->lookup(FdbKey{meta.network, meta.vlan, eth->dst, 0}, &out_port) < 0) {
+    if (ctx.fdb->find(probes[i], &out_port) < 0) {
       b.verdicts[i].action = Action::kFlood;
       continue;
     }
-    if (out_port == b.in_port) {
-      b.drop(i, DropReason::kLoop);
-      continue;
+    const PacketMeta& meta = b.meta[i];
+    const uint64_t k = uint64_t{meta.network} << 32 | uint64_t{out_port} << 16 | meta.vlan;
+    if (k != cached_key) {
+      cached = decide(ctx, *in, b.in_port, out_port, meta.network, meta.vlan);
+      cached_key = k;
     }
-    const PortState* out = ctx.snap->port(out_port);
-    if (out == nullptr || out->network != meta.network) {
-      // Stale entry (port removed, flush pending): behave as unknown unicast.
-      b.verdicts[i].action = Action::kFlood;
-      continue;
-    }
-    if (in->isolated && out->isolated) {
-      b.drop(i, DropReason::kIsolated);
-      continue;
-    }
-    if (!out->vlan.admits(meta.vlan)) {
-      b.drop(i, DropReason::kVlanNotAllowed);
-      continue;
-    }
-    if (!egress_edit(m, *out, meta)) {
-      b.drop(i, DropReason::kNoHeadroom);
-      continue;
-    }
-    b.verdicts[i] = {Action::kForward, DropReason::kNoPort, out_port};
+    apply(b, i, cached, out_port);
   }
 }
 
 void run_pipeline(Burst& b, const StageContext& ctx) noexcept {
   ingress_stage(b, ctx);
+  l3_uplink_stage(b, ctx);
   learn_stage(b, ctx);
+  l3_route_stage(b, ctx);
   forward_stage(b, ctx);
 }
 

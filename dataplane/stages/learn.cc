@@ -6,32 +6,53 @@ namespace vnet::dp {
 
 void learn_stage(Burst& b, const StageContext& ctx) noexcept {
   if (ctx.learn_ring == nullptr) return;
-  PortCounters& pc = ctx.counters->ports[b.in_port];
-  LearnEvent last{};
-  bool have_last = false;
+  static_assert(kBurst <= 32, "one bit per packet");
+  // Pass 1: build every source key and probe it (prefetches its buckets).
+  std::array<FdbProbe, kBurst> probes;
+  uint32_t todo = 0;
   for (uint16_t i = 0; i < b.count; ++i) {
     if (!b.pending(i)) continue;
     const auto* eth = view_of(b.pkts[i]).header<net::EtherHdr>(0);
     if (eth == nullptr) continue;  // ingress_stage already dropped it
-    const FdbKey key{b.meta[i].network, b.meta[i].vlan, eth->src, 0};
+    probes[i] = ctx.fdb->probe(FdbKey{b.meta[i].network, b.meta[i].vlan, eth->src, 0});
+    todo |= 1u << i;
+  }
+  // Pass 2: resolve. Known on this port (the common case): prefetch this
+  // worker's last_seen of the entry and touch it in pass 3.
+  PortCounters& pc = ctx.counters->ports[b.in_port];
+  std::array<std::atomic<uint64_t>*, kBurst> sightings;
+  uint32_t touch = 0;
+  FdbKey last{};
+  bool have_last = false;
+  while (todo != 0) {
+    const auto i = static_cast<uint16_t>(__builtin_ctz(todo));
+    todo &= todo - 1;
     uint16_t port = 0;
-    const int32_t pos = ctx.fdb->lookup(key, &port);
+    const int32_t pos = ctx.fdb->find(probes[i], &port);
     if (pos >= 0 && port == b.in_port) {
-      ctx.fdb->touch(ctx.worker, pos, ctx.now_ns);
+      sightings[i] = ctx.fdb->sighting(ctx.worker, pos);
+      touch |= 1u << i;
       continue;
     }
+    const FdbKey key{b.meta[i].network, b.meta[i].vlan, view_of(b.pkts[i]).header<net::EtherHdr>(0)->src, 0};
     // Consecutive frames from one new MAC: one event per burst is enough.
-    if (have_last && last.key == key) continue;
-    last = LearnEvent{key, b.in_port, 0};
+    if (have_last && last == key) continue;
+    last = key;
     have_last = true;
     if (ctx.learn_filter != nullptr &&
         ctx.learn_filter->pending(key, b.in_port, ctx.learn_ring->count()))
       continue;
-    if (!ctx.learn_ring->push(last)) {
+    if (!ctx.learn_ring->push(LearnEvent{key, b.in_port, 0})) {
       pc.drops.add(DropReason::kLearnRingFull);
       continue;
     }
     if (ctx.learn_filter != nullptr) ctx.learn_filter->record(key, b.in_port);
+  }
+  // Pass 3: refresh the sightings (ageing).
+  while (touch != 0) {
+    const auto i = static_cast<uint16_t>(__builtin_ctz(touch));
+    touch &= touch - 1;
+    Fdb::touch(sightings[i], ctx.now_ns);
   }
 }
 

@@ -5,13 +5,17 @@
 //   ingress_stage  parse Ethernet (+802.1Q); drop runts and invalid source
 //                  MACs; apply the rx port's VLAN policy (pop the tag, set
 //                  meta.vlan); enforce the network MTU on the L3 payload.
+//   learn_stage and forward_stage probe the FDB for every packet of the
+//                  burst first (hash + prefetch of the buckets) and resolve
+//                  the probes in a second pass, so table cache misses overlap.
 //   learn_stage    look the source MAC up in the FDB: same port -> touch the
 //                  entry (ageing); unknown or moved -> post a LearnEvent to
 //                  the slow path (which alone writes the FDB), unless the
 //                  worker's LearnFilter says the same event is still queued.
 //   forward_stage  broadcast/multicast -> kFlood; known unicast -> kForward
 //                  after the isolation and VLAN checks and the egress tag
-//                  edit; unknown unicast -> kFlood; destination on the rx
+//                  edit (decided once per distinct out port and VLAN in a
+//                  burst); unknown unicast -> kFlood; destination on the rx
 //                  port -> drop (loop).
 //   flood_replicate (called by dispatch for kFlood) computes the allowed set
 //                  — same network, VLAN admitted, not isolated-to-isolated,
@@ -19,7 +23,10 @@
 //                  (rte_pktmbuf_copy, so tag edits never touch a shared
 //                  buffer), editing each for its port; the original goes to
 //                  the last target.
-//   run_pipeline = ingress, learn, forward; dispatch() then frees drops
+//   l3_uplink_stage / l3_route_stage (l3.cc, see l3.h) run between them:
+//                  frames from an uplink port, and guest frames routed off
+//                  the network through the gateway MAC.
+//   run_pipeline = ingress, l3_uplink, learn, l3_route, forward; dispatch() then frees drops
 //   (counting reasons), fills tx buffers, replicates floods, punts.
 //
 // Thread-safety
@@ -36,6 +43,7 @@
 #include "dataplane/burst.h"
 #include "dataplane/events.h"
 #include "dataplane/fdb.h"
+#include "dataplane/l3.h"
 #include "dataplane/rings.h"
 #include "dataplane/snapshot.h"
 #include "dataplane/worker_state.h"
@@ -52,11 +60,25 @@ struct StageContext {
   LearnFilter* learn_filter = nullptr;         // this worker's; null = dedupe within a burst only
   rte_mempool* pool = nullptr;                 // flood copies
   rte_ring* punt_ring = nullptr;               // to the slow path; null = none
+  TypedRing<ResolveRequest>* resolve_ring = nullptr;  // L3 neighbour misses; null = none
+  ResolveFilter* resolve_filter = nullptr;     // this worker's; null = no deduplication
+  rte_ring* const* handoff_rings = nullptr;    // L3: per-worker MP/SC rings [worker_count]; null = none
 };
 
 void ingress_stage(Burst& b, const StageContext& ctx) noexcept;
 void learn_stage(Burst& b, const StageContext& ctx) noexcept;
 void forward_stage(Burst& b, const StageContext& ctx) noexcept;
+// L3 (l3.cc): frames from an uplink port / guest frames routed off the network.
+void l3_uplink_stage(Burst& b, const StageContext& ctx) noexcept;
+void l3_route_stage(Burst& b, const StageContext& ctx) noexcept;
+// Once per worker loop: NAT session expiry sweep.
+void l3_housekeeping(const StageContext& ctx) noexcept;
+// Runs the L3 path over mbufs handed over by other workers (uplink frames
+// whose session this worker owns); `in_port` is the uplink they came from.
+void l3_handoff_stage(Burst& b, const StageContext& ctx) noexcept;
+// Dequeues up to one burst from this worker's handoff ring and runs
+// l3_handoff_stage + dispatch over it; returns the packets taken.
+uint32_t l3_drain_handoff(rte_ring* ring, Burst& b, const StageContext& ctx, TxBuffers& tx) noexcept;
 
 // ingress + learn + forward.
 void run_pipeline(Burst& b, const StageContext& ctx) noexcept;

@@ -7,7 +7,8 @@
 // plans -> TrafficEngine -> wait for links -> warm-up -> one trial, or an
 // RFC 2544 search over trials -> text and/or JSON report. It always exits by
 // itself (duration, count, or SIGINT/SIGTERM, which end the current trial and
-// still print the report).
+// still print the report). Every exit after rte_eal_init() goes through
+// vnet::dp::eal_cleanup(), which also removes the EAL's runtime directory.
 //
 // Exit status: 0 success, 1 usage error, 2 EAL/port setup failure, 3 links
 // did not come up.
@@ -27,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/eal.h"
 #include "frame.h"
 #include "options.h"
 #include "report.h"
@@ -63,12 +65,12 @@ int main(int argc, char** argv) {
   ParseResult parsed = parse_options(app_argc, app_argv);
   if (parsed.help) {
     std::cout << parsed.message;
-    rte_eal_cleanup();
+    vnet::dp::eal_cleanup();
     return 0;
   }
   if (!parsed.options) {
     std::fprintf(stderr, "vnet-pktgen: %s\n", parsed.message.c_str());
-    rte_eal_cleanup();
+    vnet::dp::eal_cleanup();
     return 1;
   }
   const GenOptions opts = *parsed.options;
@@ -79,7 +81,7 @@ int main(int argc, char** argv) {
   auto plans = make_port_plans(opts, n_ports, error);
   if (!plans) {
     std::fprintf(stderr, "vnet-pktgen: %s\n", error.c_str());
-    rte_eal_cleanup();
+    vnet::dp::eal_cleanup();
     return 1;
   }
   std::signal(SIGINT, on_signal);
@@ -169,6 +171,6 @@ int main(int argc, char** argv) {
     }
     engine.stop();
   }
-  rte_eal_cleanup();
+  vnet::dp::eal_cleanup();
   return status;
 }

@@ -27,6 +27,24 @@ TEST(DaemonOptions, DataplaneOptions) {
   EXPECT_EQ(parse_daemon_options({"--pmd-cores", "3-1"}).error(), "--pmd-cores: invalid CPU list '3-1'");
 }
 
+TEST(DaemonOptions, DefaultUplink) {
+  EXPECT_EQ(parse_daemon_options({})->default_uplink, "");
+  auto o = parse_daemon_options({"--uplink", "eth1"});
+  ASSERT_TRUE(o.ok()) << o.error();
+  EXPECT_EQ(o->default_uplink, "eth1");
+  EXPECT_EQ(parse_daemon_options({"--uplink", "a/b"}).error(), "invalid --uplink 'a/b' (an interface name)");
+  EXPECT_FALSE(parse_daemon_options({"--uplink", "0123456789abcdef"}).ok());  // over IFNAMSIZ-1
+}
+
+TEST(DaemonOptions, FdbCapacity) {
+  EXPECT_EQ(parse_daemon_options({})->fdb_capacity, 65536u);
+  auto o = parse_daemon_options({"--fdb-capacity", "201024"});
+  ASSERT_TRUE(o.ok()) << o.error();
+  EXPECT_EQ(o->fdb_capacity, 201024u);
+  EXPECT_EQ(parse_daemon_options({"--fdb-capacity", "100"}).error(), "--fdb-capacity must be in 1024..67108864");
+  EXPECT_FALSE(parse_daemon_options({"--fdb-capacity", "67108865"}).ok());
+}
+
 TEST(DaemonOptions, CpuLists) {
   EXPECT_EQ(*parse_cpu_list("1"), (std::vector<unsigned>{1}));
   EXPECT_EQ(*parse_cpu_list("0-2,7"), (std::vector<unsigned>{0, 1, 2, 7}));

@@ -112,6 +112,50 @@ TEST(PortConfig, JsonRoundTrip) {
   EXPECT_FALSE(port_from_json(json::parse(R"({"name":"x","type":"bogus"})")).ok());
 }
 
+TEST(PortConfig, VlanSpec) {
+  auto a = parse_vlan_spec("42", false);
+  ASSERT_TRUE(a.ok()) << a.error();
+  EXPECT_EQ(a->tags, (std::vector<unsigned>{42}));
+  EXPECT_FALSE(a->trunk);
+  EXPECT_TRUE(parse_vlan_spec("42", true)->trunk);
+  auto t = parse_vlan_spec("10:untagged,20,30", false);
+  ASSERT_TRUE(t.ok()) << t.error();
+  EXPECT_TRUE(t->trunk);
+  EXPECT_EQ(t->tags, (std::vector<unsigned>{10, 20, 30}));
+  EXPECT_EQ(t->native_mode, xml::NativeVlanMode::kUntagged);
+  EXPECT_EQ(t->native_tag, 10u);
+  EXPECT_EQ(format_vlan_spec(*t), "10:untagged,20,30");
+  EXPECT_EQ(format_vlan_spec(*parse_vlan_spec("7:tagged", false)), "7:tagged");
+  for (const char* bad : {"", "0", "4095", "x", "1,,2", "5,5", "1:untagged,2:tagged", "3:native", "12345"})
+    EXPECT_FALSE(parse_vlan_spec(bad, false).ok()) << bad;
+  PortRequest req;
+  req.trunk = true;
+  EXPECT_EQ(complete_port(req, "n", "/r", {}).error(), "--trunk needs --vlan");
+  req.trunk = false;
+  req.isolated = "maybe";
+  EXPECT_EQ(complete_port(req, "n", "/r", {}).error(), "invalid --isolated 'maybe' (yes, no)");
+}
+
+TEST(PortConfig, EffectiveVlanAndIsolation) {
+  auto def = xml::parse_network_xml(
+      "<network><name>n</name><forward mode='bridge'/><bridge name='br9'/><vlan><tag id='5'/></vlan><port isolated='yes'/>"
+      "<portgroup name='eng' default='yes'><vlan><tag id='42'/></vlan></portgroup>"
+      "<portgroup name='sales'><vlan trunk='yes'><tag id='7'/><tag id='8'/></vlan></portgroup>"
+      "<portgroup name='plain'/></network>");
+  ASSERT_TRUE(def.ok()) << def.error();
+  PortConfig p;
+  EXPECT_EQ(effective_vlan(p, *def).tags, (std::vector<unsigned>{42}));  // the default portgroup
+  p.portgroup = "sales";
+  EXPECT_EQ(effective_vlan(p, *def).tags, (std::vector<unsigned>{7, 8}));
+  p.portgroup = "plain";
+  EXPECT_EQ(effective_vlan(p, *def).tags, (std::vector<unsigned>{5}));   // no <vlan>: the network's
+  p.vlan = *parse_vlan_spec("99", false);
+  EXPECT_EQ(effective_vlan(p, *def).tags, (std::vector<unsigned>{99}));  // the port's own wins
+  EXPECT_TRUE(effective_isolated(p, *def));
+  p.isolated = xml::TriState::kNo;
+  EXPECT_FALSE(effective_isolated(p, *def));
+}
+
 TEST(PortStore, PersistsAndReloads) {
   TempDir tmp;
   NetworkPorts np;
@@ -228,6 +272,38 @@ TEST_F(PortServiceTest, SocketsAreUniqueAcrossNetworks) {
   EXPECT_EQ(call("port-add", {{"network", "b"}})["result"]["port"]["name"], "vhost0");
 }
 
+TEST_F(PortServiceTest, PortgroupVlanAndIsolationPersist) {
+  define_and_start("isolated");
+  EXPECT_EQ(call("port-add", {{"network", "isolated"}, {"vlan", "5"}})["error"],
+            "network 'isolated' (forward mode 'none') does not support VLAN tags on its ports; <vlan> needs forward "
+            "mode bridge, passthrough or hostdev");
+  const std::string xml = "<network><name>n</name><forward mode='bridge'/><bridge name='br9'/>"
+                          "<portgroup name='eng'><vlan><tag id='42'/></vlan></portgroup></network>";
+  json d = call("net-define", {{"xml", xml}});
+  ASSERT_EQ(d["ok"], true) << d.dump();
+  ASSERT_EQ(call("net-start", {{"network", "n"}})["ok"], true);
+  EXPECT_EQ(call("port-add", {{"network", "n"}, {"portgroup", "ops"}})["error"], "network 'n' has no portgroup 'ops'");
+  EXPECT_EQ(call("port-add", {{"network", "n"}, {"vlan", "5000"}})["error"],
+            "invalid VLAN id '5000' in --vlan '5000' (1..4094)");
+  json r = call("port-add", {{"network", "n"}, {"name", "a"}, {"portgroup", "eng"}, {"isolated", "yes"}});
+  ASSERT_EQ(r["ok"], true) << r.dump();
+  EXPECT_EQ(r["result"]["port"]["portgroup"], "eng");
+  EXPECT_EQ(r["result"]["port"]["isolated"], "yes");
+  r = call("port-add", {{"network", "n"}, {"name", "b"}, {"vlan", "10:untagged,20"}});
+  ASSERT_EQ(r["ok"], true) << r.dump();
+  EXPECT_EQ(r["result"]["port"]["vlan"], "10:untagged,20");
+  EXPECT_EQ(r["result"]["port"]["trunk"], true);
+  // Persisted as given and restored on restart.
+  const auto stored = ports_store_.get("n").ports;
+  ASSERT_EQ(stored.size(), 2u);
+  EXPECT_EQ(stored[0].portgroup, "eng");
+  EXPECT_EQ(stored[0].isolated, xml::TriState::kYes);
+  EXPECT_EQ(format_vlan_spec(stored[1].vlan), "10:untagged,20");
+  PortStore reread{tmp_.path() / "ports"};
+  ASSERT_TRUE(reread.open().ok());
+  EXPECT_EQ(reread.get("n").ports, stored);
+}
+
 TEST_F(PortServiceTest, FdbVerbs) {
   define_and_start("n");
   EXPECT_EQ(call("fdb-show", {{"network", "n"}})["result"]["entries"], json::array());
@@ -242,6 +318,36 @@ TEST_F(PortServiceTest, FdbVerbs) {
   ASSERT_EQ(call("net-destroy", {{"network", "n"}})["ok"], true);
   ASSERT_EQ(call("net-start", {{"network", "n"}})["ok"], true);
   EXPECT_EQ(runtime_.ageing("n"), 60u);
+}
+
+TEST_F(PortServiceTest, FdbSetLimitIsAppliedPersistedAndShown) {
+  define_and_start("n");
+  EXPECT_EQ(runtime_.mac_limit("n"), 8192u);
+  json show = call("fdb-show", {{"network", "n"}})["result"];
+  EXPECT_EQ(show["mac_limit"], 8192);
+  EXPECT_EQ(show["ageing_s"], 300);
+  json r = call("fdb-setlimit", {{"network", "n"}, {"limit", 300000}});
+  ASSERT_EQ(r["ok"], true) << r.dump();
+  EXPECT_EQ(r["result"]["network"], "n");
+  EXPECT_EQ(r["result"]["mac_limit"], 300000);
+  EXPECT_EQ(runtime_.mac_limit("n"), 300000u);
+  EXPECT_EQ(ports_store_.get("n").mac_limit, 300000u);
+  EXPECT_EQ(call("fdb-show", {{"network", "n"}})["result"]["mac_limit"], 300000);
+  for (long long bad : {0LL, -5LL, 67108865LL})
+    EXPECT_EQ(call("fdb-setlimit", {{"network", "n"}, {"limit", bad}})["error"], "MAC limit must be in 1..67108864")
+        << bad;
+  EXPECT_EQ(call("fdb-setlimit", {{"network", "n"}})["error"], "missing argument 'limit'");
+  EXPECT_EQ(ports_store_.get("n").mac_limit, 300000u);
+  // The stored limit comes back with the network, and from the file.
+  ASSERT_EQ(call("net-destroy", {{"network", "n"}})["ok"], true);
+  EXPECT_EQ(call("fdb-setlimit", {{"network", "n"}, {"limit", 5}})["error"], "network 'n' is not active");
+  ASSERT_EQ(call("net-start", {{"network", "n"}})["ok"], true);
+  EXPECT_EQ(runtime_.mac_limit("n"), 300000u);
+  PortStore reread{tmp_.path() / "ports"};
+  ASSERT_TRUE(reread.open().ok());
+  EXPECT_EQ(reread.get("n").mac_limit, 300000u);
+  EXPECT_FALSE(network_ports_from_json(json::parse(R"({"mac_limit":0})")).ok());
+  EXPECT_FALSE(network_ports_from_json(json::parse(R"({"mac_limit":"x"})")).ok());
 }
 
 TEST(DispatcherWithoutPorts, RefusesPortCommands) {

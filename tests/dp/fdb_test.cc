@@ -1,4 +1,4 @@
-// T1 tests of the FDB on rte_hash (LF) with an injected clock.
+// T1 tests of the FDB (two-choice table, lock-free readers) with an injected clock.
 #include "dataplane/fdb.h"
 
 #include <gtest/gtest.h>
@@ -181,8 +181,53 @@ TEST_F(FdbTest, TableFullIsReported) {
     if (last == LearnResult::kAdded) ++added;
   }
   EXPECT_EQ(last, LearnResult::kTableFull);
-  EXPECT_GE(added, 1024u);
+  EXPECT_EQ(added, 1024u);  // exactly the capacity
   EXPECT_EQ(fdb_->stats(1).limit_hits.read(), 1u);
+  EXPECT_EQ(fdb_->capacity(), 1024u);
+}
+
+// Filled to capacity with keys that differ in network, VLAN and MAC: every
+// one is placed (two-choice buckets never both fill), found through probe +
+// find and lookup alike, and the positions are distinct.
+TEST_F(FdbTest, FullTableFindsEveryKeyAndReusesReclaimedPositions) {
+  auto k_of = [](uint32_t i) {
+    return key(static_cast<uint16_t>(i % 3), static_cast<uint16_t>((i / 3) % 5 == 4 ? 4094 : (i / 3) % 5),
+               net::MacAddr{{0x02, 0x00, static_cast<uint8_t>(i >> 16), static_cast<uint8_t>(i >> 8),
+                             static_cast<uint8_t>(i), 0x00}});
+  };
+  for (int round = 0; round < 2; ++round) {
+    for (uint32_t i = 0; i < 1024; ++i)
+      ASSERT_EQ(fdb_->learn(k_of(i), static_cast<uint16_t>(i % 31), clock_.now_ns(), 1024), LearnResult::kAdded)
+          << "round " << round << " key " << i;
+    std::vector<bool> seen(4096, false);
+    for (uint32_t i = 0; i < 1024; ++i) {
+      uint16_t p1 = 0xffff;
+      uint16_t p2 = 0xffff;
+      const int32_t pos = fdb_->find(fdb_->probe(k_of(i)), &p1);
+      ASSERT_GE(pos, 0) << i;
+      EXPECT_EQ(fdb_->lookup(k_of(i), &p2), pos);
+      EXPECT_EQ(p1, i % 31);
+      EXPECT_EQ(p2, i % 31);
+      ASSERT_LT(static_cast<size_t>(pos), seen.size());
+      EXPECT_FALSE(seen[static_cast<size_t>(pos)]) << "position reused while live";
+      seen[static_cast<size_t>(pos)] = true;
+    }
+    uint16_t p = 0;
+    EXPECT_LT(fdb_->lookup(key(0, 0, net::MacAddr{}), &p), 0);  // the zero MAC is never an empty slot's key
+    EXPECT_LT(fdb_->lookup(key(3, 0, k_of(0).mac), &p), 0);     // same MAC, other network
+    EXPECT_EQ(fdb_->flush_all(), 1024u);
+    EXPECT_LT(fdb_->lookup(k_of(7), &p), 0);
+    EXPECT_EQ(fdb_->reclaim(), 1024u);  // no registered reader: the grace period is over
+  }
+}
+
+TEST_F(FdbTest, CreateChecksCapacity) {
+  FdbOptions o;
+  o.qsbr = qsbr_.get();
+  o.capacity = 0;
+  EXPECT_FALSE(Fdb::create(o).is_ok());
+  o.capacity = Fdb::kMaxCapacity + 1;
+  EXPECT_FALSE(Fdb::create(o).is_ok());
 }
 
 // One writer learning, moving and flushing while a reader looks up: the

@@ -106,6 +106,46 @@ TEST_F(PipelineTest, LearnThenUnicastReachesOnlyItsPort) {
   EXPECT_EQ(h_->port_counters(kB).rx_pkts.read(), 0u) << "rx is counted by the worker, not here";
 }
 
+// One burst with destinations interleaved (known on B, C, D — D isolated
+// like A — the rx port itself, and unknown): forward_stage's per-burst
+// decision cache must decide each packet by its own destination.
+TEST_F(PipelineTest, MixedDestinationsInOneBurst) {
+  h_->configure({network(1)}, {port(kA, 1, true), port(kB, 1), port(kC, 1), port(kD, 1, true)});
+  learn_ports({kA, kB, kC, kD});
+  std::vector<FrameSpec> frames;
+  const int dsts[] = {kB, kC, kB, kD, kA, kE, kC, kC, kB, kD, kE, kB};
+  for (int k = 0; k < 33; ++k) frames.push_back(frame(kA, dsts[k % 12]));
+  Burst b = h_->burst(kA, std::vector<FrameSpec>(frames.begin(), frames.begin() + 32));
+  h_->run(b);
+  for (int k = 0; k < 32; ++k) {
+    const int d = dsts[k % 12];
+    const Verdict& v = b.verdicts[static_cast<size_t>(k)];
+    if (d == kB || d == kC) {
+      EXPECT_EQ(v.action, Action::kForward) << k;
+      EXPECT_EQ(v.out_port, h_->port_id(d)) << k;
+    } else if (d == kD) {
+      EXPECT_EQ(v.action, Action::kDrop) << k;
+      EXPECT_EQ(v.reason, DropReason::kIsolated) << k;
+    } else if (d == kA) {
+      EXPECT_EQ(v.action, Action::kDrop) << k;
+      EXPECT_EQ(v.reason, DropReason::kLoop) << k;
+    } else {
+      EXPECT_EQ(v.action, Action::kFlood) << k;
+    }
+  }
+  h_->free_burst(b);
+  h_->send(kA, frames);  // 33 frames: a full burst and one more
+  size_t to_b = 0, to_c = 0, unknown = 0;
+  for (int k = 0; k < 33; ++k) {
+    to_b += dsts[k % 12] == kB;
+    to_c += dsts[k % 12] == kC;
+    unknown += dsts[k % 12] == kE;
+  }
+  EXPECT_EQ(h_->received(kB).size(), to_b + unknown);  // unknown unicast floods to B and C
+  EXPECT_EQ(h_->received(kC).size(), to_c + unknown);
+  EXPECT_TRUE(h_->received(kD).empty());
+}
+
 TEST_F(PipelineTest, DestinationOnRxPortIsDroppedAsLoop) {
   h_->configure({network(1)}, {port(kA, 1), port(kB, 1)});
   learn_ports({kA});

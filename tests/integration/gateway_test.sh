@@ -5,11 +5,21 @@
 #
 #   gateway_test.sh SCENARIO VNETD VNETCTL
 #     nat       dhclient gets a static host's address with router/DNS/domain,
-#               pings the gateway, dig answers A/PTR/TXT/SRV and NXDOMAIN,
+#               pings the gateway, dig answers A/PTR/TXT/SRV and NXDOMAIN over
+#               UDP and over TCP (several queries on one connection, an answer
+#               larger than one segment), other TCP ports are refused,
 #               net-dhcp-leases lists the lease, which survives a vnetd restart
 #               (the network autostarts)
 #     udhcpc    busybox udhcpc gets an address from the range
 #     isolated  an isolated network's lease has no router option
+#     dhcpcd    dhcpcd (RFC 5227 ARP probing before it binds) gets an address
+#               from the range and the DNS server and domain, and sends no
+#               DHCPDECLINE
+#     update    net-update --live while a client is attached: an added
+#               <dhcp><host> gives dhclient its new static address and name, an
+#               added <dns><host> resolves; after deleting both, the name is
+#               NXDOMAIN and dhclient is back in the range; vnetd, the port and
+#               the network are never restarted
 #
 # Exit 0: every check passed; 1: a check failed; 77: the host lacks a tool.
 set -u
@@ -25,7 +35,7 @@ CHECKS=0
 
 skip() { echo "SKIP: $*"; rm -rf "$TMP"; exit 77; }
 [ "$(id -u)" = 0 ] || skip "needs root (network namespaces)"
-for t in ip ethtool dig dhclient busybox; do command -v $t >/dev/null || skip "$t not installed"; done
+for t in ip ethtool dig dhclient busybox jq; do command -v $t >/dev/null || skip "$t not installed"; done
 
 stop_daemon() {
   [ -n "$DAEMON" ] || return 0
@@ -55,6 +65,20 @@ check() { # description, command...
   if "$@"; then echo "ok   $what"; else echo "FAIL $what"; FAILURES=$((FAILURES + 1)); fi
 }
 ctl() { "$VNETCTL" --socket "$SOCK" "$@"; }
+# Runs a command in the namespace with private overlays on /etc, /var/lib and
+# /run, so what a DHCP client writes there (resolv.conf, lease files, pid
+# files) stays in $TMP.
+ns_private() {
+  local d=$TMP/overlay
+  mkdir -p "$d"/etc.u "$d"/etc.w "$d"/varlib.u "$d"/varlib.w "$d"/run.u "$d"/run.w
+  ip netns exec "$NS" unshare -m -u --propagation private /bin/sh -c '
+    d=$1; shift
+    mount -t overlay vnet-gw-etc -o lowerdir=/etc,upperdir=$d/etc.u,workdir=$d/etc.w /etc &&
+    mount -t overlay vnet-gw-varlib -o lowerdir=/var/lib,upperdir=$d/varlib.u,workdir=$d/varlib.w /var/lib &&
+    mount -t overlay vnet-gw-run -o lowerdir=/run,upperdir=$d/run.u,workdir=$d/run.w /run || exit 99
+    hostname vnet-gw-client
+    exec "$@"' vnet-gw-ns "$d" "$@"
+}
 start_daemon() {
   mkdir -p "$TMP/state" "$TMP/run"
   "$VNETD" --state-dir "$TMP/state" --run-dir "$TMP/run" --hugepages no --pmd-idle-sleep-us 100 \
@@ -86,6 +110,11 @@ exit 0
 S
   chmod +x "$TMP/dh/script"
 }
+dhclient_stop() { # ends a dhclient left running in the background, without a RELEASE
+  [ -s "$TMP/dh/pid" ] && kill "$(cat "$TMP/dh/pid")" 2>/dev/null
+  rm -f "$TMP/dh/pid" "$TMP/dh/bound"
+  sleep 0.2
+}
 dhclient_run() {
   timeout 40 ip netns exec "$NS" dhclient -1 -4 -sf "$TMP/dh/script" -lf "$TMP/dh/lease" -pf "$TMP/dh/pid" \
     -cf /dev/null eth0 >"$TMP/dhclient.out" 2>&1
@@ -104,6 +133,7 @@ nat)
   <domain name='example.test'/>
   <dns>
     <txt name='info' value='vnet gateway'/>
+    <txt name='big' value='BIGTXT'/>
     <srv service='http' protocol='tcp' domain='example.test' target='web.example.test' port='80' priority='10' weight='5'/>
     <host ip='10.77.0.50'><hostname>web</hostname></host>
   </dns>
@@ -115,6 +145,8 @@ nat)
   </ip>
 </network>
 X
+  big_value=$(for c in a b c d e f g h i j k l; do printf '%s,' "$(printf "%0200d" 0 | tr 0 $c)"; done)
+  sed -i "s/BIGTXT/${big_value%,}/" "$NET_XML"
   start_daemon
   check "net-define" ctl net-define "$NET_XML"
   check "net-start" ctl net-start gwnat
@@ -134,8 +166,25 @@ X
   check "SRV" [ "$(d _http._tcp.example.test SRV)" = "10 5 80 web.example.test." ]
   status=$(ip netns exec "$NS" dig +time=2 +tries=2 @10.77.0.1 nosuch.example.test A | sed -n 's/.*status: \([A-Z]*\).*/\1/p')
   check "NXDOMAIN for an unknown local name" [ "$status" = NXDOMAIN ]
+  check "A over TCP (dig +tcp)" [ "$(d +tcp web.example.test A)" = 10.77.0.50 ]
+  check "PTR over TCP" [ "$(d +tcp -x 10.77.0.7)" = guest7.example.test. ]
+  check "three queries on one TCP connection" \
+    [ "$(d +tcp +keepopen web.example.test A guest7.example.test A info TXT | tr '\n' ' ')" = '10.77.0.50 10.77.0.7 "vnet gateway" ' ]
+  ip netns exec "$NS" dig +tcp +time=2 +tries=2 @10.77.0.1 big TXT >"$TMP/dig-big-tcp.out" 2>&1
+  big=$(sed -n 's/^big\.[[:space:]].*TXT[[:space:]]*//p' "$TMP/dig-big-tcp.out" | tr -d '" \n')
+  check "a TXT answer larger than one segment over TCP (${#big} chars)" [ "${#big}" -eq 2400 ]
+  ip netns exec "$NS" dig +notcp +ignore +time=2 +tries=2 @10.77.0.1 big TXT >"$TMP/dig-big-udp.out" 2>&1
+  tcstatus=$(grep -c 'flags:.* tc' "$TMP/dig-big-udp.out")
+  check "the same answer over UDP is truncated (TC)" [ "$tcstatus" -ge 1 ]
+  check "TCP to another port of the gateway is refused (RST)" \
+    bash -c "ip netns exec '$NS' timeout 5 bash -c 'exec 3<>/dev/tcp/10.77.0.1/80' 2>&1 | grep -q 'Connection refused'"
   check "net-dhcp-leases lists the lease" bash -c "'$VNETCTL' --socket '$SOCK' net-dhcp-leases gwnat | grep -q '52:54:00:0a:0b:77.*10.77.0.7/24.*guest7'"
   check "the gateway MAC is a local FDB entry" bash -c "'$VNETCTL' --socket '$SOCK' fdb-show gwnat | grep -q 'gateway.*52:54:00:0a:0b:01'"
+  ctl --json gateway-stats gwnat >"$TMP/gwstats.json" 2>&1
+  check "gateway-stats counts the DHCP ACK" [ "$(jq '.dhcp.outcomes.ack' "$TMP/gwstats.json")" -ge 1 ]
+  check "gateway-stats counts DNS TCP connections" [ "$(jq '.dns.tcp.established' "$TMP/gwstats.json")" -ge 3 ]
+  check "gateway-stats counts the refused TCP port" [ "$(jq '.counters.tcp_port_closed' "$TMP/gwstats.json")" -ge 1 ]
+  check "gateway-stats text" bash -c "'$VNETCTL' --socket '$SOCK' gateway-stats gwnat | grep -q 'dhcp.outcomes.ack: *[1-9]'"
   check "net-autostart" ctl net-autostart gwnat
   stop_daemon
   start_daemon
@@ -188,6 +237,102 @@ X
   check "dhclient gets a lease" dhclient_run
   check "no router option on an isolated network" [ -z "$(bound_field routers)" ]
   check "lease in the range" bash -c "case '$(bound_field ip)' in 10.79.0.1[0-9]|10.79.0.20) true;; *) false;; esac"
+  ;;
+dhcpcd)
+  command -v dhcpcd >/dev/null || skip "dhcpcd not installed"
+  command -v tcpdump >/dev/null || skip "tcpdump not installed"
+  cat >"$NET_XML" <<'X'
+<network>
+  <name>gwd</name>
+  <forward mode='nat'/>
+  <bridge name='vgwbr3'/>
+  <domain name='dhcpcd.test'/>
+  <ip address='10.80.0.1' prefix='24'>
+    <dhcp><range start='10.80.0.10' end='10.80.0.20'/></dhcp>
+  </ip>
+</network>
+X
+  start_daemon
+  check "net-define" ctl net-define "$NET_XML"
+  check "net-start" ctl net-start gwd
+  make_client 52:54:00:10:11:01
+  check "port-add afpacket" ctl port-add gwd --type afpacket --ifname "$HOSTIF" --name c0
+  ip netns exec "$NS" tcpdump -i eth0 -n -l -v 'udp port 67 or udp port 68 or arp' >"$TMP/dhcp-capture.out" 2>&1 &
+  capture=$!
+  sleep 1
+  # dhcpcd asks for DNS only when its configuration says so; -L: no IPv4LL.
+  cat >"$TMP/dhcpcd.sh" <<S
+#!/bin/sh
+printf 'option domain_name_servers, domain_name, domain_search, interface_mtu\nnoipv6rs\n' >/etc/vnet-dhcpcd.conf
+timeout 40 dhcpcd -4 -1 -B -L -t 20 -f /etc/vnet-dhcpcd.conf eth0 >"$TMP/dhcpcd.out" 2>&1
+rc=\$?
+cp /etc/resolv.conf "$TMP/dhcpcd.resolv" 2>/dev/null
+exit \$rc
+S
+  chmod +x "$TMP/dhcpcd.sh"
+  check "dhcpcd gets a lease" ns_private "$TMP/dhcpcd.sh"
+  sleep 2  # a DECLINE would follow the ARP probes right away
+  kill "$capture" 2>/dev/null; wait "$capture" 2>/dev/null
+  ip=$(ip -n "$NS" -4 -o addr show dev eth0 2>/dev/null | sed -n 's/.* inet \([0-9.]*\)\/24.*/\1/p' | head -1)
+  last=${ip##*.}
+  check "address $ip in 10.80.0.10-20" bash -c "[ '${ip%.*}' = 10.80.0 ] && [ '${last:-0}' -ge 10 ] && [ '${last:-0}' -le 20 ]"
+  check "DNS server from DHCP" grep -q '^nameserver 10.80.0.1' "$TMP/dhcpcd.resolv"
+  check "domain from DHCP" grep -Eq '^(search|domain) dhcpcd.test' "$TMP/dhcpcd.resolv"
+  check "the capture saw the ACK" grep -q 'DHCP-Message (53), length 1: ACK' "$TMP/dhcp-capture.out"
+  check "dhcpcd probed its address by ARP" grep -q "Request who-has $ip tell 0.0.0.0" "$TMP/dhcp-capture.out"
+  check "no DHCPDECLINE" bash -c "! grep -qi 'Decline' '$TMP/dhcp-capture.out' && ! grep -qi 'declin' '$TMP/dhcpcd.out'"
+  check "net-dhcp-leases lists it" bash -c "'$VNETCTL' --socket '$SOCK' net-dhcp-leases gwd | grep -q '52:54:00:10:11:01.*$ip/24'"
+  ;;
+update)
+  cat >"$NET_XML" <<'X'
+<network>
+  <name>gwup</name>
+  <forward mode='nat'/>
+  <bridge name='vgwbr4'/>
+  <domain name='update.test'/>
+  <ip address='10.81.0.1' prefix='24'>
+    <dhcp><range start='10.81.0.100' end='10.81.0.150'/></dhcp>
+  </ip>
+</network>
+X
+  start_daemon
+  daemon_pid=$DAEMON
+  check "net-define" ctl net-define "$NET_XML"
+  check "net-start" ctl net-start gwup
+  make_client 52:54:00:12:13:01
+  check "port-add afpacket" ctl port-add gwup --type afpacket --ifname "$HOSTIF" --name c0
+  check "dhclient gets a lease" dhclient_run
+  first=$(bound_field ip)
+  check "first address $first is in the range" bash -c "case '$first' in 10.81.0.1[0-4][0-9]|10.81.0.150) true;; *) false;; esac"
+  d() { ip netns exec "$NS" dig +short +time=2 +tries=2 @10.81.0.1 "$@"; }
+  dstatus() { ip netns exec "$NS" dig +time=2 +tries=2 @10.81.0.1 "$@" | sed -n 's/.*status: \([A-Z]*\).*/\1/p'; }
+  check "the name to be added is NXDOMAIN before" [ "$(dstatus added.update.test A)" = NXDOMAIN ]
+
+  dhcp_host="<host mac='52:54:00:12:13:01' name='newhost' ip='10.81.0.42'/>"
+  dns_host="<host ip='10.81.0.60'><hostname>added</hostname></host>"
+  check "net-update add ip-dhcp-host --live" ctl net-update gwup add ip-dhcp-host "$dhcp_host" --live
+  check "net-update add dns-host --live" ctl net-update gwup add dns-host "$dns_host" --live
+  check "the added <dns><host> resolves" [ "$(d added.update.test A)" = 10.81.0.60 ]
+  check "and its PTR" [ "$(d -x 10.81.0.60)" = added.update.test. ]
+  dhclient_stop
+  check "dhclient runs again" dhclient_run
+  check "dhclient gets the new static address 10.81.0.42" [ "$(bound_field ip)" = 10.81.0.42 ]
+  check "the static host's name resolves" [ "$(d newhost.update.test A)" = 10.81.0.42 ]
+  check "net-dhcp-leases shows the static lease" \
+    bash -c "'$VNETCTL' --socket '$SOCK' net-dhcp-leases gwup | grep -q '52:54:00:12:13:01.*10.81.0.42/24.*newhost'"
+
+  check "net-update delete dns-host --live" ctl net-update gwup delete dns-host "$dns_host" --live
+  check "the deleted name is NXDOMAIN" [ "$(dstatus added.update.test A)" = NXDOMAIN ]
+  check "net-update delete ip-dhcp-host --live" ctl net-update gwup delete ip-dhcp-host "$dhcp_host" --live
+  dhclient_stop
+  check "dhclient runs after the delete" dhclient_run
+  again=$(bound_field ip)
+  check "the address $again is from the range again" bash -c "case '$again' in 10.81.0.1[0-4][0-9]|10.81.0.150) true;; *) false;; esac"
+  check "vnetd was not restarted" [ "$DAEMON" = "$daemon_pid" ]
+  check "vnetd is still running" kill -0 "$daemon_pid"
+  check "the port was never re-added" bash -c "grep -c \"port 'c0' (afpacket) added\" '$TMP/vnetd.log' | grep -qx 1"
+  check "the network was started once" bash -c "grep -c \"network 'gwup' started\" '$TMP/vnetd.log' | grep -qx 1"
+  dhclient_stop
   ;;
 *) echo "unknown scenario $scenario"; exit 2 ;;
 esac

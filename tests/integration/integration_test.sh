@@ -152,6 +152,8 @@ start_peer() {
   local args=(--prefix "vnet-it-$TAG-$name" --path "$path" --mac "$mac")
   [ -n "$ip" ] && args+=(--ip "$ip")
   [ -n "$server" ] && args+=(--server)
+  # PEER_QUEUES=N: the guest negotiates N queue pairs.
+  [ -n "${PEER_QUEUES:-}" ] && args+=(--queues "$PEER_QUEUES")
   mkfifo "$TMP/$name.in"
   : >"$TMP/$name.out"
   "$PEER" "${args[@]}" <"$TMP/$name.in" >"$TMP/$name.out" 2>"$TMP/$name.err" &
@@ -338,6 +340,73 @@ scenario_isolation() {
 }
 
 # ----------------------------------------------------------------------------
+# libvirt <portgroup>s with VLANs, a port's own --vlan and --isolated: ports
+# meet only inside their VLAN; the port setting overrides the network's.
+scenario_portgroups() {
+  start_daemon || return
+  define_net pg "<forward mode='bridge'/><bridge name='vnetpg$TAG'/><port isolated='yes'/>
+  <portgroup name='eng' default='yes'><vlan><tag id='10'/></vlan></portgroup>
+  <portgroup name='ops'><vlan><tag id='20'/></vlan></portgroup>" || return
+  ctl_ok "port-add p1 (default portgroup)" port-add pg --name p1 --isolated no
+  ctl_ok "port-add p2 --portgroup eng" port-add pg --name p2 --portgroup eng --isolated no
+  ctl_ok "port-add p3 --portgroup ops" port-add pg --name p3 --portgroup ops --isolated no
+  ctl_ok "port-add p4 --vlan 20" port-add pg --name p4 --vlan 20 --isolated no
+  ctl_ok "port-add p5 --vlan 20 (isolated by the network)" port-add pg --name p5 --vlan 20
+  ctl_err "port-add with an unknown portgroup" "network 'pg' has no portgroup 'dev'" port-add pg --portgroup dev
+  start_peer A "$RUN/pg/p1.sock" $M_A || return
+  start_peer B "$RUN/pg/p2.sock" $M_B || return
+  start_peer C "$RUN/pg/p3.sock" $M_C || return
+  start_peer D "$RUN/pg/p4.sock" 02:00:00:00:00:0d || return
+  start_peer E "$RUN/pg/p5.sock" 02:00:00:00:00:0e || return
+  for p in A B C D E; do link_up $p; done
+  peer A send $BCAST 5 >/dev/null
+  peer C send $BCAST 3 >/dev/null
+  settle
+  check "VLAN 10: A's broadcast at B" "$(counter B test)" -eq 5
+  check "VLAN 10: not at C" "$(counter C bcast)" -eq 0
+  check "VLAN 20: C's broadcast at D" "$(counter D test)" -eq 3
+  check "VLAN 20: C's broadcast at E (C is not isolated)" "$(counter E test)" -eq 3
+  check "VLAN 20: not at A" "$(counter A test)" -eq 0
+  peer E send $BCAST 2 >/dev/null
+  settle
+  check "isolated E reaches non-isolated D" "$(counter D test)" -eq 5
+  check "nothing crossed into VLAN 10" "$(counter B test)" -eq 5
+  ctl --json port-list pg >"$TMP/pl.json"
+  check "port-list shows p3's portgroup" "$(jq -r '.ports[] | select(.name=="p3") | .portgroup' "$TMP/pl.json")" = ops
+  check "port-list shows p4's VLAN" "$(jq -r '.ports[] | select(.name=="p4") | .vlan' "$TMP/pl.json")" = 20
+}
+
+# ----------------------------------------------------------------------------
+# Multiqueue vhost-user: guests spread their frames over every queue pair;
+# vnetd polls them all, so nothing stays behind in a queue.
+scenario_multiqueue() {
+  start_daemon || return
+  define_net mq || return
+  ctl_ok "port-add p1 --queues 2" port-add mq --name p1 --queues 2
+  ctl_ok "port-add p2 --queues 4" port-add mq --name p2 --queues 4
+  ctl_ok "port-add p3" port-add mq --name p3
+  PEER_QUEUES=2 start_peer A "$RUN/mq/p1.sock" $M_A || return
+  PEER_QUEUES=4 start_peer B "$RUN/mq/p2.sock" $M_B || return
+  start_peer C "$RUN/mq/p3.sock" $M_C || return
+  link_up A; link_up B; link_up C
+  peer B send $BCAST 1 >/dev/null
+  peer C send $BCAST 1 >/dev/null
+  settle
+  peer A reset >/dev/null; peer B reset >/dev/null; peer C reset >/dev/null
+  peer A send $M_B 100 >/dev/null
+  settle
+  check "all 100 frames of A's 2 queues at B" "$(counter B ucast_me)" -eq 100
+  peer B send $M_A 64 >/dev/null
+  settle
+  check "all 64 frames of B's 4 queues at A" "$(counter A ucast_me)" -eq 64
+  peer B send $BCAST 40 >/dev/null
+  settle
+  check "B's broadcasts over 4 queues at C" "$(counter C bcast)" -eq 40
+  check "vnetctl rx p2" "$(stat_of mq p2 rx_packets)" -eq 105
+  check "port-list queues p2" "$(ctl --json port-list mq | jq -r '.ports[] | select(.name=="p2") | .queues')" -eq 4
+}
+
+# ----------------------------------------------------------------------------
 scenario_networks() {
   start_daemon || return
   define_net n1 || return
@@ -438,6 +507,29 @@ scenario_reconnect() {
   check "traffic after reconnect" "$(counter A bcast)" -eq 6
   check "vnetctl rx s" "$(stat_of rc s rx_packets)" -eq 6
   check "vnetctl tx a" "$(stat_of rc a tx_packets)" -eq 6
+
+  # The guest side restarts (QEMU is the server): vnetd, still running,
+  # connects to the new socket by itself.
+  stop_peer S
+  for _ in $(seq 100); do
+    [ "$(ctl --json port-list rc | jq -r '.ports[] | select(.name=="s") | .link')" = down ] && break
+    sleep 0.1
+  done
+  check "client port down while the guest is gone" \
+    "$(ctl --json port-list rc | jq -r '.ports[] | select(.name=="s") | .link')" = down
+  rm -f "$TMP/s.sock"
+  start_peer S "$TMP/s.sock" 02:00:00:00:00:5e "" --server || return
+  wait_ready S || return
+  link_up S
+  up=
+  for _ in $(seq 200); do
+    [ "$(ctl --json port-list rc | jq -r '.ports[] | select(.name=="s") | .link')" = up ] && { up=y; break; }
+    sleep 0.1
+  done
+  check "client port reconnected after the guest restarted" -n "$up"
+  peer S send $BCAST 4 >/dev/null
+  settle
+  check "traffic after the guest restarted" "$(counter A bcast)" -eq 10
 }
 
 # ----------------------------------------------------------------------------
@@ -585,7 +677,7 @@ scenario_port_errors() {
 command -v jq >/dev/null || skip "no jq (Debian package jq): needed to read vnetctl --json"
 
 case "$scenario" in
-  switching | isolation | networks | removal | reconnect | tap_netns | persistence | port_errors) "scenario_$scenario" ;;
+  switching | isolation | networks | removal | reconnect | tap_netns | persistence | port_errors | portgroups | multiqueue) "scenario_$scenario" ;;
   *)
     echo "unknown scenario '$scenario'"
     exit 2

@@ -1,10 +1,12 @@
 // vnet_peer: a guest for integration tests, in its own process, attached to a
 // vnetd vhost-user port through net_virtio_user (EAL --no-huge, own prefix).
 //
-//   vnet_peer --prefix P --path SOCK --mac MAC [--ip A.B.C.D] [--server]
+//   vnet_peer --prefix P --path SOCK --mac MAC [--ip A.B.C.D] [--server] [--queues N]
 //
 // --server makes the peer the vhost-user server (for vnetd client-mode
-// ports). The peer answers ARP requests and ICMP echo requests for --ip, so a
+// ports). --queues N (default 1) negotiates N queue pairs: the peer polls
+// every rx queue and spreads the frames of `send` over its tx queues (frame
+// i on queue i % N), so a switch that polls only queue 0 loses the rest. The peer answers ARP requests and ICMP echo requests for --ip, so a
 // kernel can ping it, and counts every frame it receives. It is driven by
 // one command per line on stdin; every answer is one line on stdout:
 //   send DST [COUNT [SRC]]  COUNT (default 1) test frames (EtherType 0x88b5)
@@ -27,6 +29,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -56,6 +59,7 @@ struct Peer {
   rte_mempool* pool = nullptr;
   rte_ether_addr mac{};
   uint32_t ip = 0;  // network order; 0 = none
+  uint16_t queues = 1;
   Counters c;
 };
 
@@ -136,9 +140,15 @@ void handle_ipv4(Peer& p, rte_mbuf* m) {
   tx_one(p, m);
 }
 
+void poll_rx_queue(Peer& p, uint16_t queue);
+
 void poll_rx(Peer& p) {
+  for (uint16_t q = 0; q < p.queues; ++q) poll_rx_queue(p, q);
+}
+
+void poll_rx_queue(Peer& p, uint16_t queue) {
   rte_mbuf* pkts[kBurst];
-  const uint16_t n = rte_eth_rx_burst(p.port, 0, pkts, kBurst);
+  const uint16_t n = rte_eth_rx_burst(p.port, queue, pkts, kBurst);
   for (uint16_t i = 0; i < n; ++i) {
     rte_mbuf* m = pkts[i];
     ++p.c.rx;
@@ -187,7 +197,7 @@ unsigned send_test(Peer& p, const rte_ether_addr& dst, const rte_ether_addr& src
     // Retry briefly when the vring is full.
     bool ok = false;
     for (int tries = 0; tries < 1000 && !ok; ++tries) {
-      ok = rte_eth_tx_burst(p.port, 0, &m, 1) == 1;
+      ok = rte_eth_tx_burst(p.port, static_cast<uint16_t>(i % p.queues), &m, 1) == 1;
       if (!ok) {
         poll_rx(p);
         std::this_thread::sleep_for(std::chrono::microseconds(50));
@@ -254,7 +264,7 @@ bool run_command(Peer& p, const std::string& line) {
 }
 
 int usage() {
-  std::fprintf(stderr, "usage: vnet_peer --prefix P --path SOCK --mac MAC [--ip A.B.C.D] [--server]\n");
+  std::fprintf(stderr, "usage: vnet_peer --prefix P --path SOCK --mac MAC [--ip A.B.C.D] [--server] [--queues N]\n");
   return 2;
 }
 
@@ -263,6 +273,7 @@ int usage() {
 int main(int argc, char** argv) {
   std::string prefix, path, mac_s, ip_s;
   bool server = false;
+  uint16_t queues = 1;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : std::string(); };
@@ -276,6 +287,10 @@ int main(int argc, char** argv) {
       ip_s = next();
     } else if (a == "--server") {
       server = true;
+    } else if (a == "--queues") {
+      const int q = std::atoi(next().c_str());
+      if (q < 1 || q > 8) return usage();
+      queues = static_cast<uint16_t>(q);
     } else {
       return usage();
     }
@@ -287,7 +302,9 @@ int main(int argc, char** argv) {
   // The last CPU we may run on: away from vnetd's main thread on small boxes.
   std::vector<std::string> eal = {"vnet_peer", "--no-huge", "-m", "64", "--no-pci", "--file-prefix=" + prefix,
                                   "--log-level=*:warning", "--no-telemetry",
-                                  "--vdev=net_virtio_user0,path=" + path + ",queues=1" + (server ? ",server=1" : "")};
+                                  "--vdev=net_virtio_user0,path=" + path + ",queues=" + std::to_string(queues) +
+                                      (server ? ",server=1" : "")};
+  p.queues = queues;
   std::vector<char*> argv_eal;
   for (auto& s : eal) argv_eal.push_back(s.data());
   argv_eal.push_back(nullptr);
@@ -303,9 +320,12 @@ int main(int argc, char** argv) {
   uint16_t id = 0;
   RTE_ETH_FOREACH_DEV(id) { p.port = id; }
   rte_eth_conf conf{};
-  if (rte_eth_dev_configure(p.port, 1, 1, &conf) != 0 ||
-      rte_eth_rx_queue_setup(p.port, 0, 256, SOCKET_ID_ANY, nullptr, p.pool) != 0 ||
-      rte_eth_tx_queue_setup(p.port, 0, 256, SOCKET_ID_ANY, nullptr) != 0 || rte_eth_dev_start(p.port) != 0) {
+  bool setup = rte_eth_dev_configure(p.port, p.queues, p.queues, &conf) == 0;
+  for (uint16_t q = 0; setup && q < p.queues; ++q) {
+    setup = rte_eth_rx_queue_setup(p.port, q, 256, SOCKET_ID_ANY, nullptr, p.pool) == 0 &&
+            rte_eth_tx_queue_setup(p.port, q, 256, SOCKET_ID_ANY, nullptr) == 0;
+  }
+  if (!setup || rte_eth_dev_start(p.port) != 0) {
     std::fprintf(stderr, "vnet_peer: port setup failed\n");
     return 1;
   }

@@ -429,6 +429,17 @@ TEST_F(DhcpServerTest, StaticHostByNameAndClientNames) {
   EXPECT_EQ(db_->lease_hostname(ack2.yiaddr), "guest1");
   EXPECT_EQ(string_option(ack2, opt::kHostName), "guest1");
 
+  // A later REQUEST without a name keeps the lease's name for DNS, but the
+  // ACK carries no host name (dnsmasq).
+  ClientMsg again;
+  again.type = MessageType::kRequest;
+  again.chaddr = g.chaddr;
+  again.requested_ip = ack2.yiaddr;
+  const DhcpResult r = send(again);
+  ASSERT_EQ(r.outcome, DhcpOutcome::kAck);
+  EXPECT_EQ(reply_of(r).find(opt::kHostName), nullptr);
+  EXPECT_EQ(db_->lease_hostname(ack2.yiaddr), "guest1");
+
   ClientMsg bad;
   bad.chaddr = mac("52:54:00:00:00:34");
   bad.hostname = "bad name!";

@@ -97,6 +97,38 @@ inline Bytes udp(Ipv4 src, Ipv4 dst, uint16_t sport, uint16_t dport, std::span<c
   return b;
 }
 
+// A TCP segment (RFC 9293 §3.1) with a correct checksum; `mss` != 0 adds the MSS option.
+struct TcpFields {
+  uint16_t sport = 0, dport = 0;
+  uint32_t seq = 0, ack = 0;
+  uint8_t flags = 0;  // FIN 0x01, SYN 0x02, RST 0x04, PSH 0x08, ACK 0x10
+  uint16_t window = 65535;
+  uint16_t mss = 0;
+};
+inline Bytes tcp(Ipv4 src, Ipv4 dst, const TcpFields& t, std::span<const uint8_t> payload) {
+  Bytes b;
+  w16(b, t.sport);
+  w16(b, t.dport);
+  w32(b, t.seq);
+  w32(b, t.ack);
+  const size_t header = t.mss != 0 ? 24 : 20;
+  b.push_back(static_cast<uint8_t>((header / 4) << 4));
+  b.push_back(t.flags);
+  w16(b, t.window);
+  w16(b, 0);
+  w16(b, 0);
+  if (t.mss != 0) {
+    b.push_back(2);
+    b.push_back(4);
+    w16(b, t.mss);
+  }
+  b.insert(b.end(), payload.begin(), payload.end());
+  const uint16_t c = ref_checksum(b.data(), b.size(), pseudo_sum(src, dst, 6, b.size()));
+  b[16] = static_cast<uint8_t>(c >> 8);
+  b[17] = static_cast<uint8_t>(c);
+  return b;
+}
+
 inline Bytes concat(Bytes a, const Bytes& b) {
   a.insert(a.end(), b.begin(), b.end());
   return a;
@@ -142,6 +174,11 @@ inline Bytes icmp_echo(uint16_t ident, uint16_t seq, const Bytes& data) {
   return b;
 }
 
+inline Bytes tcp_frame(const Mac& src_mac, const Mac& dst_mac, Ipv4 src, Ipv4 dst, const TcpFields& t,
+                      std::span<const uint8_t> payload = {}) {
+  return concat(eth(dst_mac, src_mac, 0x0800), ipv4(src, dst, 6, tcp(src, dst, t, payload)));
+}
+
 // A frame sent by the gateway, decoded with every checksum checked.
 struct Decoded {
   Mac dst_mac, src_mac;
@@ -157,6 +194,10 @@ struct Decoded {
   bool udp_checksum_ok = false;
   Bytes payload;  // UDP payload, or the whole ICMP message
   bool icmp_checksum_ok = false;
+  // TCP (sport/dport above; payload = segment data)
+  TcpFields tcp;
+  bool tcp_checksum_ok = false;
+  bool dont_fragment = false;
   // ARP
   uint16_t arp_op = 0;
   Mac arp_sha, arp_tha;
@@ -186,6 +227,7 @@ inline Decoded decode(const Bytes& f, uint16_t vlan = 0) {
   if (14 + total > f.size()) return d;
   d.ip_checksum_ok = ref_checksum(&f[14], ihl) == 0;
   d.ttl = f[22];
+  d.dont_fragment = (f[20] & 0x40) != 0;
   d.proto = f[23];
   d.src_ip = Ipv4(r32(f, 26));
   d.dst_ip = Ipv4(r32(f, 30));
@@ -198,6 +240,21 @@ inline Decoded decode(const Bytes& f, uint16_t vlan = 0) {
     EXPECT_EQ(ulen, l4_size);
     d.udp_checksum_ok = r16(f, l4 + 6) != 0 && ref_checksum(&f[l4], ulen, pseudo_sum(d.src_ip, d.dst_ip, 17, ulen)) == 0;
     d.payload.assign(f.begin() + static_cast<ptrdiff_t>(l4 + 8), f.begin() + static_cast<ptrdiff_t>(l4 + ulen));
+  } else if (d.proto == 6 && l4_size >= 20) {
+    d.sport = r16(f, l4);
+    d.dport = r16(f, l4 + 2);
+    d.tcp.sport = d.sport;
+    d.tcp.dport = d.dport;
+    d.tcp.seq = r32(f, l4 + 4);
+    d.tcp.ack = r32(f, l4 + 8);
+    const size_t header = size_t{f[l4 + 12]} / 16 * 4;
+    d.tcp.flags = f[l4 + 13];
+    d.tcp.window = r16(f, l4 + 14);
+    if (header >= 24 && f[l4 + 20] == 2 && f[l4 + 21] == 4) d.tcp.mss = r16(f, l4 + 22);
+    d.tcp_checksum_ok = ref_checksum(&f[l4], l4_size, pseudo_sum(d.src_ip, d.dst_ip, 6, l4_size)) == 0;
+    EXPECT_LE(header, l4_size);
+    if (header <= l4_size)
+      d.payload.assign(f.begin() + static_cast<ptrdiff_t>(l4 + header), f.begin() + static_cast<ptrdiff_t>(l4 + l4_size));
   } else if (d.proto == 1) {
     d.icmp_checksum_ok = ref_checksum(&f[l4], l4_size) == 0;
     d.payload.assign(f.begin() + static_cast<ptrdiff_t>(l4), f.begin() + static_cast<ptrdiff_t>(l4 + l4_size));

@@ -342,5 +342,44 @@ TEST(GatewayDns, AllUpstreamsFailingGivesServfail) {
   EXPECT_EQ(fx.gw.stats().forwarder.of(ForwardCounter::kServFail), 1u);
 }
 
+TEST(GatewayDns, TcpClientQueryIsForwardedAndAnsweredOnItsConnection) {
+  StubResolver up;
+  Fixture fx(forwarding_config({up.port()}));
+  const auto seg = [&](uint32_t seq, uint32_t ack, uint8_t flags, const Bytes& data = {}) {
+    fx.gw.on_frame(tcp_frame(kClientMac, kGwMac, kClientIp, kGwIp, TcpFields{41000, 53, seq, ack, flags, 65535, 0}, data),
+                   0, fx.out);
+  };
+  seg(100, 0, 0x02);  // SYN
+  ASSERT_EQ(fx.out.frames.size(), 1u);
+  const uint32_t s0 = fx.out.take(0).tcp.seq + 1;
+  fx.out.clear();
+  seg(101, s0, 0x10);  // ACK
+  const std::vector<std::byte> q = dns_query("www.example.org", dns_type::kA, 0x3333);
+  Bytes data;
+  w16(data, static_cast<uint16_t>(q.size()));
+  const std::span<const uint8_t> qs = u8(q);
+  data.insert(data.end(), qs.begin(), qs.end());
+  seg(101, s0, 0x18, data);
+  ASSERT_EQ(fx.out.frames.size(), 1u);  // the ACK of the query
+  EXPECT_TRUE(fx.out.take(0).payload.empty());
+  fx.out.clear();
+  ASSERT_TRUE(up.receive());
+  up.answer(ip("93.184.216.34"));
+  ASSERT_TRUE(tick_until_sent(fx));
+  const Decoded d = fx.out.take(0);
+  EXPECT_EQ(d.proto, 6);
+  EXPECT_TRUE(d.tcp_checksum_ok);
+  EXPECT_EQ(d.tcp.seq, s0);
+  EXPECT_EQ(d.tcp.ack, 101u + data.size());
+  ASSERT_GE(d.payload.size(), 2u);
+  EXPECT_EQ(size_t{r16(d.payload, 0)}, d.payload.size() - 2);
+  const DnsMessage r = parse_reply(to_bytes(std::span(d.payload).subspan(2)));
+  EXPECT_EQ(r.header.id, 0x3333);
+  ASSERT_EQ(r.answers.size(), 1u);
+  EXPECT_EQ(rdata_ipv4(r.answers[0]), "93.184.216.34");
+  EXPECT_EQ(fx.gw.stats().of(GatewayCounter::kDnsForwardReplied), 1u);
+  EXPECT_EQ(fx.gw.stats().dns_tcp.of(DnsTcpCounter::kAnswers), 1u);
+}
+
 }  // namespace
 }  // namespace vnet::dhcp

@@ -232,7 +232,8 @@ TEST(Gateway, ClosedUdpPortGetsPortUnreachable) {
   EXPECT_EQ(Bytes(r.payload.begin() + 8, r.payload.end()), Bytes(frame.begin() + 14, frame.begin() + 14 + 28));
   EXPECT_EQ(fx.gw.stats().of(GatewayCounter::kUdpPortUnreachable), 1u);
 
-  // TCP is counted, not answered; so are IPv6 and unknown EtherTypes.
+  // A TCP segment with a zero data offset is malformed and counted; IPv6 and
+  // unknown EtherTypes are counted, not answered.
   fx.out.clear();
   fx.send(concat(eth(kGwMac, kClientMac, 0x0800), ipv4(guest, kGwIp, 6, Bytes(20, 0))));
   fx.send(concat(eth(kGwMac, kClientMac, 0x86dd), Bytes(60, 0)));
@@ -241,7 +242,7 @@ TEST(Gateway, ClosedUdpPortGetsPortUnreachable) {
   fx.send(concat(eth(mac("01:00:5e:00:00:fb"), kClientMac, 0x0800), Bytes(60, 0)));
   EXPECT_TRUE(fx.out.frames.empty());
   const GatewayStats s = fx.gw.stats();
-  EXPECT_EQ(s.of(GatewayCounter::kTcpIgnored), 1u);
+  EXPECT_EQ(s.of(FrameError::kTcpBadOffset), 1u);
   EXPECT_EQ(s.of(GatewayCounter::kIpv6Ignored), 1u);
   EXPECT_EQ(s.of(GatewayCounter::kEthOtherType), 1u);
   EXPECT_EQ(s.of(GatewayCounter::kEthNotForUs), 1u);

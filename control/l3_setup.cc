@@ -1,0 +1,71 @@
+#include "control/l3_setup.h"
+
+#include "control/uplink/vfio_binder.h"
+
+namespace vnet::ctl {
+
+bool routes_to_uplink(xml::ForwardMode mode) {
+  return mode == xml::ForwardMode::kNat || mode == xml::ForwardMode::kRoute || mode == xml::ForwardMode::kOpen;
+}
+
+std::string uplink_port_name(const std::string& network) { return network + ":uplink"; }
+
+std::optional<std::string> uplink_plan(const xml::NetworkDef& def, const std::string& default_uplink) {
+  if (!routes_to_uplink(def.forward.mode)) return std::nullopt;
+  std::string dev = uplink::uplink_device(def, default_uplink);
+  if (dev.empty()) return std::nullopt;
+  return dev;
+}
+
+xml::Result<dp::L3Config> compile_l3(const xml::NetworkDef& def, const uplink::EffectiveUplink& up) {
+  using R = xml::Result<dp::L3Config>;
+  const std::string where = "network '" + def.name + "': ";
+  dp::L3Config c;
+  switch (def.forward.mode) {
+    case xml::ForwardMode::kNat: c.mode = dp::L3Mode::kNat; break;
+    case xml::ForwardMode::kRoute: c.mode = dp::L3Mode::kRoute; break;
+    case xml::ForwardMode::kOpen: c.mode = dp::L3Mode::kOpen; break;
+    default:
+      return R::error(where + "forward mode '" + xml::forward_mode_name(def.forward.mode) +
+                      "' does not route through an uplink");
+  }
+  for (const xml::IpDef& ip : def.ips) {
+    if (!ip.address.is_v4()) continue;
+    const unsigned prefix = xml::effective_prefix(ip);
+    if (prefix == 0 || prefix > 32) return R::error(where + "<ip address='" + ip.address.format() + "'> has no usable prefix");
+    c.inside.push_back(dp::Ipv4Prefix{ip.address.v4_host_order(), static_cast<uint8_t>(prefix)});
+  }
+  if (c.inside.empty()) return R::error(where + "routing to an uplink needs an IPv4 <ip> address");
+  if (up.dev.empty()) return R::error(where + "no uplink device (<forward dev> or vnetd --uplink)");
+  if (uplink::normalize_pci_address(up.dev))
+    return R::error(where + "uplink '" + up.dev +
+                    "' is a PCI device: binding it to vfio-pci needs vnetd started with PCI enabled "
+                    "(--eal-args without --no-pci) and is not supported by this build's port types");
+  c.uplink.name = uplink_port_name(def.name);
+  c.uplink.kind = dp::PortKind::kAfPacket;
+  c.uplink.ifname = up.dev;
+  if (!up.address.is_v4() || !up.gateway.is_v4()) return R::error(where + "the uplink address must be IPv4");
+  c.outside_ip = up.address.v4_host_order();
+  c.outside_prefix = static_cast<uint8_t>(up.prefix);
+  c.next_hop = up.gateway.v4_host_order();
+  if (c.mode == dp::L3Mode::kNat && def.forward.nat) {
+    const xml::NatDef& n = *def.forward.nat;
+    if (n.addr_start && n.addr_end) {
+      c.nat_addr_first = n.addr_start->v4_host_order();
+      c.nat_addr_last = n.addr_end->v4_host_order();
+      if (c.nat_addr_first > c.nat_addr_last)
+        return R::error(where + "<nat><address start='" + n.addr_start->format() + "' end='" + n.addr_end->format() +
+                        "'>: start is after end");
+    }
+    if (n.port_start != 0 || n.port_end != 0) {
+      if (n.port_start >= n.port_end)
+        return R::error(where + "Invalid port range '" + std::to_string(n.port_start) + "-" +
+                        std::to_string(n.port_end) + "'");
+      c.nat_port_first = static_cast<uint16_t>(n.port_start);
+      c.nat_port_last = static_cast<uint16_t>(n.port_end);
+    }
+  }
+  return c;
+}
+
+}  // namespace vnet::ctl

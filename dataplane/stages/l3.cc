@@ -1,0 +1,499 @@
+// The L3 stages (see dataplane/l3.h): uplink -> guests and guests -> uplink,
+// NAT (mode nat) or plain routing (route/open), ICMP errors, neighbours.
+#include <rte_mbuf.h>
+
+#include <array>
+#include <cstring>
+
+#include "dataplane/mbuf_ops.h"
+#include "dataplane/stages/stages.h"
+#include "nat/bytes.h"
+#include "nat/checksum.h"
+#include "nat/icmp_build.h"
+#include "nat/parse.h"
+
+namespace vnet::dp {
+
+namespace {
+
+constexpr size_t kEth = net::kEtherHdrSize;
+
+// The IPv4 packet after the Ethernet header, in the first segment.
+std::span<std::byte> ip_bytes(rte_mbuf* m) noexcept {
+  if (m->data_len < kEth) return {};
+  return {rte_pktmbuf_mtod_offset(m, std::byte*, kEth), size_t{m->data_len} - kEth};
+}
+
+net::EtherHdr* eth_of(rte_mbuf* m) noexcept { return view_of(m).header<net::EtherHdr>(0); }
+
+L3Counters& counters_of(const L3State& l3, uint16_t worker) noexcept { return *l3.counters[worker]; }
+
+// The MAC an IPv4 multicast / broadcast destination maps to (RFC 1112 6.4).
+net::MacAddr group_mac(uint32_t dst) noexcept {
+  if (dst == 0xffffffffu) return net::kBroadcastMac;
+  return net::MacAddr{{0x01, 0x00, 0x5e, static_cast<uint8_t>((dst >> 16) & 0x7f),
+                       static_cast<uint8_t>(dst >> 8), static_cast<uint8_t>(dst)}};
+}
+
+void post_resolve(const StageContext& ctx, const L3State& l3, uint16_t network, uint32_t ip) noexcept {
+  L3Counters& c = counters_of(l3, ctx.worker);
+  if (ctx.resolve_ring == nullptr) return;
+  if (ctx.resolve_filter != nullptr && !ctx.resolve_filter->should_post(network, ip, ctx.now_ns)) return;
+  if (ctx.resolve_ring->push(ResolveRequest{network, 0, ip})) {
+    c.count(L3Event::kResolvePosted);
+  } else {
+    c.count(L3Event::kResolveRingFull);
+  }
+}
+
+// Finishes a partial TCP/UDP checksum (virtio NEEDS_CSUM, or a TX checksum
+// request on the mbuf) so that NAT can update it incrementally.
+void finish_checksum(rte_mbuf* m, std::span<std::byte> ip, L3Counters& c) noexcept {
+  const uint64_t f = m->ol_flags;
+  const bool partial = (f & RTE_MBUF_F_TX_L4_MASK) != 0 ||
+                       (f & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_NONE;
+  if (!partial) return;
+  m->ol_flags &= ~(RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_RX_L4_CKSUM_MASK | RTE_MBUF_F_TX_IP_CKSUM |
+                   RTE_MBUF_F_TX_IPV4);
+  nat::Ipv4Info info;
+  if (nat::parse_ipv4(ip, &info) != nat::NatReason::kNone || info.fragment) return;
+  const auto seg = info.l4(ip);
+  size_t off = 0;
+  if (info.proto == nat::kProtoTcp && seg.size() >= nat::l4::kTcpMinHeaderSize) {
+    off = nat::l4::kTcpChecksum;
+  } else if (info.proto == nat::kProtoUdp && seg.size() >= nat::l4::kUdpHeaderSize) {
+    off = nat::l4::kUdpChecksum;
+  } else {
+    return;
+  }
+  uint16_t sum = nat::l4_checksum(info.src, info.dst, info.proto, seg, off);
+  if (info.proto == nat::kProtoUdp && sum == 0) sum = 0xffff;
+  nat::store16(seg, off, sum);
+  c.count(L3Event::kChecksumCompleted);
+}
+
+// Replaces the frame in `m` by an ICMP error about the IPv4 packet it holds,
+// from `src_addr`, with Ethernet dst = the frame's source and src = `our_mac`.
+// False when no error may be sent (RFC 1812 4.3.2.7) or it does not fit.
+bool rewrite_as_icmp_error(rte_mbuf* m, uint8_t type, uint8_t code, uint32_t src_addr,
+                           const net::MacAddr& our_mac) noexcept {
+  net::EtherHdr* eth = eth_of(m);
+  const std::span<std::byte> ip = ip_bytes(m);
+  if (eth == nullptr || ip.empty()) return false;
+  std::array<std::byte, nat::kIcmpErrorMaxSize> buf;
+  const size_t n = nat::build_icmp_error(buf, ip, type, code, src_addr);
+  if (n == 0) return false;
+  const net::MacAddr to = eth->src;
+  if (m->next != nullptr) {
+    rte_pktmbuf_free(m->next);
+    m->next = nullptr;
+    m->nb_segs = 1;
+  }
+  if (size_t{m->buf_len} - m->data_off < kEth + n) return false;
+  eth->dst = to;
+  eth->src = our_mac;
+  eth->ether_type = net::Be16{net::kEtherTypeIpv4};
+  std::memcpy(rte_pktmbuf_mtod_offset(m, std::byte*, kEth), buf.data(), n);
+  m->data_len = static_cast<uint16_t>(kEth + n);
+  m->pkt_len = m->data_len;
+  m->ol_flags = 0;
+  return true;
+}
+
+// Verdict for an ICMP error back through the rx port (or a counted drop).
+void reply_error(Burst& b, uint16_t i, const StageContext& ctx, const L3State& l3, uint8_t type,
+                 uint8_t code, uint32_t src_addr, const net::MacAddr& our_mac, DropReason reason,
+                 const PortState* back_port) noexcept {
+  L3Counters& c = counters_of(l3, ctx.worker);
+  rte_mbuf* m = b.pkts[i];
+  if (!c.icmp_allowed(ctx.now_ns)) {
+    c.count(L3Event::kIcmpRateLimited);
+    b.drop(i, reason);
+    return;
+  }
+  if (back_port == nullptr || !rewrite_as_icmp_error(m, type, code, src_addr, our_mac)) {
+    c.count(L3Event::kIcmpErrorsSuppressed);
+    b.drop(i, reason);
+    return;
+  }
+  // The original packet is gone: count it as dropped on the rx port.
+  ctx.counters->ports[b.in_port].drops.add(reason);
+  if (!back_port->uplink && !egress_edit(m, *back_port, PacketMeta{back_port->network, kNoVlan, 0})) {
+    b.drop(i, DropReason::kNoHeadroom);
+    return;
+  }
+  c.count(L3Event::kIcmpErrorsSent);
+  b.verdicts[i] = {Action::kForward, DropReason::kNoPort, back_port->port_id};
+}
+
+void count_nat_reason(const L3State& l3, uint16_t worker, nat::NatReason r) noexcept {
+  counters_of(l3, worker).route.count(r);
+}
+
+// An ICMP echo request to one of our outside addresses: answered in place
+// (RFC 792), back out of the uplink. False when it is not one.
+bool answer_echo(Burst& b, uint16_t i, const StageContext& ctx, const L3State& l3,
+                 std::span<std::byte> ip, const nat::Ipv4Info& info) noexcept {
+  if (info.proto != nat::kProtoIcmp || info.fragment || !l3.is_outside_address(info.dst)) return false;
+  const auto icmp = info.l4(ip);
+  if (icmp.size() < nat::l4::kIcmpHeaderSize || nat::load8(icmp, nat::l4::kIcmpType) != nat::icmp::kEchoRequest)
+    return false;
+  if (info.src == 0 || (info.src >> 28) >= 0xe) return false;
+  // ICMP: type 8 -> 0 (checksum update of the type/code word).
+  const uint16_t old_word = nat::load16(icmp, nat::l4::kIcmpType);
+  nat::store8(icmp, nat::l4::kIcmpType, nat::icmp::kEchoReply);
+  nat::store16(icmp, nat::l4::kIcmpChecksum,
+               nat::csum_update16(nat::load16(icmp, nat::l4::kIcmpChecksum), old_word,
+                                  nat::load16(icmp, nat::l4::kIcmpType)));
+  // IPv4: swap the addresses, fresh TTL, new header checksum.
+  nat::store32(ip, nat::ip4::kSrc, info.dst);
+  nat::store32(ip, nat::ip4::kDst, info.src);
+  nat::store8(ip, nat::ip4::kTtl, 64);
+  nat::store16(ip, nat::ip4::kChecksum, 0);
+  nat::store16(ip, nat::ip4::kChecksum, nat::ipv4_header_checksum(ip.first(info.header_size)));
+  net::EtherHdr* eth = eth_of(b.pkts[i]);
+  const net::MacAddr to = eth->src;
+  eth->dst = to;
+  eth->src = l3.uplink_mac;
+  counters_of(l3, ctx.worker).count(L3Event::kEchoReplies);
+  b.verdicts[i] = {Action::kForward, DropReason::kNoPort, b.in_port};
+  return true;
+}
+
+// Guest -> uplink, for a frame already known to take the L3 path. `in` is the
+// guest's port.
+void route_out(Burst& b, uint16_t i, const StageContext& ctx, const NetworkState& ns,
+               const PortState* in) noexcept {
+  const L3State& l3 = ns.l3;
+  L3Counters& c = counters_of(l3, ctx.worker);
+  rte_mbuf* m = b.pkts[i];
+  const std::span<std::byte> ip = ip_bytes(m);
+  nat::Ipv4Info info;
+  if (const nat::NatReason r = nat::parse_ipv4(ip, &info); r != nat::NatReason::kNone) {
+    count_nat_reason(l3, ctx.worker, r);
+    b.drop(i, DropReason::kL3Dropped);
+    return;
+  }
+  const uint32_t gw_ip = l3.gateway_ip_for(info.src);
+  if (info.ttl <= 1) {
+    count_nat_reason(l3, ctx.worker, nat::NatReason::kTtlExpired);
+    reply_error(b, i, ctx, l3, nat::icmp::kTimeExceeded, nat::icmp::kCodeTtlExceeded, gw_ip,
+                ns.gateway_mac, DropReason::kTtlExpired, in);
+    return;
+  }
+  nat::Result res;
+  if (l3.mode == L3Mode::kNat) {
+    nat::NatWorker* nw = l3.nat[ctx.worker];
+    const int owner = nw->plan().in2out_worker(info.proto);
+    if (owner >= 0 && owner != ctx.worker && ctx.handoff_rings != nullptr) {
+      m->port = b.in_port;
+      c.count(L3Event::kHandoffOut);
+      b.verdicts[i] = {Action::kHandoff, DropReason::kHandoffFull, static_cast<uint16_t>(owner)};
+      return;
+    }
+    finish_checksum(m, ip, c);
+    (void)nat::ttl_decrement(ip);
+    res = nw->in2out(ip, ctx.now_ns);
+  } else {
+    finish_checksum(m, ip, c);
+    (void)nat::ttl_decrement(ip);
+    res = nat::route_outbound(l3.policy, ip, true, &c.route);
+  }
+  switch (res.verdict) {
+    case nat::Verdict::kForward:
+    case nat::Verdict::kForwardUntranslated:
+      break;
+    case nat::Verdict::kRefuse:
+      reply_error(b, i, ctx, l3, nat::icmp::kDestUnreachable, nat::icmp::kCodePortUnreachable,
+                  gw_ip, ns.gateway_mac, DropReason::kL3Refused, in);
+      return;
+    case nat::Verdict::kDrop:
+      b.drop(i, DropReason::kL3Dropped);
+      return;
+  }
+  net::EtherHdr* eth = eth_of(m);
+  net::MacAddr dst_mac;
+  if (info.dst == 0xffffffffu || (info.dst >> 28) == 0xe) {
+    dst_mac = group_mac(info.dst);
+  } else {
+    const uint32_t hop = l3.next_hop == 0 || l3.on_link(info.dst) ? info.dst : l3.next_hop;
+    if (!l3.neighbors->lookup(hop, &dst_mac)) {
+      c.count(L3Event::kNeighborMiss);
+      post_resolve(ctx, l3, ns.id, hop);
+      b.drop(i, DropReason::kNeighborMiss);
+      return;
+    }
+  }
+  eth->dst = dst_mac;
+  eth->src = l3.uplink_mac;
+  c.count(L3Event::kRoutedOut);
+  b.verdicts[i] = {Action::kForward, DropReason::kNoPort, l3.uplink_port};
+}
+
+// Uplink -> guest for one IPv4 frame; `handed_over`: this worker owns the
+// session (no owner check).
+void route_in(Burst& b, uint16_t i, const StageContext& ctx, const NetworkState& ns,
+              const PortState* up, bool handed_over) noexcept {
+  const L3State& l3 = ns.l3;
+  L3Counters& c = counters_of(l3, ctx.worker);
+  rte_mbuf* m = b.pkts[i];
+  const std::span<std::byte> ip = ip_bytes(m);
+  nat::Ipv4Info info;
+  if (const nat::NatReason r = nat::parse_ipv4(ip, &info); r != nat::NatReason::kNone) {
+    count_nat_reason(l3, ctx.worker, r);
+    b.drop(i, DropReason::kL3Dropped);
+    return;
+  }
+  if (answer_echo(b, i, ctx, l3, ip, info)) return;
+  if (l3.mode == L3Mode::kNat) {
+    if (l3.policy.subnets.contains(info.dst)) {
+      // Routed to a guest directly: never an established flow under NAT
+      // (libvirt FWI: -o B -j REJECT).
+      count_nat_reason(l3, ctx.worker, nat::NatReason::kNoSession);
+      reply_error(b, i, ctx, l3, nat::icmp::kDestUnreachable, nat::icmp::kCodePortUnreachable,
+                  l3.outside_ip, l3.uplink_mac, DropReason::kL3Refused, up);
+      return;
+    }
+    if (!l3.is_outside_address(info.dst)) {
+      count_nat_reason(l3, ctx.worker, nat::NatReason::kNotOurAddress);
+      b.drop(i, DropReason::kL3Dropped);
+      return;
+    }
+  } else if (info.dst == l3.outside_ip) {
+    c.count(L3Event::kToOutsideAddress);
+    b.drop(i, DropReason::kL3Dropped);
+    return;
+  }
+  const uint32_t err_src = l3.is_outside_address(info.dst) ? info.dst : l3.outside_ip;
+  nat::Result res;
+  if (l3.mode == L3Mode::kNat) {
+    nat::NatWorker* nw = l3.nat[ctx.worker];
+    if (!handed_over && ctx.handoff_rings != nullptr) {
+      const int owner = nw->plan().out2in_worker(ip);
+      if (owner >= 0 && owner != ctx.worker) {
+        m->port = b.in_port;
+        c.count(L3Event::kHandoffOut);
+        b.verdicts[i] = {Action::kHandoff, DropReason::kHandoffFull, static_cast<uint16_t>(owner)};
+        return;
+      }
+    }
+    if (info.ttl <= 1) {
+      count_nat_reason(l3, ctx.worker, nat::NatReason::kTtlExpired);
+      reply_error(b, i, ctx, l3, nat::icmp::kTimeExceeded, nat::icmp::kCodeTtlExceeded, err_src,
+                  l3.uplink_mac, DropReason::kTtlExpired, up);
+      return;
+    }
+    res = nw->out2in(ip, ctx.now_ns);
+  } else {
+    res = nat::route_inbound(l3.policy, ip, true, &c.route);
+    if (res.verdict == nat::Verdict::kForward && info.ttl <= 1) {
+      count_nat_reason(l3, ctx.worker, nat::NatReason::kTtlExpired);
+      reply_error(b, i, ctx, l3, nat::icmp::kTimeExceeded, nat::icmp::kCodeTtlExceeded, err_src,
+                  l3.uplink_mac, DropReason::kTtlExpired, up);
+      return;
+    }
+  }
+  switch (res.verdict) {
+    case nat::Verdict::kForward:
+    case nat::Verdict::kForwardUntranslated:
+      break;
+    case nat::Verdict::kRefuse:
+      reply_error(b, i, ctx, l3, nat::icmp::kDestUnreachable, nat::icmp::kCodePortUnreachable,
+                  err_src, l3.uplink_mac, DropReason::kL3Refused, up);
+      return;
+    case nat::Verdict::kDrop:
+      b.drop(i, DropReason::kL3Dropped);
+      return;
+  }
+  (void)nat::ttl_decrement(ip);
+  const uint32_t guest = nat::load32(ip, nat::ip4::kDst);
+  net::MacAddr mac;
+  if (!l3.neighbors->lookup(guest, &mac)) {
+    c.count(L3Event::kNeighborMiss);
+    post_resolve(ctx, l3, ns.id, guest);
+    b.drop(i, DropReason::kNeighborMiss);
+    return;
+  }
+  uint16_t out_port = 0;
+  const PortState* out = nullptr;
+  if (ctx.fdb->lookup(FdbKey{ns.id, kNoVlan, mac, 0}, &out_port) >= 0) out = ctx.snap->port(out_port);
+  if (out == nullptr || out->network != ns.id || out->gateway || out->uplink || !out->vlan.admits(kNoVlan)) {
+    c.count(L3Event::kNoGuestPort);
+    b.drop(i, DropReason::kNoGuestPort);
+    return;
+  }
+  net::EtherHdr* eth = eth_of(m);
+  eth->dst = mac;
+  eth->src = ns.gateway_mac;
+  if (!egress_edit(m, *out, PacketMeta{ns.id, kNoVlan, 0})) {
+    b.drop(i, DropReason::kNoHeadroom);
+    return;
+  }
+  c.count(L3Event::kRoutedIn);
+  b.verdicts[i] = {Action::kForward, DropReason::kNoPort, out_port};
+}
+
+// One frame from an uplink port.
+void uplink_frame(Burst& b, uint16_t i, const StageContext& ctx, const NetworkState& ns,
+                  const PortState* up, bool handed_over) noexcept {
+  const L3State& l3 = ns.l3;
+  L3Counters& c = counters_of(l3, ctx.worker);
+  rte_mbuf* m = b.pkts[i];
+  const net::EtherHdr* eth = eth_of(m);
+  if (eth == nullptr) {
+    b.drop(i, DropReason::kRunt);
+    return;
+  }
+  if (eth->ether_type == net::Be16{net::kEtherTypeArp}) {
+    m->port = b.in_port;
+    c.count(L3Event::kUplinkArp);
+    b.verdicts[i].action = Action::kPunt;
+    return;
+  }
+  if (eth->ether_type != net::Be16{net::kEtherTypeIpv4}) {
+    c.count(L3Event::kUplinkUnsupported);
+    b.drop(i, DropReason::kUplinkUnsupported);
+    return;
+  }
+  if (!(eth->dst == l3.uplink_mac)) {
+    c.count(L3Event::kUplinkNotForUs);
+    b.drop(i, DropReason::kUplinkNotForUs);
+    return;
+  }
+  route_in(b, i, ctx, ns, up, handed_over);
+}
+
+}  // namespace
+
+void l3_uplink_stage(Burst& b, const StageContext& ctx) noexcept {
+  if (ctx.snap->l3_networks.empty()) return;  // the common L2-only case: one compare per burst
+  const PortState* in = ctx.snap->port(b.in_port);
+  if (in == nullptr || !in->uplink) return;
+  const NetworkState* ns = ctx.snap->network(in->network);
+  for (uint16_t i = 0; i < b.count; ++i) {
+    if (!b.pending(i)) continue;
+    if (ns == nullptr || !ns->l3.enabled || ns->l3.counters[ctx.worker] == nullptr) {
+      b.drop(i, DropReason::kNoPort);
+      continue;
+    }
+    uplink_frame(b, i, ctx, *ns, in, false);
+  }
+}
+
+void l3_route_stage(Burst& b, const StageContext& ctx) noexcept {
+  if (ctx.snap->l3_networks.empty()) return;
+  const PortState* in = ctx.snap->port(b.in_port);
+  if (in == nullptr || in->uplink || in->gateway) return;
+  const NetworkState* ns = ctx.snap->network(in->network);
+  if (ns == nullptr || !ns->l3.enabled || !ns->has_gateway || ns->l3.counters[ctx.worker] == nullptr)
+    return;
+  const L3State& l3 = ns->l3;
+  for (uint16_t i = 0; i < b.count; ++i) {
+    if (!b.pending(i) || b.meta[i].vlan != kNoVlan) continue;
+    rte_mbuf* m = b.pkts[i];
+    const net::EtherHdr* eth = eth_of(m);
+    if (eth == nullptr || !(eth->dst == ns->gateway_mac) ||
+        eth->ether_type != net::Be16{net::kEtherTypeIpv4})
+      continue;
+    const std::span<std::byte> ip = ip_bytes(m);
+    if (ip.size() < nat::ip4::kMinHeaderSize) continue;
+    const uint32_t dst = nat::load32(ip, nat::ip4::kDst);
+    // The gateway's own addresses and the network itself: the gateway port, as before.
+    // Limited broadcast is not routed either.
+    if (l3.is_gateway_ip(dst) || l3.policy.subnets.contains(dst) || dst == 0xffffffffu) continue;
+    route_out(b, i, ctx, *ns, in);
+  }
+}
+
+void l3_handoff_stage(Burst& b, const StageContext& ctx) noexcept {
+  const PortState* in = ctx.snap->port(b.in_port);
+  const NetworkState* ns = in != nullptr ? ctx.snap->network(in->network) : nullptr;
+  for (uint16_t i = 0; i < b.count; ++i) {
+    if (!b.pending(i)) continue;
+    if (ns == nullptr || !ns->l3.enabled || ns->l3.counters[ctx.worker] == nullptr) {
+      b.drop(i, DropReason::kNoPort);
+      continue;
+    }
+    counters_of(ns->l3, ctx.worker).count(L3Event::kHandoffIn);
+    if (in->uplink) {
+      uplink_frame(b, i, ctx, *ns, in, true);
+      continue;
+    }
+    // A guest frame for a portless protocol (sessions on worker 0).
+    const std::span<std::byte> ip = ip_bytes(b.pkts[i]);
+    nat::Ipv4Info info;
+    if (nat::parse_ipv4(ip, &info) != nat::NatReason::kNone) {
+      b.drop(i, DropReason::kL3Dropped);
+      continue;
+    }
+    L3Counters& c = counters_of(ns->l3, ctx.worker);
+    finish_checksum(b.pkts[i], ip, c);
+    (void)nat::ttl_decrement(ip);
+    const nat::Result res = ns->l3.nat[ctx.worker]->in2out(ip, ctx.now_ns);
+    if (res.verdict == nat::Verdict::kRefuse) {
+      reply_error(b, i, ctx, ns->l3, nat::icmp::kDestUnreachable, nat::icmp::kCodePortUnreachable,
+                  ns->l3.gateway_ip_for(info.src), ns->gateway_mac, DropReason::kL3Refused, in);
+      continue;
+    }
+    if (res.verdict == nat::Verdict::kDrop) {
+      b.drop(i, DropReason::kL3Dropped);
+      continue;
+    }
+    net::MacAddr dst_mac;
+    const uint32_t hop = ns->l3.next_hop == 0 || ns->l3.on_link(info.dst) ? info.dst : ns->l3.next_hop;
+    if (!ns->l3.neighbors->lookup(hop, &dst_mac)) {
+      c.count(L3Event::kNeighborMiss);
+      post_resolve(ctx, ns->l3, ns->id, hop);
+      b.drop(i, DropReason::kNeighborMiss);
+      continue;
+    }
+    net::EtherHdr* eth = eth_of(b.pkts[i]);
+    eth->dst = dst_mac;
+    eth->src = ns->l3.uplink_mac;
+    c.count(L3Event::kRoutedOut);
+    b.verdicts[i] = {Action::kForward, DropReason::kNoPort, ns->l3.uplink_port};
+  }
+}
+
+uint32_t l3_drain_handoff(rte_ring* ring, Burst& b, const StageContext& ctx, TxBuffers& tx) noexcept {
+  if (ring == nullptr) return 0;
+  std::array<rte_mbuf*, kBurst> pkts;
+  const unsigned n = rte_ring_dequeue_burst(ring, reinterpret_cast<void**>(pkts.data()), kBurst, nullptr);
+  unsigned k = 0;
+  while (k < n) {
+    const uint16_t port = pkts[k]->port < kMaxPorts ? pkts[k]->port : 0;
+    b.in_port = port;
+    b.count = 0;
+    while (k < n && (pkts[k]->port < kMaxPorts ? pkts[k]->port : 0) == port) b.pkts[b.count++] = pkts[k++];
+    b.reset_verdicts();
+    if (const PortState* ps = ctx.snap->port(port))
+      for (uint16_t i = 0; i < b.count; ++i) b.meta[i].network = ps->network;
+    l3_handoff_stage(b, ctx);
+    dispatch(b, ctx, tx);
+  }
+  return n;
+}
+
+void l3_housekeeping(const StageContext& ctx) noexcept {
+  for (uint16_t id : ctx.snap->l3_networks) {
+    nat::NatWorker* nw = ctx.snap->networks[id].l3.nat[ctx.worker];
+    if (nw != nullptr) (void)nw->expire(ctx.now_ns, 64);
+  }
+}
+
+void run_nat_query(NatQuery* q, uint64_t now_ns) noexcept {
+  if (q == nullptr) return;
+  if (q->nat != nullptr) {
+    q->size = q->nat->table().size();
+    uint32_t cursor = 0;
+    size_t filled = 0;
+    while (filled < q->out.size() && cursor < q->nat->table().capacity()) {
+      filled += q->nat->sessions(q->out.subspan(filled), &cursor, now_ns);
+    }
+    q->filled = filled;
+    q->now_ns = now_ns;
+  }
+  q->done.store(true, std::memory_order_release);
+}
+
+}  // namespace vnet::dp

@@ -1,0 +1,249 @@
+#!/usr/bin/env bash
+# NAT / routing integration: a real vnetd whose nat or route network has an
+# uplink (afpacket on the host end of a veth) into an "outside" namespace
+# running real servers (busybox httpd, a UDP echo, the ping target), and a
+# guest namespace behind an afpacket port that gets its address by DHCP.
+#
+#   nat_test.sh SCENARIO VNETD VNETCTL
+#     nat    curl, UDP and ping from the guest reach the outside through NAT;
+#            tcpdump in the outside namespace sees only the uplink address
+#            and source ports inside <nat><port start end>; nat-sessions
+#            lists the flows; unsolicited inbound is refused and counted
+#     route  the same traffic leaves untranslated (the guest's own address),
+#            and the outside reaches the guest through the route
+#     none   a nat network without any uplink starts, says so in the log,
+#            and its guest does not reach the outside
+#
+# Exit 0: every check passed; 1: a check failed; 77: the host lacks a tool.
+set -u
+scenario=$1 VNETD=$2 VNETCTL=$3
+TAG=$$
+G=vnatg$TAG          # guest namespace
+O=vnato$TAG          # outside namespace
+GH=vng$TAG           # host end of the guest veth (afpacket guest port)
+UH=vnu$TAG           # host end of the uplink veth (afpacket uplink)
+TMP=$(mktemp -d /tmp/vnet-nat.XXXXXX)
+SOCK=$TMP/run/vnetd.sock
+DAEMON=
+FAILURES=0
+CHECKS=0
+PY=/usr/bin/python3
+
+skip() { echo "SKIP: $*"; rm -rf "$TMP"; exit 77; }
+[ "$(id -u)" = 0 ] || skip "needs root (network namespaces)"
+for t in ip ethtool dhclient busybox curl tcpdump $PY; do command -v $t >/dev/null || skip "$t not installed"; done
+
+stop_daemon() {
+  [ -n "$DAEMON" ] || return 0
+  kill -TERM "$DAEMON" 2>/dev/null
+  for _ in $(seq 50); do kill -0 "$DAEMON" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$DAEMON" 2>/dev/null
+  wait "$DAEMON" 2>/dev/null
+  DAEMON=
+}
+cleanup() {
+  for ns in "$G" "$O"; do ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null; done
+  stop_daemon
+  ip netns del "$G" 2>/dev/null
+  ip netns del "$O" 2>/dev/null
+  ip link del "$GH" 2>/dev/null
+  ip link del "$UH" 2>/dev/null
+  rm -rf /var/run/dpdk/vnet-"$(basename "$TMP")"* 2>/dev/null
+  if [ "$FAILURES" -ne 0 ]; then
+    echo "---- vnetd log ----"; cat "$TMP/vnetd.log" 2>/dev/null
+    for f in "$TMP"/*.out; do [ -s "$f" ] && { echo "---- $f"; cat "$f"; }; done
+  fi
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+check() { # description, command...
+  local what=$1; shift
+  CHECKS=$((CHECKS + 1))
+  if "$@"; then echo "ok   $what"; else echo "FAIL $what"; FAILURES=$((FAILURES + 1)); fi
+}
+ctl() { "$VNETCTL" --socket "$SOCK" "$@"; }
+start_daemon() {
+  mkdir -p "$TMP/state" "$TMP/run"
+  "$VNETD" --state-dir "$TMP/state" --run-dir "$TMP/run" --hugepages no --pmd-idle-sleep-us 100 "$@" \
+    >>"$TMP/vnetd.log" 2>&1 &
+  DAEMON=$!
+  for _ in $(seq 100); do ctl net-list >/dev/null 2>&1 && return 0; sleep 0.1; done
+  echo "vnetd did not come up"; FAILURES=$((FAILURES + 1)); exit 1
+}
+
+# The guest: a namespace behind a veth whose host end becomes an afpacket port.
+make_guest() {
+  ip netns add "$G" || skip "cannot create a network namespace"
+  ip link add "$GH" type veth peer name eth0 netns "$G" || skip "cannot create a veth pair"
+  sysctl -qw net.ipv6.conf."$GH".disable_ipv6=1
+  ip link set "$GH" up
+  ip -n "$G" link set lo up
+  ip -n "$G" link set eth0 address 52:54:00:88:00:10
+  ip -n "$G" link set eth0 up
+  # veth leaves TCP/UDP checksums to offload; a switch port sees them unfinished.
+  ip netns exec "$G" ethtool -K eth0 tx off >/dev/null 2>&1
+  mkdir -p "$TMP/dh"
+  cat >"$TMP/dh/script" <<'S'
+#!/bin/sh
+case "$reason" in
+  BOUND|RENEW|REBIND|REBOOT)
+    ip -4 addr flush dev "$interface"
+    ip -4 addr add "$new_ip_address/$new_subnet_mask" dev "$interface"
+    for r in $new_routers; do ip route replace default via "$r" dev "$interface"; break; done
+    echo "ip=$new_ip_address routers=$new_routers" >"$(dirname "$0")/bound"
+    ;;
+esac
+exit 0
+S
+  chmod +x "$TMP/dh/script"
+}
+dhclient_run() {
+  timeout 40 ip netns exec "$G" dhclient -1 -4 -sf "$TMP/dh/script" -lf "$TMP/dh/lease" -pf "$TMP/dh/pid" \
+    -cf /dev/null eth0 >"$TMP/dhclient.out" 2>&1
+}
+guest_ip() { sed -n 's/.*ip=\([^ ]*\).*/\1/p' "$TMP/dh/bound" 2>/dev/null; }
+
+# The outside: 198.51.100.1/24 behind the uplink veth, with an HTTP server,
+# a UDP echo server and a capture of everything that arrives from vnet.
+make_outside() {
+  ip netns add "$O" || skip "cannot create a network namespace"
+  ip link add "$UH" type veth peer name eth0 netns "$O" || skip "cannot create a veth pair"
+  # vnet owns the uplink: no address and no IPv6 on the host end.
+  sysctl -qw net.ipv6.conf."$UH".disable_ipv6=1
+  ip link set "$UH" up
+  ip -n "$O" link set lo up
+  ip -n "$O" addr add 198.51.100.1/24 dev eth0
+  ip -n "$O" link set eth0 up
+  ip netns exec "$O" ethtool -K eth0 tx off >/dev/null 2>&1
+  mkdir -p "$TMP/www"
+  echo "hello from outside" >"$TMP/www/hello.txt"
+  ip netns exec "$O" busybox httpd -f -p 198.51.100.1:8080 -h "$TMP/www" >"$TMP/httpd.out" 2>&1 &
+  cat >"$TMP/udp_echo.py" <<'P'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], int(sys.argv[2])))
+while True:
+    data, peer = s.recvfrom(2048)
+    s.sendto(data + (" from %s:%d" % peer).encode(), peer)
+P
+  ip netns exec "$O" $PY "$TMP/udp_echo.py" 198.51.100.1 7007 >"$TMP/udpecho.out" 2>&1 &
+  ip netns exec "$O" tcpdump -i eth0 -nn -l -U -w "$TMP/outside.pcap" ip >"$TMP/tcpdump.out" 2>&1 &
+  TCPDUMP=$!
+  sleep 1
+}
+udp_ask() { # dst port -> prints the reply
+  ip netns exec "$G" $PY - "$1" "$2" <<'P'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(2)
+for _ in range(3):
+    s.sendto(b"ping", (sys.argv[1], int(sys.argv[2])))
+    try:
+        print(s.recvfrom(2048)[0].decode()); break
+    except socket.timeout:
+        pass
+P
+}
+capture() { # tcpdump -r filters... -> text
+  kill -INT "$TCPDUMP" 2>/dev/null; wait "$TCPDUMP" 2>/dev/null
+  tcpdump -nn -r "$TMP/outside.pcap" "$@" 2>/dev/null
+}
+counter() { # name -> the nat-stats counter (0 when absent)
+  ctl --json nat-stats "$NET" | $PY -c "import json,sys; print(json.load(sys.stdin).get('counters',{}).get('$1',0))"
+}
+
+NET=natnet
+NET_XML=$TMP/net.xml
+write_xml() { # forward element
+  cat >"$NET_XML" <<X
+<network xmlns:vnet='urn:vnet:network:1'>
+  <name>$NET</name>
+  $1
+  <mac address='52:54:00:88:00:01'/>
+  <ip address='10.88.0.1' netmask='255.255.255.0'>
+    <dhcp><range start='10.88.0.100' end='10.88.0.150'/></dhcp>
+  </ip>
+  $2
+</network>
+X
+}
+UPLINK_EL="<vnet:uplink address='198.51.100.2' prefix='24' gateway='198.51.100.1'/>"
+
+case $scenario in
+nat)
+  make_outside
+  make_guest
+  write_xml "<forward mode='nat' dev='$UH'><nat><port start='40000' end='40099'/></nat></forward>" "$UPLINK_EL"
+  start_daemon
+  check "net-define" ctl net-define "$NET_XML"
+  check "net-start" ctl net-start $NET
+  check "the log names the uplink" grep -q "nat through uplink '$UH' as 198.51.100.2/24 via 198.51.100.1" "$TMP/vnetd.log"
+  check "port-add afpacket" ctl port-add $NET --type afpacket --ifname "$GH" --name g0
+  check "dhclient gets a lease" dhclient_run
+  check "the default route is the gateway" bash -c "ip -n $G route | grep -q 'default via 10.88.0.1'"
+  check "ping through NAT" ip netns exec "$G" ping -c 3 -W 2 198.51.100.1
+  check "curl through NAT" bash -c "ip netns exec $G curl -s -m 10 http://198.51.100.1:8080/hello.txt | grep -q 'hello from outside'"
+  reply=$(udp_ask 198.51.100.1 7007)
+  check "UDP echo through NAT ($reply)" bash -c "echo '$reply' | grep -q '^ping from 198.51.100.2:400[0-9][0-9]$'"
+  check "nat-stats: next hop resolved" bash -c "'$VNETCTL' --socket '$SOCK' nat-stats $NET | grep -q 'Next hop:.*198.51.100.1 ..:..:..:..:..:..'"
+  ctl nat-sessions $NET >"$TMP/sessions.out" 2>&1
+  check "nat-sessions lists tcp, udp and icmp" bash -c "grep -q '^ *tcp .*198.51.100.2:400' $TMP/sessions.out && grep -q '^ *udp .*198.51.100.2:400' $TMP/sessions.out && grep -q '^ *icmp' $TMP/sessions.out"
+  check "in2out counted" [ "$(counter in2out)" -gt 0 ]
+  # Unsolicited inbound: the outside routes the guest subnet to vnet and tries.
+  ip -n "$O" route add 10.88.0.0/24 via 198.51.100.2
+  before=$(( $(counter no_session) + $(counter not_our_address) + $(counter dst_not_in_network) ))
+  check "unsolicited ping to the guest fails" bash -c "! ip netns exec $O ping -c 2 -W 1 $(guest_ip)"
+  check "unsolicited TCP to the guest fails" bash -c "! ip netns exec $O curl -s -m 3 http://$(guest_ip):8080/"
+  after=$(( $(counter no_session) + $(counter not_our_address) + $(counter dst_not_in_network) ))
+  check "unsolicited inbound is counted ($before -> $after)" [ "$after" -gt "$before" ]
+  ctl --json nat-stats $NET >"$TMP/natstats.out" 2>&1
+  capture "src host 198.51.100.2 or src net 10.88.0.0/24" >"$TMP/capture.out"
+  check "the capture saw the guest's traffic" [ "$(grep -c . "$TMP/capture.out")" -ge 6 ]
+  check "no inside address leaked" bash -c "! grep -q ' 10\.88\.0\.[0-9]*[.>]' $TMP/capture.out"
+  ports_ok=$(tcpdump -nn -r "$TMP/outside.pcap" "src host 198.51.100.2 and (tcp or udp)" 2>/dev/null |
+    sed -n 's/.* 198\.51\.100\.2\.\([0-9]*\) >.*/\1/p' |
+    awk 'BEGIN{n=0; bad=0} {n++; if ($1 < 40000 || $1 > 40099) bad++} END{print (n > 0 && bad == 0) ? "yes" : "no:" n ":" bad}')
+  check "source ports inside 40000-40099 ($ports_ok)" [ "$ports_ok" = yes ]
+  ;;
+route)
+  make_outside
+  make_guest
+  write_xml "<forward mode='route' dev='$UH'/>" "$UPLINK_EL"
+  start_daemon
+  check "net-define" ctl net-define "$NET_XML"
+  check "net-start" ctl net-start $NET
+  check "port-add afpacket" ctl port-add $NET --type afpacket --ifname "$GH" --name g0
+  check "dhclient gets a lease" dhclient_run
+  ip -n "$O" route add 10.88.0.0/24 via 198.51.100.2
+  check "ping routed" ip netns exec "$G" ping -c 3 -W 2 198.51.100.1
+  check "curl routed" bash -c "ip netns exec $G curl -s -m 10 http://198.51.100.1:8080/hello.txt | grep -q 'hello from outside'"
+  reply=$(udp_ask 198.51.100.1 7007)
+  check "UDP echo sees the guest's own address ($reply)" bash -c "echo '$reply' | grep -q '^ping from $(guest_ip):'"
+  check "the outside reaches the guest" ip netns exec "$O" ping -c 2 -W 2 "$(guest_ip)"
+  capture "src net 10.88.0.0/24" >"$TMP/capture.out"
+  check "the capture shows the guest's address untranslated" [ "$(grep -c . "$TMP/capture.out")" -ge 4 ]
+  check "nat-sessions refuses a route network" bash -c "! '$VNETCTL' --socket '$SOCK' nat-sessions $NET"
+  ;;
+none)
+  make_outside
+  make_guest
+  write_xml "<forward mode='nat'/>" ""
+  start_daemon
+  check "net-define" ctl net-define "$NET_XML"
+  check "net-start without an uplink" ctl net-start $NET
+  check "the log says there is no uplink" grep -q "without an uplink" "$TMP/vnetd.log"
+  check "port-add afpacket" ctl port-add $NET --type afpacket --ifname "$GH" --name g0
+  check "dhclient gets a lease" dhclient_run
+  check "ping the gateway" ip netns exec "$G" ping -c 2 -W 2 10.88.0.1
+  check "the outside is not reached" bash -c "! ip netns exec $G ping -c 2 -W 1 198.51.100.1"
+  capture "src net 10.88.0.0/24" >"$TMP/capture.out"
+  check "nothing arrived outside" [ ! -s "$TMP/capture.out" ]
+  check "nat-stats says there is no uplink" bash -c "'$VNETCTL' --socket '$SOCK' nat-stats $NET 2>&1 | grep -q 'without an uplink'"
+  ;;
+*)
+  echo "unknown scenario $scenario"; exit 2 ;;
+esac
+
+echo "$((CHECKS - FAILURES))/$CHECKS checks passed"
+[ "$FAILURES" -eq 0 ]
