@@ -20,6 +20,13 @@
 #               added <dns><host> resolves; after deleting both, the name is
 #               NXDOMAIN and dhclient is back in the range; vnetd, the port and
 #               the network are never restarted
+#     renew     busybox udhcpc renews its lease (SIGUSR1: unicast REQUEST in
+#               RENEWING state) and releases it (SIGUSR2: RELEASE), which
+#               ends the lease in net-dhcp-leases
+#     forward   names the gateway does not own go to upstream resolvers
+#               through the host's sockets: <forwarder addr> and
+#               <forwarder domain addr> reach a stub dnsmasq in another
+#               namespace, routed from the host
 #
 # Exit 0: every check passed; 1: a check failed; 77: the host lacks a tool.
 set -u
@@ -27,6 +34,8 @@ scenario=$1 VNETD=$2 VNETCTL=$3
 TAG=$$
 NS=vgw$TAG
 HOSTIF=vgwh$TAG
+UPNS=vgwu$TAG        # forward: the upstream resolvers' namespace
+UPIF=vgwuh$TAG
 TMP=$(mktemp -d /tmp/vnet-gw.XXXXXX)
 SOCK=$TMP/run/vnetd.sock
 DAEMON=
@@ -50,6 +59,9 @@ cleanup() {
   stop_daemon
   ip netns del "$NS" 2>/dev/null
   ip link del "$HOSTIF" 2>/dev/null
+  ip netns pids "$UPNS" 2>/dev/null | xargs -r kill 2>/dev/null
+  ip netns del "$UPNS" 2>/dev/null
+  ip link del "$UPIF" 2>/dev/null
   rm -rf /var/run/dpdk/vnet-"$(basename "$TMP")"* 2>/dev/null
   if [ "$FAILURES" -ne 0 ]; then
     echo "---- vnetd log ----"; cat "$TMP/vnetd.log" 2>/dev/null
@@ -333,6 +345,110 @@ X
   check "the port was never re-added" bash -c "grep -c \"port 'c0' (afpacket) added\" '$TMP/vnetd.log' | grep -qx 1"
   check "the network was started once" bash -c "grep -c \"network 'gwup' started\" '$TMP/vnetd.log' | grep -qx 1"
   dhclient_stop
+  ;;
+renew)
+  cat >"$NET_XML" <<'X'
+<network>
+  <name>gwrn</name>
+  <bridge name='vgwbr5'/>
+  <ip address='10.82.0.1' prefix='24'>
+    <dhcp><range start='10.82.0.10' end='10.82.0.20'><lease expiry='1' unit='hours'/></range></dhcp>
+  </ip>
+</network>
+X
+  start_daemon
+  check "net-define" ctl net-define "$NET_XML"
+  check "net-start" ctl net-start gwrn
+  make_client 52:54:00:0c:0e:01
+  check "port-add afpacket" ctl port-add gwrn --type afpacket --ifname "$HOSTIF" --name c0
+  cat >"$TMP/udhcpc.sh" <<S
+#!/bin/sh
+echo "\$1 ip=\$ip lease=\$lease" >>"$TMP/udhcpc.events"
+case "\$1" in
+  bound|renew) ip -4 addr replace "\$ip/\$mask" dev "\$interface" ;;
+  deconfig) ip -4 addr flush dev "\$interface" ;;
+esac
+exit 0
+S
+  chmod +x "$TMP/udhcpc.sh"
+  : >"$TMP/udhcpc.events"
+  ip netns exec "$NS" busybox udhcpc -f -i eth0 -t 5 -T 2 -A 2 -s "$TMP/udhcpc.sh" >"$TMP/udhcpc.out" 2>&1 &
+  UPID=$!
+  for _ in $(seq 100); do grep -q '^bound' "$TMP/udhcpc.events" && break; sleep 0.2; done
+  check "udhcpc bound" grep -q '^bound ip=10.82.0.' "$TMP/udhcpc.events"
+  ip=$(sed -n 's/^bound ip=\([^ ]*\).*/\1/p' "$TMP/udhcpc.events" | head -1)
+  acks=$(ctl --json gateway-stats gwrn | jq '.dhcp.outcomes.ack')
+  expiry1=$(ctl --json net-dhcp-leases gwrn | jq '.leases[0].expiry_time')
+  sleep 1.2
+  kill -USR1 "$UPID"
+  for _ in $(seq 50); do grep -q '^renew' "$TMP/udhcpc.events" && break; sleep 0.2; done
+  check "udhcpc renewed (SIGUSR1)" grep -q "^renew ip=$ip " "$TMP/udhcpc.events"
+  check "the renewal was ACKed by the gateway" [ "$(ctl --json gateway-stats gwrn | jq '.dhcp.outcomes.ack')" -gt "$acks" ]
+  expiry2=$(ctl --json net-dhcp-leases gwrn | jq '.leases[0].expiry_time')
+  check "the renewal extended the lease ($expiry1 -> $expiry2)" [ "$expiry2" -gt "$expiry1" ]
+  kill -USR2 "$UPID"
+  for _ in $(seq 50); do grep -q '^deconfig' "$TMP/udhcpc.events" && break; sleep 0.2; done
+  released=
+  for _ in $(seq 50); do
+    [ "$(ctl --json gateway-stats gwrn | jq '.dhcp.outcomes.released')" -ge 1 ] && { released=y; break; }
+    sleep 0.1
+  done
+  check "the RELEASE reached the gateway" [ -n "$released" ]
+  check "net-dhcp-leases no longer lists the lease" \
+    bash -c "! '$VNETCTL' --socket '$SOCK' net-dhcp-leases gwrn | grep -q '52:54:00:0c:0e:01'"
+  kill "$UPID" 2>/dev/null; wait "$UPID" 2>/dev/null
+  ;;
+forward)
+  command -v dnsmasq >/dev/null || skip "dnsmasq not installed"
+  # The upstream: a namespace at 10.84.1.53, routed from the host, running a
+  # stub dnsmasq that owns example.org and corp.test.
+  ip netns add "$UPNS" || skip "cannot create a network namespace"
+  ip link add "$UPIF" type veth peer name eth0 netns "$UPNS" || skip "cannot create a veth pair"
+  ip addr add 10.84.1.1/24 dev "$UPIF"
+  ip link set "$UPIF" up
+  ip -n "$UPNS" link set lo up
+  ip -n "$UPNS" addr add 10.84.1.53/24 dev eth0
+  ip -n "$UPNS" addr add 10.84.1.54/24 dev eth0
+  ip -n "$UPNS" link set eth0 up
+  for a in 53 54; do
+    ip netns exec "$UPNS" dnsmasq --keep-in-foreground --no-resolv --no-hosts --bind-interfaces \
+      --listen-address=10.84.1.$a --port=53 --pid-file="$TMP/dnsmasq$a.pid" \
+      --address=/www.example.org/192.0.2.$a --address=/intranet.corp.test/198.18.0.$a \
+      --log-queries --log-facility="$TMP/dnsmasq$a.out" &
+  done
+  cat >"$NET_XML" <<'X'
+<network>
+  <name>gwfw</name>
+  <bridge name='vgwbr6'/>
+  <domain name='local.test' localOnly='yes'/>
+  <dns>
+    <forwarder addr='10.84.1.53'/>
+    <forwarder domain='corp.test' addr='10.84.1.54'/>
+    <host ip='10.83.0.9'><hostname>own</hostname></host>
+  </dns>
+  <ip address='10.83.0.1' prefix='24'>
+    <dhcp><range start='10.83.0.10' end='10.83.0.20'/></dhcp>
+  </ip>
+</network>
+X
+  start_daemon
+  check "net-define" ctl net-define "$NET_XML"
+  check "net-start" ctl net-start gwfw
+  make_client 52:54:00:0c:0f:01
+  check "port-add afpacket" ctl port-add gwfw --type afpacket --ifname "$HOSTIF" --name c0
+  ip -n "$NS" addr add 10.83.0.5/24 dev eth0
+  sleep 1
+  d() { ip netns exec "$NS" dig +short +time=3 +tries=2 @10.83.0.1 "$@"; }
+  check "a local name is answered by the gateway" [ "$(d own.local.test A)" = 10.83.0.9 ]
+  check "<forwarder addr>: www.example.org from the first upstream" [ "$(d www.example.org A)" = 192.0.2.53 ]
+  check "<forwarder domain addr>: corp.test from the second upstream" [ "$(d intranet.corp.test A)" = 198.18.0.54 ]
+  check "the same over TCP" [ "$(d +tcp www.example.org A)" = 192.0.2.53 ]
+  status=$(ip netns exec "$NS" dig +time=3 +tries=1 @10.83.0.1 nosuch.local.test A | sed -n 's/.*status: \([A-Z]*\).*/\1/p')
+  check "localOnly: the local domain is never forwarded (NXDOMAIN)" [ "$status" = NXDOMAIN ]
+  check "the upstream saw the forwarded query" grep -q 'query\[A\] www.example.org' "$TMP/dnsmasq53.out"
+  check "the domain upstream saw only its domain" bash -c "grep -q 'intranet.corp.test' '$TMP/dnsmasq54.out' && ! grep -q 'www.example.org' '$TMP/dnsmasq54.out'"
+  check "no upstream saw the local domain" bash -c "! grep -q 'local.test' '$TMP/dnsmasq53.out' '$TMP/dnsmasq54.out'"
+  check "gateway-stats counts forwarded answers" [ "$(ctl --json gateway-stats gwfw | jq '.counters.dns_forward_replied')" -ge 3 ]
   ;;
 *) echo "unknown scenario $scenario"; exit 2 ;;
 esac
