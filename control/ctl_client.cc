@@ -87,7 +87,15 @@ xml::Result<nlohmann::json> CtlClient::call(std::string_view cmd, const nlohmann
     ssize_t n = ::send(fd_, rest.data(), rest.size(), MSG_NOSIGNAL);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return R::error(std::string("Failed to send to vnetd: ") + std::strerror(errno));
+      const std::string failed = std::string("Failed to send to vnetd: ") + std::strerror(errno);
+      // vnetd may have refused the connection with one error line and closed
+      // it before the request was written: report its reason, not the EPIPE.
+      if (errno == EPIPE || errno == ECONNRESET) {
+        if (xml::Result<std::string> line = read_line(); line.ok()) {
+          if (xml::Result<Response> resp = parse_response(*line); resp.ok() && !resp->ok) return R::error(resp->error);
+        }
+      }
+      return R::error(failed);
     }
     rest.remove_prefix(static_cast<size_t>(n));
   }
