@@ -240,6 +240,19 @@ link_up() {
 # Let frames in flight arrive.
 settle() { sleep 0.5; }
 
+# port_link NET PORT: up, down or inactive, from vnetctl port-list.
+port_link() {
+  ctl --json port-list "$1" | jq -r ".ports[] | select(.name==\"$2\") | .link"
+}
+# wait_port_link NET PORT STATE SECS: until the port's link is STATE (or the time is up).
+wait_port_link() {
+  for _ in $(seq $(($4 * 10))); do
+    [ "$(port_link "$1" "$2")" = "$3" ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
 M_A=02:00:00:00:00:0a
 M_B=02:00:00:00:00:0b
 M_C=02:00:00:00:00:0c
@@ -496,12 +509,8 @@ scenario_reconnect() {
   link_up A
   # vnetd reconnects to S by itself (S only watches its link).
   link_up S
-  local up=
-  for _ in $(seq 200); do
-    [ "$(ctl --json port-list rc | jq -r '.ports[] | select(.name=="s") | .link')" = up ] && { up=y; break; }
-    sleep 0.1
-  done
-  check "client port reconnected after restart" -n "$up"
+  wait_port_link rc s up 20
+  check "client port reconnected after restart" "$(port_link rc s)" = up
   peer S send $BCAST 6 >/dev/null
   settle
   check "traffic after reconnect" "$(counter A bcast)" -eq 6
@@ -511,22 +520,14 @@ scenario_reconnect() {
   # The guest side restarts (QEMU is the server): vnetd, still running,
   # connects to the new socket by itself.
   stop_peer S
-  for _ in $(seq 100); do
-    [ "$(ctl --json port-list rc | jq -r '.ports[] | select(.name=="s") | .link')" = down ] && break
-    sleep 0.1
-  done
-  check "client port down while the guest is gone" \
-    "$(ctl --json port-list rc | jq -r '.ports[] | select(.name=="s") | .link')" = down
+  wait_port_link rc s down 10
+  check "client port down while the guest is gone" "$(port_link rc s)" = down
   rm -f "$TMP/s.sock"
   start_peer S "$TMP/s.sock" 02:00:00:00:00:5e "" --server || return
   wait_ready S || return
   link_up S
-  up=
-  for _ in $(seq 200); do
-    [ "$(ctl --json port-list rc | jq -r '.ports[] | select(.name=="s") | .link')" = up ] && { up=y; break; }
-    sleep 0.1
-  done
-  check "client port reconnected after the guest restarted" -n "$up"
+  wait_port_link rc s up 20
+  check "client port reconnected after the guest restarted" "$(port_link rc s)" = up
   peer S send $BCAST 4 >/dev/null
   settle
   check "traffic after the guest restarted" "$(counter A bcast)" -eq 10
