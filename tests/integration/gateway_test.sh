@@ -31,52 +31,16 @@
 # Exit 0: every check passed; 1: a check failed; 77: the host lacks a tool.
 set -u
 scenario=$1 VNETD=$2 VNETCTL=$3
+. "$(dirname "$0")/lib.sh"
+lib_init gw
 TAG=$$
 NS=vgw$TAG
 HOSTIF=vgwh$TAG
 UPNS=vgwu$TAG        # forward: the upstream resolvers' namespace
 UPIF=vgwuh$TAG
-TMP=$(mktemp -d /tmp/vnet-gw.XXXXXX)
-SOCK=$TMP/run/vnetd.sock
-DAEMON=
-FAILURES=0
-CHECKS=0
+CLIENT_NS=$NS
+need ip ethtool dig dhclient busybox jq
 
-skip() { echo "SKIP: $*"; rm -rf "$TMP"; exit 77; }
-[ "$(id -u)" = 0 ] || skip "needs root (network namespaces)"
-for t in ip ethtool dig dhclient busybox jq; do command -v $t >/dev/null || skip "$t not installed"; done
-
-stop_daemon() {
-  [ -n "$DAEMON" ] || return 0
-  kill -TERM "$DAEMON" 2>/dev/null
-  for _ in $(seq 50); do kill -0 "$DAEMON" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$DAEMON" 2>/dev/null
-  wait "$DAEMON" 2>/dev/null
-  DAEMON=
-}
-cleanup() {
-  ip netns pids "$NS" 2>/dev/null | xargs -r kill 2>/dev/null
-  stop_daemon
-  ip netns del "$NS" 2>/dev/null
-  ip link del "$HOSTIF" 2>/dev/null
-  ip netns pids "$UPNS" 2>/dev/null | xargs -r kill 2>/dev/null
-  ip netns del "$UPNS" 2>/dev/null
-  ip link del "$UPIF" 2>/dev/null
-  rm -rf /var/run/dpdk/vnet-"$(basename "$TMP")"* 2>/dev/null
-  if [ "$FAILURES" -ne 0 ]; then
-    echo "---- vnetd log ----"; cat "$TMP/vnetd.log" 2>/dev/null
-    for f in "$TMP"/*.out; do [ -s "$f" ] && { echo "---- $f"; cat "$f"; }; done
-  fi
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-check() { # description, command...
-  local what=$1; shift
-  CHECKS=$((CHECKS + 1))
-  if "$@"; then echo "ok   $what"; else echo "FAIL $what"; FAILURES=$((FAILURES + 1)); fi
-}
-ctl() { "$VNETCTL" --socket "$SOCK" "$@"; }
 # Runs a command in the namespace with private overlays on /etc, /var/lib and
 # /run, so what a DHCP client writes there (resolv.conf, lease files, pid
 # files) stays in $TMP.
@@ -91,47 +55,11 @@ ns_private() {
     hostname vnet-gw-client
     exec "$@"' vnet-gw-ns "$d" "$@"
 }
-start_daemon() {
-  mkdir -p "$TMP/state" "$TMP/run"
-  "$VNETD" --state-dir "$TMP/state" --run-dir "$TMP/run" --hugepages no --pmd-idle-sleep-us 100 \
-    >>"$TMP/vnetd.log" 2>&1 &
-  DAEMON=$!
-  for _ in $(seq 100); do ctl net-list >/dev/null 2>&1 && return 0; sleep 0.1; done
-  echo "vnetd did not come up"; FAILURES=$((FAILURES + 1)); exit 1
-}
 make_client() { # mac
-  ip netns add "$NS" || skip "cannot create a network namespace"
-  ip link add "$HOSTIF" type veth peer name eth0 netns "$NS" || skip "cannot create a veth pair"
-  ip link set "$HOSTIF" up
-  ip -n "$NS" link set lo up
-  ip -n "$NS" link set eth0 address "$1"
-  ip -n "$NS" link set eth0 up
-  # veth leaves TCP/UDP checksums to offload; a switch port sees them unfinished.
-  ip netns exec "$NS" ethtool -K eth0 tx off >/dev/null 2>&1
-  mkdir -p "$TMP/dh"
-  cat >"$TMP/dh/script" <<'S'
-#!/bin/sh
-case "$reason" in
-  BOUND|RENEW|REBIND|REBOOT)
-    ip -4 addr flush dev "$interface"
-    ip -4 addr add "$new_ip_address/$new_subnet_mask" dev "$interface"
-    echo "routers=$new_routers dns=$new_domain_name_servers domain=$new_domain_name mtu=$new_interface_mtu lease=$new_dhcp_lease_time ip=$new_ip_address" >"$(dirname "$0")/bound"
-    ;;
-esac
-exit 0
-S
-  chmod +x "$TMP/dh/script"
+  add_netns "$NS"
+  add_veth "$HOSTIF" "$NS" "$1"
+  write_dhclient_script
 }
-dhclient_stop() { # ends a dhclient left running in the background, without a RELEASE
-  [ -s "$TMP/dh/pid" ] && kill "$(cat "$TMP/dh/pid")" 2>/dev/null
-  rm -f "$TMP/dh/pid" "$TMP/dh/bound"
-  sleep 0.2
-}
-dhclient_run() {
-  timeout 40 ip netns exec "$NS" dhclient -1 -4 -sf "$TMP/dh/script" -lf "$TMP/dh/lease" -pf "$TMP/dh/pid" \
-    -cf /dev/null eth0 >"$TMP/dhclient.out" 2>&1
-}
-bound_field() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" "$TMP/dh/bound" 2>/dev/null; }
 
 NET_XML=$TMP/net.xml
 case $scenario in
@@ -402,14 +330,11 @@ forward)
   command -v dnsmasq >/dev/null || skip "dnsmasq not installed"
   # The upstream: a namespace at 10.84.1.53, routed from the host, running a
   # stub dnsmasq that owns example.org and corp.test.
-  ip netns add "$UPNS" || skip "cannot create a network namespace"
-  ip link add "$UPIF" type veth peer name eth0 netns "$UPNS" || skip "cannot create a veth pair"
+  add_netns "$UPNS"
+  add_veth "$UPIF" "$UPNS"
   ip addr add 10.84.1.1/24 dev "$UPIF"
-  ip link set "$UPIF" up
-  ip -n "$UPNS" link set lo up
   ip -n "$UPNS" addr add 10.84.1.53/24 dev eth0
   ip -n "$UPNS" addr add 10.84.1.54/24 dev eth0
-  ip -n "$UPNS" link set eth0 up
   for a in 53 54; do
     ip netns exec "$UPNS" dnsmasq --keep-in-foreground --no-resolv --no-hosts --bind-interfaces \
       --listen-address=10.84.1.$a --port=53 --pid-file="$TMP/dnsmasq$a.pid" \
@@ -452,5 +377,4 @@ X
   ;;
 *) echo "unknown scenario $scenario"; exit 2 ;;
 esac
-echo "$CHECKS checks, $FAILURES failed"
-[ "$FAILURES" -eq 0 ]
+lib_finish

@@ -5,7 +5,8 @@
 # guest namespace behind an afpacket port that gets its address by DHCP.
 #
 #   nat_test.sh SCENARIO VNETD VNETCTL
-#     nat    curl, UDP and ping from the guest reach the outside through NAT;
+#     nat    curl, UDP, ping and iperf3 (TCP) from the guest reach the outside
+#            through NAT;
 #            tcpdump in the outside namespace sees only the uplink address
 #            and source ports inside <nat><port start end>; nat-sessions
 #            lists the flows; unsolicited inbound is refused and counted
@@ -17,105 +18,32 @@
 # Exit 0: every check passed; 1: a check failed; 77: the host lacks a tool.
 set -u
 scenario=$1 VNETD=$2 VNETCTL=$3
+. "$(dirname "$0")/lib.sh"
+lib_init nat
 TAG=$$
 G=vnatg$TAG          # guest namespace
 O=vnato$TAG          # outside namespace
 GH=vng$TAG           # host end of the guest veth (afpacket guest port)
 UH=vnu$TAG           # host end of the uplink veth (afpacket uplink)
-TMP=$(mktemp -d /tmp/vnet-nat.XXXXXX)
-SOCK=$TMP/run/vnetd.sock
-DAEMON=
-FAILURES=0
-CHECKS=0
+CLIENT_NS=$G
 PY=/usr/bin/python3
-
-skip() { echo "SKIP: $*"; rm -rf "$TMP"; exit 77; }
-[ "$(id -u)" = 0 ] || skip "needs root (network namespaces)"
-for t in ip ethtool dhclient busybox curl tcpdump $PY; do command -v $t >/dev/null || skip "$t not installed"; done
-
-stop_daemon() {
-  [ -n "$DAEMON" ] || return 0
-  kill -TERM "$DAEMON" 2>/dev/null
-  for _ in $(seq 50); do kill -0 "$DAEMON" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$DAEMON" 2>/dev/null
-  wait "$DAEMON" 2>/dev/null
-  DAEMON=
-}
-cleanup() {
-  for ns in "$G" "$O"; do ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null; done
-  stop_daemon
-  ip netns del "$G" 2>/dev/null
-  ip netns del "$O" 2>/dev/null
-  ip link del "$GH" 2>/dev/null
-  ip link del "$UH" 2>/dev/null
-  rm -rf /var/run/dpdk/vnet-"$(basename "$TMP")"* 2>/dev/null
-  if [ "$FAILURES" -ne 0 ]; then
-    echo "---- vnetd log ----"; cat "$TMP/vnetd.log" 2>/dev/null
-    for f in "$TMP"/*.out; do [ -s "$f" ] && { echo "---- $f"; cat "$f"; }; done
-  fi
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-check() { # description, command...
-  local what=$1; shift
-  CHECKS=$((CHECKS + 1))
-  if "$@"; then echo "ok   $what"; else echo "FAIL $what"; FAILURES=$((FAILURES + 1)); fi
-}
-ctl() { "$VNETCTL" --socket "$SOCK" "$@"; }
-start_daemon() {
-  mkdir -p "$TMP/state" "$TMP/run"
-  "$VNETD" --state-dir "$TMP/state" --run-dir "$TMP/run" --hugepages no --pmd-idle-sleep-us 100 "$@" \
-    >>"$TMP/vnetd.log" 2>&1 &
-  DAEMON=$!
-  for _ in $(seq 100); do ctl net-list >/dev/null 2>&1 && return 0; sleep 0.1; done
-  echo "vnetd did not come up"; FAILURES=$((FAILURES + 1)); exit 1
-}
+need ip ethtool dhclient busybox curl tcpdump iperf3 $PY
 
 # The guest: a namespace behind a veth whose host end becomes an afpacket port.
 make_guest() {
-  ip netns add "$G" || skip "cannot create a network namespace"
-  ip link add "$GH" type veth peer name eth0 netns "$G" || skip "cannot create a veth pair"
-  sysctl -qw net.ipv6.conf."$GH".disable_ipv6=1
-  ip link set "$GH" up
-  ip -n "$G" link set lo up
-  ip -n "$G" link set eth0 address 52:54:00:88:00:10
-  ip -n "$G" link set eth0 up
-  # veth leaves TCP/UDP checksums to offload; a switch port sees them unfinished.
-  ip netns exec "$G" ethtool -K eth0 tx off >/dev/null 2>&1
-  mkdir -p "$TMP/dh"
-  cat >"$TMP/dh/script" <<'S'
-#!/bin/sh
-case "$reason" in
-  BOUND|RENEW|REBIND|REBOOT)
-    ip -4 addr flush dev "$interface"
-    ip -4 addr add "$new_ip_address/$new_subnet_mask" dev "$interface"
-    for r in $new_routers; do ip route replace default via "$r" dev "$interface"; break; done
-    echo "ip=$new_ip_address routers=$new_routers" >"$(dirname "$0")/bound"
-    ;;
-esac
-exit 0
-S
-  chmod +x "$TMP/dh/script"
+  add_netns "$G"
+  add_veth "$GH" "$G" 52:54:00:88:00:10
+  write_dhclient_script
 }
-dhclient_run() {
-  timeout 40 ip netns exec "$G" dhclient -1 -4 -sf "$TMP/dh/script" -lf "$TMP/dh/lease" -pf "$TMP/dh/pid" \
-    -cf /dev/null eth0 >"$TMP/dhclient.out" 2>&1
-}
-guest_ip() { sed -n 's/.*ip=\([^ ]*\).*/\1/p' "$TMP/dh/bound" 2>/dev/null; }
+guest_ip() { bound_field ip; }
 
 # The outside: 198.51.100.1/24 behind the uplink veth, with an HTTP server,
 # a UDP echo server and a capture of everything that arrives from vnet.
 make_outside() {
-  ip netns add "$O" || skip "cannot create a network namespace"
-  ip link add "$UH" type veth peer name eth0 netns "$O" || skip "cannot create a veth pair"
+  add_netns "$O"
   # vnet owns the uplink: no address and no IPv6 on the host end.
-  sysctl -qw net.ipv6.conf."$UH".disable_ipv6=1
-  ip link set "$UH" up
-  ip -n "$O" link set lo up
+  add_veth "$UH" "$O"
   ip -n "$O" addr add 198.51.100.1/24 dev eth0
-  ip -n "$O" link set eth0 up
-  ip netns exec "$O" ethtool -K eth0 tx off >/dev/null 2>&1
   mkdir -p "$TMP/www"
   echo "hello from outside" >"$TMP/www/hello.txt"
   ip netns exec "$O" busybox httpd -f -p 198.51.100.1:8080 -h "$TMP/www" >"$TMP/httpd.out" 2>&1 &
@@ -186,6 +114,13 @@ nat)
   check "curl through NAT" bash -c "ip netns exec $G curl -s -m 10 http://198.51.100.1:8080/hello.txt | grep -q 'hello from outside'"
   reply=$(udp_ask 198.51.100.1 7007)
   check "UDP echo through NAT ($reply)" bash -c "echo '$reply' | grep -q '^ping from 198.51.100.2:400[0-9][0-9]$'"
+  ip netns exec "$O" iperf3 -s -1 -B 198.51.100.1 -p 5201 >"$TMP/iperf3-server.out" 2>&1 &
+  sleep 0.5
+  ip netns exec "$G" timeout 30 iperf3 -c 198.51.100.1 -p 5201 -t 3 -J >"$TMP/iperf3.json" 2>"$TMP/iperf3.out"
+  bps=$($PY -c "import json; print(int(json.load(open('$TMP/iperf3.json'))['end']['sum_received']['bits_per_second']))" 2>/dev/null)
+  check "iperf3 TCP through NAT (${bps:-no result} bit/s)" [ "${bps:-0}" -gt 1000000 ]
+  check "iperf3's server saw the uplink address and a port in range" \
+    grep -Eq 'Accepted connection from 198\.51\.100\.2, port 400[0-9]{2}\b' "$TMP/iperf3-server.out"
   check "nat-stats: next hop resolved" bash -c "'$VNETCTL' --socket '$SOCK' nat-stats $NET | grep -q 'Next hop:.*198.51.100.1 ..:..:..:..:..:..'"
   ctl nat-sessions $NET >"$TMP/sessions.out" 2>&1
   check "nat-sessions lists tcp, udp and icmp" bash -c "grep -q '^ *tcp .*198.51.100.2:400' $TMP/sessions.out && grep -q '^ *udp .*198.51.100.2:400' $TMP/sessions.out && grep -q '^ *icmp' $TMP/sessions.out"
@@ -245,5 +180,4 @@ none)
   echo "unknown scenario $scenario"; exit 2 ;;
 esac
 
-echo "$((CHECKS - FAILURES))/$CHECKS checks passed"
-[ "$FAILURES" -eq 0 ]
+lib_finish
