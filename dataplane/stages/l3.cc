@@ -160,6 +160,52 @@ bool answer_echo(Burst& b, uint16_t i, const StageContext& ctx, const L3State& l
   return true;
 }
 
+// Acts on a NAT / routing verdict: true when the frame goes on; a refusal
+// becomes an ICMP port unreachable from `err_src`/`err_mac` back through
+// `back_port` (libvirt's REJECT), a drop is counted as l3_dropped.
+inline bool verdict_passes(Burst& b, uint16_t i, const StageContext& ctx, const L3State& l3, nat::Verdict v,
+                           uint32_t err_src, const net::MacAddr& err_mac, const PortState* back_port) noexcept {
+  switch (v) {
+    case nat::Verdict::kForward:
+    case nat::Verdict::kForwardUntranslated:
+      return true;
+    case nat::Verdict::kRefuse:
+      reply_error(b, i, ctx, l3, nat::icmp::kDestUnreachable, nat::icmp::kCodePortUnreachable, err_src, err_mac,
+                  DropReason::kL3Refused, back_port);
+      return false;
+    case nat::Verdict::kDrop:
+      break;
+  }
+  b.drop(i, DropReason::kL3Dropped);
+  return false;
+}
+
+// Addresses the frame to the uplink's next hop for `dst` (the destination
+// itself when on-link, the group MAC for multicast and broadcast) and gives
+// it the uplink port; a next hop not yet resolved drops it (neighbor_miss) and
+// asks the slow path to resolve it.
+inline void send_to_uplink(Burst& b, uint16_t i, const StageContext& ctx, const NetworkState& ns, uint32_t dst,
+                           L3Counters& c) noexcept {
+  const L3State& l3 = ns.l3;
+  net::MacAddr dst_mac;
+  if (dst == 0xffffffffu || (dst >> 28) == 0xe) {
+    dst_mac = group_mac(dst);
+  } else {
+    const uint32_t hop = l3.next_hop == 0 || l3.on_link(dst) ? dst : l3.next_hop;
+    if (!l3.neighbors->lookup(hop, &dst_mac)) {
+      c.count(L3Event::kNeighborMiss);
+      post_resolve(ctx, l3, ns.id, hop);
+      b.drop(i, DropReason::kNeighborMiss);
+      return;
+    }
+  }
+  net::EtherHdr* eth = eth_of(b.pkts[i]);
+  eth->dst = dst_mac;
+  eth->src = l3.uplink_mac;
+  c.count(L3Event::kRoutedOut);
+  b.verdicts[i] = {Action::kForward, DropReason::kNoPort, l3.uplink_port};
+}
+
 // Guest -> uplink, for a frame already known to take the L3 path. `in` is the
 // guest's port.
 void route_out(Burst& b, uint16_t i, const StageContext& ctx, const NetworkState& ns,
@@ -199,35 +245,8 @@ void route_out(Burst& b, uint16_t i, const StageContext& ctx, const NetworkState
     (void)nat::ttl_decrement(ip);
     res = nat::route_outbound(l3.policy, ip, true, &c.route);
   }
-  switch (res.verdict) {
-    case nat::Verdict::kForward:
-    case nat::Verdict::kForwardUntranslated:
-      break;
-    case nat::Verdict::kRefuse:
-      reply_error(b, i, ctx, l3, nat::icmp::kDestUnreachable, nat::icmp::kCodePortUnreachable,
-                  gw_ip, ns.gateway_mac, DropReason::kL3Refused, in);
-      return;
-    case nat::Verdict::kDrop:
-      b.drop(i, DropReason::kL3Dropped);
-      return;
-  }
-  net::EtherHdr* eth = eth_of(m);
-  net::MacAddr dst_mac;
-  if (info.dst == 0xffffffffu || (info.dst >> 28) == 0xe) {
-    dst_mac = group_mac(info.dst);
-  } else {
-    const uint32_t hop = l3.next_hop == 0 || l3.on_link(info.dst) ? info.dst : l3.next_hop;
-    if (!l3.neighbors->lookup(hop, &dst_mac)) {
-      c.count(L3Event::kNeighborMiss);
-      post_resolve(ctx, l3, ns.id, hop);
-      b.drop(i, DropReason::kNeighborMiss);
-      return;
-    }
-  }
-  eth->dst = dst_mac;
-  eth->src = l3.uplink_mac;
-  c.count(L3Event::kRoutedOut);
-  b.verdicts[i] = {Action::kForward, DropReason::kNoPort, l3.uplink_port};
+  if (!verdict_passes(b, i, ctx, l3, res.verdict, gw_ip, ns.gateway_mac, in)) return;
+  send_to_uplink(b, i, ctx, ns, info.dst, c);
 }
 
 // Uplink -> guest for one IPv4 frame; `handed_over`: this worker owns the
@@ -293,18 +312,7 @@ void route_in(Burst& b, uint16_t i, const StageContext& ctx, const NetworkState&
       return;
     }
   }
-  switch (res.verdict) {
-    case nat::Verdict::kForward:
-    case nat::Verdict::kForwardUntranslated:
-      break;
-    case nat::Verdict::kRefuse:
-      reply_error(b, i, ctx, l3, nat::icmp::kDestUnreachable, nat::icmp::kCodePortUnreachable,
-                  err_src, l3.uplink_mac, DropReason::kL3Refused, up);
-      return;
-    case nat::Verdict::kDrop:
-      b.drop(i, DropReason::kL3Dropped);
-      return;
-  }
+  if (!verdict_passes(b, i, ctx, l3, res.verdict, err_src, l3.uplink_mac, up)) return;
   (void)nat::ttl_decrement(ip);
   const uint32_t guest = nat::load32(ip, nat::ip4::kDst);
   net::MacAddr mac;
@@ -430,28 +438,9 @@ void l3_handoff_stage(Burst& b, const StageContext& ctx) noexcept {
     finish_checksum(b.pkts[i], ip, c);
     (void)nat::ttl_decrement(ip);
     const nat::Result res = ns->l3.nat[ctx.worker]->in2out(ip, ctx.now_ns);
-    if (res.verdict == nat::Verdict::kRefuse) {
-      reply_error(b, i, ctx, ns->l3, nat::icmp::kDestUnreachable, nat::icmp::kCodePortUnreachable,
-                  ns->l3.gateway_ip_for(info.src), ns->gateway_mac, DropReason::kL3Refused, in);
+    if (!verdict_passes(b, i, ctx, ns->l3, res.verdict, ns->l3.gateway_ip_for(info.src), ns->gateway_mac, in))
       continue;
-    }
-    if (res.verdict == nat::Verdict::kDrop) {
-      b.drop(i, DropReason::kL3Dropped);
-      continue;
-    }
-    net::MacAddr dst_mac;
-    const uint32_t hop = ns->l3.next_hop == 0 || ns->l3.on_link(info.dst) ? info.dst : ns->l3.next_hop;
-    if (!ns->l3.neighbors->lookup(hop, &dst_mac)) {
-      c.count(L3Event::kNeighborMiss);
-      post_resolve(ctx, ns->l3, ns->id, hop);
-      b.drop(i, DropReason::kNeighborMiss);
-      continue;
-    }
-    net::EtherHdr* eth = eth_of(b.pkts[i]);
-    eth->dst = dst_mac;
-    eth->src = ns->l3.uplink_mac;
-    c.count(L3Event::kRoutedOut);
-    b.verdicts[i] = {Action::kForward, DropReason::kNoPort, ns->l3.uplink_port};
+    send_to_uplink(b, i, ctx, *ns, info.dst, c);
   }
 }
 
