@@ -123,6 +123,10 @@ Status Dataplane::start() {
   }
   punt_ring_ = rte_ring_create((n + "_punt").c_str(), 1024, static_cast<int>(rte_socket_id()), RING_F_SC_DEQ);
   if (punt_ring_ == nullptr) return Status{StatusCode::kResourceExhausted, "punt ring: " + std::string(rte_strerror(rte_errno))};
+  inject_ring_ = rte_ring_create((n + "_inj").c_str(), 1024, static_cast<int>(rte_socket_id()),
+                                 RING_F_SP_ENQ | RING_F_SC_DEQ);
+  if (inject_ring_ == nullptr)
+    return Status{StatusCode::kResourceExhausted, "inject ring: " + std::string(rte_strerror(rte_errno))};
 
   for (uint16_t w = 0; w < worker_count_; ++w) {
     WorkerDeps wd;
@@ -137,6 +141,7 @@ Status Dataplane::start() {
     wd.punt_ring = punt_ring_;
     wd.resolve_ring = resolve_rings_[w].get();
     wd.handoff_rings = handoff_rings_.data();
+    if (w == 0) wd.inject_ring = inject_ring_;
     workers_.push_back(std::make_unique<Worker>(wd));
   }
   SlowPathDeps sd;
@@ -150,6 +155,7 @@ Status Dataplane::start() {
   sd.pool = pool_;
   for (auto& r : resolve_rings_) sd.resolve_rings.push_back(r.get());
   sd.punt_ring = punt_ring_;
+  sd.inject_ring = inject_ring_;
   slow_path_ = std::make_unique<SlowPath>(sd);
 
   if (Status st = publish_locked(); !st) return st;
@@ -196,6 +202,12 @@ void Dataplane::stop() {
     while (rte_ring_dequeue(punt_ring_, &obj) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(obj));
     rte_ring_free(punt_ring_);
     punt_ring_ = nullptr;
+  }
+  if (inject_ring_ != nullptr) {
+    void* obj = nullptr;
+    while (rte_ring_dequeue(inject_ring_, &obj) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(obj));
+    rte_ring_free(inject_ring_);
+    inject_ring_ = nullptr;
   }
   resolve_rings_.clear();
   abandoned_queries_.clear();
@@ -639,9 +651,12 @@ Status Dataplane::check_l3_config_locked(std::string_view network, const L3Confi
   if (c.outside_prefix == 0 || c.outside_prefix > 32) return bad("outside prefix not in 1..32");
   if (c.uplink.name.empty()) return bad("the uplink port has no name");
   if (c.uplink.name == kGatewayPortName) return bad("the uplink cannot be named 'gateway'");
-  if (c.uplink.kind != PortKind::kAfPacket && c.uplink.kind != PortKind::kTap &&
-      c.uplink.kind != PortKind::kEthdev)
-    return bad(std::string("uplink kind ") + port_kind_name(c.uplink.kind) + " (use afpacket, tap or ethdev)");
+  if (c.uplink.kind == PortKind::kRing)
+    return bad(std::string("uplink kind ") + port_kind_name(c.uplink.kind) +
+               " (use afpacket, tap, vhost-user or ethdev)");
+  const bool vhost = c.uplink.kind == PortKind::kVhostServer || c.uplink.kind == PortKind::kVhostClient;
+  if (vhost && (c.uplink.path.empty() || c.uplink.path.front() != '/'))
+    return bad("a vhost-user uplink needs an absolute socket path");
   if (ports_.count(c.uplink.name) != 0) return bad("port " + c.uplink.name + " exists");
   for (const auto& [net, l3] : l3_)
     if (net != network && l3.uplink.spec.name == c.uplink.name)
@@ -673,12 +688,13 @@ Status Dataplane::set_l3(std::string_view network, const L3Config& config) {
   const uint16_t worker = least_loaded_worker_locked();
   PortSetup setup;
   setup.pool = pool_;
-  setup.tx_queues = static_cast<uint16_t>(worker_count_ + 1);  // the last: the slow path's (ARP)
+  setup.tx_queues = worker_count_;  // the slow path's frames go out through worker 0 (inject ring)
   // af_packet / tap spread received frames over all their queue pairs: poll them all.
   setup.rx_queues = config.uplink.kind == PortKind::kEthdev ? 1 : setup.tx_queues;
   setup.sink = event_sink_.get();
   if (config.uplink.kind != PortKind::kEthdev) setup.mtu = net->second.config.mtu;
-  auto opened = open_port(config.uplink, next_port_index_++, {}, setup);
+  const bool vhost = config.uplink.kind == PortKind::kVhostServer || config.uplink.kind == PortKind::kVhostClient;
+  auto opened = open_port(config.uplink, next_port_index_++, vhost ? config.uplink.path : std::string(), setup);
   if (!opened) return Status{opened.status().code(), "uplink " + config.uplink.name + ": " + opened.status().message()};
   if (opened->port_id >= kMaxPorts) {
     close_port(opened.value(), port_events_.get());
@@ -695,7 +711,6 @@ Status Dataplane::set_l3(std::string_view network, const L3Config& config) {
   L3Binding& b = rt->binding;
   b.network = net->second.id;
   b.uplink_port = opened->port_id;
-  b.tx_queue = worker_count_;
   std::copy(std::begin(ea.addr_bytes), std::end(ea.addr_bytes), b.uplink_mac.b.begin());
   b.outside_ip = config.outside_ip;
   b.outside_mask = prefix_mask(config.outside_prefix);

@@ -32,8 +32,9 @@
 //   interrupt is counted (PortStats::link_up_events/link_down_events) and
 //   posted for poll_port_events().
 //   L3 (l3.h): set_l3() gives a network with a gateway an uplink port (its
-//   own name, not in list_ports(); tx queues = workers + 1, the last one the
-//   slow path's for ARP) and routes guests' off-network traffic through it
+//   own name, not in list_ports(): afpacket, tap, vhost-user or an ethdev;
+//   one tx queue per worker — the slow path's ARP goes out through worker 0's
+//   inject ring) and routes guests' off-network traffic through it
 //   by NAT (mode nat) or plainly (route/open). The neighbour table, the
 //   per-worker NAT workers and counters live in an L3 runtime owned here;
 //   the snapshot points to them. clear_l3() (also run by remove_network and
@@ -302,7 +303,8 @@ class Dataplane {
   std::map<std::string, GatewayRecord, std::less<>> gateways_;  // by network name
   std::map<std::string, L3Record, std::less<>> l3_;              // by network name
   std::vector<rte_ring*> handoff_rings_;  // L3: one MP/SC mbuf ring per worker
-  rte_ring* punt_ring_ = nullptr;         // L3: uplink ARP, workers -> slow path
+  rte_ring* punt_ring_ = nullptr;
+  rte_ring* inject_ring_ = nullptr;       // slow path -> worker 0: frames to transmit (uplink ARP)         // L3: uplink ARP, workers -> slow path
   std::vector<std::unique_ptr<TypedRing<ResolveRequest>>> resolve_rings_;  // per worker
   std::vector<std::shared_ptr<NatQuery>> abandoned_queries_;  // timed out: a worker may still answer
   DropCounters control_drops_;  // port_removed; written under mu_

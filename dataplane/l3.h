@@ -211,7 +211,6 @@ class ResolveFilter {
 struct L3Binding {
   uint16_t network = 0;
   uint16_t uplink_port = 0;
-  uint16_t tx_queue = 0;  // the uplink's slow-path tx queue (= worker count)
   net::MacAddr uplink_mac;
   uint32_t outside_ip = 0;
   uint32_t outside_mask = 0;

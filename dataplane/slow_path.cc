@@ -341,7 +341,8 @@ bool SlowPath::send_uplink(L3Binding& l3, std::span<const uint8_t> frame) noexce
     return false;
   }
   std::memcpy(d, frame.data(), frame.size());
-  if (rte_eth_tx_burst(l3.uplink_port, l3.tx_queue, &m, 1) != 1) {
+  m->port = l3.uplink_port;
+  if (deps_.inject_ring == nullptr || rte_ring_sp_enqueue(deps_.inject_ring, m) != 0) {
     rte_pktmbuf_free(m);
     l3.counters.count(L3Event::kUplinkTxFailed);
     return false;

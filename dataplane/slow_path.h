@@ -29,8 +29,10 @@
 //   outside address and every NAT address on the uplink (never a probe),
 //   sends ARP requests for ResolveRequests (rate-limited to one per address
 //   per kResolveIntervalNs) — into the network through the gateway port's
-//   input ring, or on the uplink through its tx queue `tx_queue` that only
-//   the slow path uses — re-resolves the next hop every kNextHopRefreshNs,
+//   input ring, or on the uplink through worker 0's inject ring (mbuf->port =
+//   the uplink; worker 0 transmits them on its own tx queue, so the uplink
+//   needs no queue of the slow path's own and a one-queue vhost-user peer
+//   gets them too) — re-resolves the next hop every kNextHopRefreshNs,
 //   and ages neighbours out after kNeighborAgeingNs without confirmation.
 //
 // Thread-safety
@@ -90,6 +92,7 @@ struct SlowPathDeps {
   uint64_t tick_interval_ns = 10'000'000ull;      // PuntHandler::on_tick period (steady time)
   std::vector<TypedRing<ResolveRequest>*> resolve_rings;  // one per worker (L3)
   rte_ring* punt_ring = nullptr;                  // uplink ARP from the workers (MP/SC)
+  rte_ring* inject_ring = nullptr;                // frames for worker 0 to transmit (SP/SC; m->port)
 };
 
 struct SlowPathCounters {

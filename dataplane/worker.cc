@@ -31,6 +31,23 @@ void Worker::drain_commands() noexcept {
   }
 }
 
+// Frames the slow path built (uplink ARP) go out on this worker's tx queue of
+// mbuf->port; a port gone from the snapshot meanwhile drops them (no_port).
+uint32_t Worker::drain_inject(const ConfigSnapshot& snap) noexcept {
+  std::array<rte_mbuf*, kBurst> pkts;
+  const unsigned n = rte_ring_sc_dequeue_burst(deps_.inject_ring, reinterpret_cast<void**>(pkts.data()), kBurst, nullptr);
+  for (unsigned i = 0; i < n; ++i) {
+    rte_mbuf* m = pkts[i];
+    if (m->port >= kMaxPorts || snap.port(m->port) == nullptr) {
+      if (m->port < kMaxPorts) counters_->ports[m->port].drops.add(DropReason::kNoPort);
+      rte_pktmbuf_free(m);
+      continue;
+    }
+    tx_->enqueue(m->port, m, *counters_);
+  }
+  return n;
+}
+
 uint32_t Worker::poll_once() noexcept {
   const ConfigSnapshot* snap = deps_.publisher->load();
   drain_commands();
@@ -51,6 +68,7 @@ uint32_t Worker::poll_once() noexcept {
     ctx.handoff_rings = deps_.handoff_rings;
     if (deps_.handoff_rings != nullptr)
       received += l3_drain_handoff(deps_.handoff_rings[deps_.index], burst_, ctx, *tx_);
+    if (deps_.inject_ring != nullptr) received += drain_inject(*snap);
     if (!snap->l3_networks.empty()) l3_housekeeping(ctx);
     for (const RxQueueRef& q : snap->rx[deps_.index]) {
       const uint16_t n = rte_eth_rx_burst(q.port, q.queue, burst_.pkts.data(), kBurst);

@@ -50,6 +50,7 @@ struct WorkerDeps {
   uint32_t idle_sleep_us = 0;
   TypedRing<ResolveRequest>* resolve_ring = nullptr;  // L3 neighbour misses -> slow path
   rte_ring* const* handoff_rings = nullptr;           // L3: one MP/SC ring per worker; [index] is ours
+  rte_ring* inject_ring = nullptr;  // worker 0: frames from the slow path to transmit on mbuf->port
 };
 
 class Worker {
@@ -63,6 +64,7 @@ class Worker {
 
  private:
   void drain_commands() noexcept;
+  uint32_t drain_inject(const ConfigSnapshot& snap) noexcept;
 
   WorkerDeps deps_;
   std::unique_ptr<WorkerCounters> counters_;

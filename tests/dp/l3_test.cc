@@ -377,6 +377,15 @@ TEST_F(L3Test, SetL3NeedsGatewayAndValidConfig) {
   bad = c;
   bad.uplink.name = "guest";                        // clashes with a port
   EXPECT_FALSE(dp_->set_l3("n1", bad).is_ok());
+  bad = c;
+  bad.uplink.kind = PortKind::kRing;                // not an uplink kind
+  EXPECT_FALSE(dp_->set_l3("n1", bad).is_ok());
+  bad = c;
+  bad.uplink.kind = PortKind::kVhostServer;
+  bad.uplink.path = "relative.sock";                // vhost-user needs an absolute path
+  EXPECT_FALSE(dp_->set_l3("n1", bad).is_ok());
+  bad.uplink.path.clear();
+  EXPECT_FALSE(dp_->set_l3("n1", bad).is_ok());
   EXPECT_FALSE(dp_->uplink_port("n1").is_ok());
   ASSERT_TRUE(dp_->set_l3("n1", c).is_ok());
   auto up = dp_->uplink_port("n1");
@@ -430,8 +439,10 @@ TEST_F(L3Test, NatUdpOutboundAndReturn) {
   ASSERT_TRUE(stats.is_ok());
   EXPECT_EQ(stats->sessions, 1u);
   EXPECT_EQ(stats->next_hop_mac, kRouterMac.to_string());
-  EXPECT_EQ(stats->uplink.tx_pkts, 1u);  // the workers' (the slow path's ARP: arp_requests_uplink)
+  // The translated datagram and the slow path's ARP requests, all sent by the
+  // workers (worker 0 transmits the slow path's frames).
   EXPECT_GE(counter("arp_requests_uplink"), 1u);
+  EXPECT_EQ(stats->uplink.tx_pkts, 1u + counter("arp_requests_uplink"));
   EXPECT_EQ(counter("routed_out"), 1u);
   EXPECT_EQ(counter("routed_in"), 1u);
   EXPECT_EQ(counter("sessions_created"), 1u);
