@@ -142,6 +142,7 @@ Status Dataplane::start() {
     wd.resolve_ring = resolve_rings_[w].get();
     wd.handoff_rings = handoff_rings_.data();
     if (w == 0) wd.inject_ring = inject_ring_;
+    wd.flow_cache = options_.flow_cache;
     workers_.push_back(std::make_unique<Worker>(wd));
   }
   SlowPathDeps sd;

@@ -94,6 +94,7 @@ struct DataplaneOptions {
   std::string run_dir = "/run/vnet";    // vhost-user sockets: <run_dir>/<network>/<port>.sock
   const Clock* clock = nullptr;         // FDB ageing time source; null = SteadyClock
   uint32_t worker_idle_sleep_us = 0;    // >0: PMDs sleep when idle (small test machines)
+  bool flow_cache = true;               // per-worker microflow cache in front of the L2 stages
   std::chrono::milliseconds grace_timeout{3000};  // grace periods and slow-path commands
   uint64_t ageing_sweep_ns = 1'000'000'000ull;     // FDB ageing sweep period
 };
@@ -133,6 +134,7 @@ struct PortStats {
   uint64_t rx_bytes = 0;
   uint64_t tx_pkts = 0;
   uint64_t tx_bytes = 0;
+  uint64_t flow_cache_hits = 0;   // rx frames switched by a worker's flow cache
   DropTotals drops{};  // by DropReason
   uint64_t punted = 0;            // gateway port: frames handed to the PuntHandler
   uint64_t injected = 0;          // gateway port: handler frames injected into the switch

@@ -55,6 +55,7 @@ PortStats Dataplane::sum_counters_locked(uint16_t id) const {
     s.rx_bytes += c.rx_bytes.read();
     s.tx_pkts += c.tx_pkts.read();
     s.tx_bytes += c.tx_bytes.read();
+    s.flow_cache_hits += c.flow_cache_hits.read();
     for (size_t r = 0; r < kDropReasonCount; ++r) s.drops[r] += c.drops.by_reason[r].read();
   }
   if (slow_path_ != nullptr) {
@@ -77,6 +78,7 @@ PortStats Dataplane::port_stats_locked(const PortRecord& r) const {
   s.rx_bytes -= b.rx_bytes;
   s.tx_pkts -= b.tx_pkts;
   s.tx_bytes -= b.tx_bytes;
+  s.flow_cache_hits -= b.flow_cache_hits;
   s.punted -= b.punted;
   s.injected -= b.injected;
   s.link_up_events -= b.link_up_events;

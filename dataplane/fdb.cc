@@ -105,6 +105,7 @@ LearnResult Fdb::learn(const FdbKey& key, uint16_t port, uint64_t now_ns,
         uint64_t{key.network} | uint64_t{port} << 16, std::memory_order_release);
     s.port = port;
     st.moved.add();
+    version_.fetch_add(1, std::memory_order_release);
     return LearnResult::kMoved;
   }
   if (st.entries.read() >= mac_limit) {
@@ -162,6 +163,7 @@ void Fdb::remove(int32_t position) noexcept {
   buckets_[static_cast<uint32_t>(position) / kWays].keys[static_cast<uint32_t>(position) % kWays].store(
       0, std::memory_order_release);
   s.state = SlotState::kDeleted;
+  version_.fetch_add(1, std::memory_order_release);
   FdbNetworkStats& st = net_stats_[s.key.network % kMaxNetworks];
   st.entries.store_sub(1);
   live_.store_sub(1);

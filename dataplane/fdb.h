@@ -154,6 +154,9 @@ class Fdb {
     return -1;
   }
   int32_t lookup(const FdbKey& key, uint16_t* port) const noexcept { return find(probe(key), port); }
+  // Bumped by the writer after every MAC move and removal (not after an
+  // addition): a worker's flow cache (flow_cache.h) is valid for one version.
+  uint64_t version() const noexcept { return version_.load(std::memory_order_acquire); }
   // Worker `worker`'s last sighting of `position` (its own array), prefetched
   // for a touch() that follows later (a burst resolves all its sources first).
   std::atomic<uint64_t>* sighting(uint16_t worker, int32_t position) noexcept {
@@ -251,6 +254,7 @@ class Fdb {
   template <class Pred>
   uint32_t remove_if(Pred pred) noexcept;
 
+  std::atomic<uint64_t> version_{0};
   Bucket* buckets_ = nullptr;  // [bucket_mask_ + 1], owned by buckets_mem_
   std::unique_ptr<void, MemFree> buckets_mem_;
   std::unique_ptr<void, MemFree> last_seen_mem_;

@@ -13,7 +13,8 @@ Worker::Worker(const WorkerDeps& deps)
       counters_(std::make_unique<WorkerCounters>()),
       tx_(std::make_unique<TxBuffers>(deps.index)),
       learn_filter_(std::make_unique<LearnFilter>()),
-      resolve_filter_(std::make_unique<ResolveFilter>()) {}
+      resolve_filter_(std::make_unique<ResolveFilter>()),
+      flow_cache_(deps.flow_cache ? std::make_unique<FlowCache>() : nullptr) {}
 
 void Worker::drain_commands() noexcept {
   if (deps_.commands == nullptr) return;
@@ -66,6 +67,10 @@ uint32_t Worker::poll_once() noexcept {
     ctx.resolve_ring = deps_.resolve_ring;
     ctx.resolve_filter = resolve_filter_.get();
     ctx.handoff_rings = deps_.handoff_rings;
+    if (flow_cache_ != nullptr) {
+      flow_cache_->sync(snap->generation, deps_.fdb->version());
+      ctx.flow_cache = flow_cache_.get();
+    }
     if (deps_.handoff_rings != nullptr)
       received += l3_drain_handoff(deps_.handoff_rings[deps_.index], burst_, ctx, *tx_);
     if (deps_.inject_ring != nullptr) received += drain_inject(*snap);

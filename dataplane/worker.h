@@ -31,6 +31,7 @@
 #include "dataplane/clock.h"
 #include "dataplane/events.h"
 #include "dataplane/fdb.h"
+#include "dataplane/flow_cache.h"
 #include "dataplane/l3.h"
 #include "dataplane/rings.h"
 #include "dataplane/snapshot_publisher.h"
@@ -50,6 +51,7 @@ struct WorkerDeps {
   uint32_t idle_sleep_us = 0;
   TypedRing<ResolveRequest>* resolve_ring = nullptr;  // L3 neighbour misses -> slow path
   rte_ring* const* handoff_rings = nullptr;           // L3: one MP/SC ring per worker; [index] is ours
+  bool flow_cache = true;           // the microflow cache in front of the L2 stages (flow_cache.h)
   rte_ring* inject_ring = nullptr;  // worker 0: frames from the slow path to transmit on mbuf->port
 };
 
@@ -71,6 +73,7 @@ class Worker {
   std::unique_ptr<TxBuffers> tx_;
   std::unique_ptr<LearnFilter> learn_filter_;
   std::unique_ptr<ResolveFilter> resolve_filter_;
+  std::unique_ptr<FlowCache> flow_cache_;  // null: DataplaneOptions::flow_cache off
   Burst burst_;
 };
 

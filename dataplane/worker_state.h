@@ -43,9 +43,11 @@ struct PortCounters {
   Counter rx_bytes;
   Counter tx_pkts;
   Counter tx_bytes;
+  Counter flow_cache_hits;  // rx frames switched by the flow cache (flow_cache.h)
   DropCounters drops;
 
   void reset() noexcept {
+    flow_cache_hits.reset();
     rx_pkts.reset();
     rx_bytes.reset();
     tx_pkts.reset();

@@ -107,11 +107,14 @@ void forward_stage(Burst& b, const StageContext& ctx) noexcept {
 }
 
 void run_pipeline(Burst& b, const StageContext& ctx) noexcept {
+  FlowCacheMisses misses;
+  if (flow_cache_lookup(b, ctx, misses)) return;  // every frame hit the cache
   ingress_stage(b, ctx);
   l3_uplink_stage(b, ctx);
   learn_stage(b, ctx);
   l3_route_stage(b, ctx);
   forward_stage(b, ctx);
+  flow_cache_insert(b, ctx, misses);
 }
 
 }  // namespace vnet::dp

@@ -26,7 +26,10 @@
 //   l3_uplink_stage / l3_route_stage (l3.cc, see l3.h) run between them:
 //                  frames from an uplink port, and guest frames routed off
 //                  the network through the gateway MAC.
-//   run_pipeline = ingress, l3_uplink, learn, l3_route, forward; dispatch() then frees drops
+//   flow_cache_lookup / flow_cache_insert (flow_cache.h) wrap the stages: a
+//                  hit in the worker's microflow cache skips them all.
+//   run_pipeline = flow cache lookup, ingress, l3_uplink, learn, l3_route,
+//   forward, flow cache insert; dispatch() then frees drops
 //   (counting reasons), fills tx buffers, replicates floods, punts.
 //
 // Thread-safety
@@ -43,6 +46,7 @@
 #include "dataplane/burst.h"
 #include "dataplane/events.h"
 #include "dataplane/fdb.h"
+#include "dataplane/flow_cache.h"
 #include "dataplane/l3.h"
 #include "dataplane/rings.h"
 #include "dataplane/snapshot.h"
@@ -63,7 +67,21 @@ struct StageContext {
   TypedRing<ResolveRequest>* resolve_ring = nullptr;  // L3 neighbour misses; null = none
   ResolveFilter* resolve_filter = nullptr;     // this worker's; null = no deduplication
   rte_ring* const* handoff_rings = nullptr;    // L3: per-worker MP/SC rings [worker_count]; null = none
+  FlowCache* flow_cache = nullptr;             // this worker's, synced for `snap`; null = off
 };
+
+// The frames of a burst that missed the flow cache, with their keys.
+struct FlowCacheMisses {
+  uint32_t mask = 0;
+  std::array<uint64_t, kBurst> k_dst;
+  std::array<uint64_t, kBurst> k_src;
+};
+
+// flow_cache.cc (flow_cache.h): hits get their verdict; misses are noted.
+// True when every frame of the burst was decided by the cache.
+bool flow_cache_lookup(Burst& b, const StageContext& ctx, FlowCacheMisses& misses) noexcept;
+// After the stages: caches the misses that became known-unicast forwards.
+void flow_cache_insert(const Burst& b, const StageContext& ctx, const FlowCacheMisses& misses) noexcept;
 
 void ingress_stage(Burst& b, const StageContext& ctx) noexcept;
 void learn_stage(Burst& b, const StageContext& ctx) noexcept;

@@ -19,7 +19,7 @@
 // (perf/ipp does that). Natively, the TSC around measure_window gives
 // cycles per packet (median over batches).
 //
-// Usage: vnet-l2-bench [--macs N] [--packets N] [--size BYTES] [--warmup N]
+// Usage: vnet-l2-bench [--macs N] [--packets N] [--size BYTES] [--warmup N] [--no-flow-cache]
 //
 // Thread-safety
 // -------------
@@ -64,6 +64,7 @@ struct Options {
   uint64_t packets = 200000;  // measured packets
   uint64_t warmup = 20000;    // packets switched before measuring
   uint32_t size_bytes = 64;   // frame size including FCS
+  bool flow_cache = true;     // the worker's microflow cache (dataplane/flow_cache.h)
 };
 
 bool parse_u64(std::string_view s, uint64_t lo, uint64_t hi, uint64_t& out) {
@@ -87,9 +88,12 @@ bool parse_options(int argc, char** argv, Options& o) {
       o.warmup = v;
     } else if (a == "--size" && value(64, 1518)) {
       o.size_bytes = static_cast<uint32_t>(v);
+    } else if (a == "--no-flow-cache") {
+      o.flow_cache = false;
     } else {
       std::fprintf(stderr,
-                   "usage: vnet-l2-bench [EAL options --] [--macs N] [--packets N] [--warmup N] [--size 64..1518]\n");
+                   "usage: vnet-l2-bench [EAL options --] [--macs N] [--packets N] [--warmup N] [--size 64..1518] "
+                   "[--no-flow-cache]\n");
       return false;
     }
   }
@@ -192,6 +196,7 @@ class Bench {
     wd.commands = cmds_.get();
     wd.pool = pool_;
     wd.clock = &clock_;
+    wd.flow_cache = opts_.flow_cache;
     worker_ = std::make_unique<Worker>(wd);
     SlowPathDeps sd;
     sd.publisher = publisher_.get();

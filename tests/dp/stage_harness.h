@@ -118,6 +118,10 @@ class StageHarness {
     c.learn_ring = learn_ring_.get();
     c.learn_filter = &learn_filter_;
     c.pool = pool_;
+    if (flow_cache_ != nullptr) {
+      flow_cache_->sync(c.snap->generation, fdb_->version());
+      c.flow_cache = flow_cache_.get();
+    }
     return c;
   }
 
@@ -178,6 +182,9 @@ class StageHarness {
   Fdb& fdb() { return *fdb_; }
   SlowPath& slow_path() { return *slow_path_; }
   TypedRing<LearnEvent>& learn_ring() { return *learn_ring_; }
+  // The worker's microflow cache is on by default, as in vnetd.
+  void set_flow_cache(bool on) { flow_cache_ = on ? std::make_unique<FlowCache>() : nullptr; }
+  FlowCache* flow_cache() { return flow_cache_.get(); }
 
  private:
   rte_mempool* pool_;
@@ -190,6 +197,7 @@ class StageHarness {
   std::unique_ptr<SlowPath> slow_path_;
   std::unique_ptr<WorkerCounters> counters_;
   std::unique_ptr<TxBuffers> tx_;
+  std::unique_ptr<FlowCache> flow_cache_ = std::make_unique<FlowCache>();
   uint64_t generation_ = 0;
 };
 

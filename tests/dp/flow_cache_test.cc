@@ -1,0 +1,258 @@
+// T1 tests of the worker's microflow cache (dataplane/flow_cache.h) on real
+// mbufs: hits skip the stages with the same result, and every change that
+// could alter a cached decision (MAC move, ageing, flush, port
+// configuration, MTU, tags) is honoured on the next frame.
+#include <gtest/gtest.h>
+#include <rte_mbuf.h>
+
+#include "tests/dp/stage_harness.h"
+
+namespace vnet::dp::test {
+namespace {
+
+constexpr int kA = 0, kB = 1, kC = 2;  // harness ports
+
+class FlowCacheTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    pool_ = rte_pktmbuf_pool_create("fc_pool", 4095, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+    ASSERT_NE(pool_, nullptr);
+    ports_ = new RingPorts();
+    ports_->create("fc", pool_);
+  }
+  void SetUp() override {
+    avail_ = rte_mempool_avail_count(pool_);
+    h_ = std::make_unique<StageHarness>(pool_, *ports_, "fc" + std::to_string(n_++));
+  }
+  void TearDown() override {
+    for (int i = 0; i < RingPorts::kCount; ++i) h_->received(i);
+    h_.reset();
+    EXPECT_EQ(rte_mempool_avail_count(pool_), avail_) << "mbuf leak";
+  }
+  static FrameSpec frame(int src, int dst, size_t payload = 46) {
+    return FrameSpec{mac(static_cast<uint8_t>(dst + 1)), mac(static_cast<uint8_t>(src + 1)),
+                     std::nullopt, 0, net::kEtherTypeIpv4, payload, static_cast<uint8_t>(src * 16 + dst)};
+  }
+  static FrameSpec bcast(int src) {
+    FrameSpec f = frame(src, 0);
+    f.dst = net::kBroadcastMac;
+    return f;
+  }
+  void learn_ports(std::initializer_list<int> ps) {
+    for (int p : ps) h_->send(p, {bcast(p)});
+    for (int i = 0; i < RingPorts::kCount; ++i) h_->received(i);
+  }
+  uint64_t hits(int port) const { return h_->port_counters(port).flow_cache_hits.read(); }
+
+  static inline rte_mempool* pool_ = nullptr;
+  static inline RingPorts* ports_ = nullptr;
+  static inline int n_ = 0;
+  unsigned avail_ = 0;
+  std::unique_ptr<StageHarness> h_;
+};
+
+TEST_F(FlowCacheTest, SecondFrameOfAConversationHitsWithTheSameResult) {
+  h_->configure({network(1)}, {port(kA, 1), port(kB, 1), port(kC, 1)});
+  learn_ports({kA, kB, kC});
+  h_->send(kA, {frame(kA, kB)});
+  EXPECT_EQ(hits(kA), 0u) << "the first frame is switched by the stages and cached";
+  std::vector<FrameSpec> frames;
+  for (size_t i = 0; i < 32; ++i) frames.push_back(frame(kA, kB, 46 + i));
+  h_->send(kA, frames);
+  EXPECT_EQ(hits(kA), 32u);
+  auto rb = h_->received(kB);
+  ASSERT_EQ(rb.size(), 33u);
+  for (size_t i = 0; i < 32; ++i) EXPECT_EQ(rb[i + 1], frame_bytes(frames[i]));
+  EXPECT_TRUE(h_->received(kC).empty());
+  EXPECT_TRUE(h_->received(kA).empty());
+  // The other direction is its own entry; frames of the burst that inserts it
+  // all miss (lookups come first).
+  h_->send(kB, {frame(kB, kA), frame(kB, kA)});
+  EXPECT_EQ(hits(kB), 0u);
+  h_->send(kB, {frame(kB, kA)});
+  EXPECT_EQ(hits(kB), 1u);
+  EXPECT_EQ(h_->received(kA).size(), 3u);
+}
+
+TEST_F(FlowCacheTest, UnknownAndBroadcastAreNeverCached) {
+  h_->configure({network(1)}, {port(kA, 1), port(kB, 1), port(kC, 1)});
+  learn_ports({kA});
+  for (int k = 0; k < 3; ++k) h_->send(kA, {frame(kA, kB), bcast(kA)});  // B unknown: flooded
+  EXPECT_EQ(hits(kA), 0u);
+  EXPECT_EQ(h_->received(kB).size(), 6u);
+  EXPECT_EQ(h_->received(kC).size(), 6u);
+}
+
+TEST_F(FlowCacheTest, SourceNotYetLearnedIsNotCached) {
+  h_->configure({network(1)}, {port(kA, 1), port(kB, 1)});
+  learn_ports({kB});
+  // A talks to B before the slow path has learned A: forwarded, not cached.
+  Burst b = h_->burst(kA, {frame(kA, kB)});
+  StageContext c = h_->ctx();
+  run_pipeline(b, c);
+  EXPECT_EQ(b.verdicts[0].action, Action::kForward);
+  h_->free_burst(b);
+  b = h_->burst(kA, {frame(kA, kB)});
+  run_pipeline(b, h_->ctx());
+  EXPECT_EQ(hits(kA), 0u);
+  h_->free_burst(b);
+}
+
+TEST_F(FlowCacheTest, MacMoveRedirectsTheNextFrame) {
+  h_->configure({network(1)}, {port(kA, 1), port(kB, 1), port(kC, 1)});
+  learn_ports({kA, kB, kC});
+  h_->send(kA, {frame(kA, kB)});
+  h_->send(kA, {frame(kA, kB)});
+  EXPECT_EQ(hits(kA), 1u);
+  EXPECT_EQ(h_->received(kB).size(), 2u);
+  // B's MAC shows up on C (a migrated guest): the FDB moves it.
+  FrameSpec moved = bcast(kC);
+  moved.src = mac(kB + 1);
+  h_->send(kC, {moved});
+  for (int i = 0; i < RingPorts::kCount; ++i) h_->received(i);
+  EXPECT_EQ(h_->slow_path().counters().moved.read(), 1u);
+  h_->send(kA, {frame(kA, kB)});
+  EXPECT_EQ(h_->received(kC).size(), 1u) << "to B's new port";
+  EXPECT_TRUE(h_->received(kB).empty());
+  EXPECT_EQ(hits(kA), 1u) << "the move invalidated the entry";
+  h_->send(kA, {frame(kA, kB)});
+  EXPECT_EQ(hits(kA), 2u) << "and the new decision is cached";
+  EXPECT_EQ(h_->received(kC).size(), 1u);
+}
+
+TEST_F(FlowCacheTest, PortConfigurationChangeAppliesToTheNextFrame) {
+  h_->configure({network(1)}, {port(kA, 1), port(kB, 1), port(kC, 1)});
+  learn_ports({kA, kB, kC});
+  h_->send(kA, {frame(kA, kB), frame(kA, kB)});
+  EXPECT_EQ(hits(kA), 0u) << "cached at the end of the burst";
+  h_->send(kA, {frame(kA, kB)});
+  EXPECT_EQ(hits(kA), 1u);
+  EXPECT_EQ(h_->received(kB).size(), 3u);
+  // Both ports become isolated: A may no longer reach B.
+  h_->configure({network(1)}, {port(kA, 1, true), port(kB, 1, true), port(kC, 1)});
+  h_->send(kA, {frame(kA, kB)});
+  EXPECT_TRUE(h_->received(kB).empty());
+  EXPECT_EQ(h_->drops(kA, DropReason::kIsolated), 1u);
+  EXPECT_EQ(hits(kA), 1u);
+}
+
+TEST_F(FlowCacheTest, MtuIsEnforcedOnCachedConversations) {
+  h_->configure({network(1, 1500)}, {port(kA, 1), port(kB, 1)});
+  learn_ports({kA, kB});
+  h_->send(kA, {frame(kA, kB), frame(kA, kB)});
+  h_->send(kA, {frame(kA, kB, 1500), frame(kA, kB, 1501)});
+  EXPECT_EQ(hits(kA), 1u) << "the oversized frame goes to the stages";
+  EXPECT_EQ(h_->drops(kA, DropReason::kMtuExceeded), 1u);
+  EXPECT_EQ(h_->received(kB).size(), 3u);
+}
+
+TEST_F(FlowCacheTest, TaggedFramesGoThroughTheStages) {
+  h_->configure({network(1)}, {port(kA, 1, false, trunk({10, 20}, 10, NativeMode::kUntagged)), port(kB, 1, false, access(10)),
+                               port(kC, 1, false, access(20))});
+  learn_ports({kA, kB, kC});  // A's broadcast is native VLAN 10
+  h_->send(kA, {frame(kA, kB), frame(kA, kB)});
+  h_->send(kA, {frame(kA, kB)});
+  EXPECT_EQ(hits(kA), 1u);
+  EXPECT_EQ(h_->received(kB).size(), 3u);
+  // A tagged frame with the same MACs is in VLAN 20, where B is unknown.
+  FrameSpec t = frame(kA, kB);
+  t.vid = 20;
+  h_->send(kA, {t});
+  EXPECT_EQ(hits(kA), 1u);
+  EXPECT_TRUE(h_->received(kB).empty());
+  EXPECT_EQ(h_->received(kC).size(), 1u) << "flooded in VLAN 20";
+}
+
+TEST_F(FlowCacheTest, EgressTagIsPushedOnHits) {
+  h_->configure({network(1)}, {port(kA, 1, false, access(10)), port(kB, 1, false, trunk({10}))});
+  learn_ports({kA});
+  FrameSpec bb = bcast(kB);
+  bb.vid = 10;
+  h_->send(kB, {bb});
+  for (int i = 0; i < RingPorts::kCount; ++i) h_->received(i);
+  h_->send(kA, {frame(kA, kB), frame(kA, kB)});
+  h_->send(kA, {frame(kA, kB, 60)});
+  EXPECT_EQ(hits(kA), 1u);
+  auto rb = h_->received(kB);
+  ASSERT_EQ(rb.size(), 3u);
+  FrameSpec want = frame(kA, kB, 60);
+  want.vid = 10;
+  EXPECT_EQ(rb[2], frame_bytes(want));
+}
+
+TEST_F(FlowCacheTest, CachedTrafficKeepsStationsAliveAndAgeingInvalidates) {
+  h_->configure({network(1, 1500, 8192, 300)}, {port(kA, 1), port(kB, 1), port(kC, 1)});
+  learn_ports({kA, kB});
+  h_->send(kA, {frame(kA, kB)});
+  h_->send(kB, {frame(kB, kA)});
+  for (int i = 0; i < 5; ++i) {
+    h_->clock().advance_s(100);
+    h_->send(kA, {frame(kA, kB)});  // hits only: their touches keep A and B alive
+    h_->send(kB, {frame(kB, kA)});
+  }
+  EXPECT_EQ(hits(kA), 5u);
+  EXPECT_EQ(hits(kB), 5u);
+  EXPECT_EQ(h_->slow_path().counters().aged.read(), 0u) << "seen every 100 s through the cache";
+  EXPECT_EQ(h_->received(kB).size(), 6u);
+  EXPECT_TRUE(h_->received(kC).empty());
+  // Silence for 300 s: both age out, and A -> B is unknown again (flooded).
+  h_->clock().advance_s(300);
+  h_->quiesce();
+  EXPECT_EQ(h_->slow_path().counters().aged.read(), 2u);
+  for (int i = 0; i < RingPorts::kCount; ++i) h_->received(i);
+  h_->send(kA, {frame(kA, kB)});
+  EXPECT_EQ(h_->received(kB).size(), 1u);
+  EXPECT_EQ(h_->received(kC).size(), 1u) << "flooded";
+  EXPECT_EQ(hits(kA), 5u);
+}
+
+TEST_F(FlowCacheTest, FlushInvalidates) {
+  h_->configure({network(1)}, {port(kA, 1), port(kB, 1), port(kC, 1)});
+  learn_ports({kA, kB});
+  h_->send(kA, {frame(kA, kB), frame(kA, kB)});
+  h_->send(kA, {frame(kA, kB)});
+  EXPECT_EQ(hits(kA), 1u);
+  h_->fdb().flush_network(1);
+  h_->quiesce();
+  for (int i = 0; i < RingPorts::kCount; ++i) h_->received(i);
+  h_->send(kA, {frame(kA, kB)});
+  EXPECT_EQ(h_->received(kC).size(), 1u) << "flooded after the flush";
+  EXPECT_EQ(hits(kA), 1u);
+}
+
+TEST_F(FlowCacheTest, OffMeansNoHits) {
+  h_->set_flow_cache(false);
+  h_->configure({network(1)}, {port(kA, 1), port(kB, 1)});
+  learn_ports({kA, kB});
+  for (int k = 0; k < 3; ++k) h_->send(kA, {frame(kA, kB)});
+  EXPECT_EQ(hits(kA), 0u);
+  EXPECT_EQ(h_->received(kB).size(), 3u);
+}
+
+// Pure: a window of bursts with almost no hits turns the cache off for a while.
+TEST(FlowCacheBypass, BadWindowBypassesThenRetries) {
+  FlowCache fc;
+  for (uint32_t i = 0; i < FlowCache::kWindow; ++i) {
+    ASSERT_TRUE(fc.active());
+    fc.account(1, 32);
+  }
+  for (uint32_t i = 0; i < FlowCache::kBypassBursts; ++i) ASSERT_FALSE(fc.active()) << i;
+  EXPECT_TRUE(fc.active());
+  for (uint32_t i = 0; i < FlowCache::kWindow; ++i) fc.account(8, 32);  // 1 in 4: good enough
+  EXPECT_TRUE(fc.active());
+}
+
+TEST(FlowCacheEpoch, NewVersionsInvalidate) {
+  FlowCache fc;
+  const uint32_t e0 = fc.epoch();
+  fc.sync(1, 0);
+  const uint32_t e1 = fc.epoch();
+  EXPECT_NE(e0, e1);
+  fc.sync(1, 0);
+  EXPECT_EQ(fc.epoch(), e1);
+  fc.sync(1, 7);
+  EXPECT_NE(fc.epoch(), e1);
+}
+
+}  // namespace
+}  // namespace vnet::dp::test
