@@ -48,10 +48,10 @@ struct FlowCacheEntry {
   uint32_t epoch = 0;      // valid only while equal to FlowCache::epoch()
   int32_t src_pos = -1;    // FDB position of the source (its sighting)
   uint16_t out_port = 0;
-  uint16_t vlan = 0;       // meta.vlan of the frame (the rx port's untagged VLAN)
-  uint16_t network = 0;
+  uint16_t vlan = 0;       // the frame's VLAN (the rx port's untagged VLAN), for the egress tag
   uint8_t push_tag = 0;    // egress 802.1Q tag on out_port
   uint8_t touched = 0;     // low 8 bits of the tick (now_ns >> 30) of the last touch
+  uint16_t reserved = 0;
 };
 static_assert(sizeof(FlowCacheEntry) == 32);
 
@@ -74,16 +74,6 @@ class FlowCache {
   }
   uint32_t epoch() const noexcept { return epoch_; }
 
-  static uint64_t dst_key(const uint8_t* dst_mac, uint16_t in_port) noexcept {
-    uint64_t k = 0;
-    __builtin_memcpy(&k, dst_mac, 6);
-    return k | uint64_t{in_port} << 48;
-  }
-  static uint64_t src_key(const uint8_t* src_mac) noexcept {
-    uint64_t k = 0;
-    __builtin_memcpy(&k, src_mac, 6);
-    return k | kValid;
-  }
   FlowCacheEntry& slot(uint64_t k_dst, uint64_t k_src) noexcept {
     const auto h = static_cast<uint32_t>(__builtin_ia32_crc32di(__builtin_ia32_crc32di(0, k_src), k_dst));
     return entries_[h & (kEntries - 1)];

@@ -30,22 +30,27 @@ bool flow_cache_lookup(Burst& b, const StageContext& ctx, FlowCacheMisses& misse
   const uint32_t epoch = fc->epoch();
   const auto tick = static_cast<uint8_t>(ctx.now_ns >> 30);
   uint32_t hits = 0, decided = 0;
+  const uint64_t port_bits = uint64_t{b.in_port} << 48;
+  // Every frame is still pending here: the cache runs first.
   for (uint16_t i = 0; i < b.count; ++i) {
-    if (!b.pending(i)) continue;
     rte_mbuf* m = b.pkts[i];
     if (m->data_len < net::kEtherHdrSize || m->pkt_len > max_len) continue;
     const auto* d = rte_pktmbuf_mtod(m, const uint8_t*);
-    if (d[12] == 0x81 && d[13] == 0x00) continue;  // tagged: the stages decide
-    const uint64_t k_dst = FlowCache::dst_key(d, b.in_port);
-    const uint64_t k_src = FlowCache::src_key(d + 6);
+    uint64_t w0, w1;  // bytes 0..7 and 6..13: destination, source, EtherType
+    __builtin_memcpy(&w0, d, 8);
+    __builtin_memcpy(&w1, d + 6, 8);
+    if (static_cast<uint16_t>(w1 >> 48) == 0x0081) continue;  // 802.1Q tagged: the stages decide
+    const uint64_t k_dst = (w0 & 0xffffffffffffull) | port_bits;
+    const uint64_t k_src = (w1 & 0xffffffffffffull) | FlowCache::kValid;
     FlowCacheEntry& e = fc->slot(k_dst, k_src);
-    if (e.epoch != epoch || e.k_dst != k_dst || e.k_src != k_src) {
+    if (((e.k_dst ^ k_dst) | (e.k_src ^ k_src) | (e.epoch ^ epoch)) != 0) {
       misses.mask |= 1u << i;
       misses.k_dst[i] = k_dst;
       misses.k_src[i] = k_src;
       continue;
     }
-    b.meta[i] = PacketMeta{e.network, e.vlan, 0};
+    // meta stays zero: only floods and egress edits read it, and a hit is
+    // neither (its tag is pushed right here).
     if (e.touched != tick) {
       Fdb::touch(ctx.fdb->sighting(ctx.worker, e.src_pos), ctx.now_ns);
       e.touched = tick;
@@ -93,7 +98,6 @@ void flow_cache_insert(const Burst& b, const StageContext& ctx, const FlowCacheM
     e.src_pos = src_pos;
     e.out_port = v.out_port;
     e.vlan = meta.vlan;
-    e.network = meta.network;
     e.push_tag = out->vlan.egress_tagged(meta.vlan) ? 1 : 0;
     e.touched = static_cast<uint8_t>(ctx.now_ns >> 30);
   }

@@ -106,8 +106,8 @@ bool egress_edit(rte_mbuf* m, const PortState& out, const PacketMeta& meta) noex
 
 struct FloodOut {
   uint16_t count = 0;
-  std::array<uint16_t, kMaxPorts> ports{};
-  std::array<rte_mbuf*, kMaxPorts> pkts{};
+  std::array<uint16_t, kMaxPorts> ports;  // [0, count) are set; no initialiser: dispatch declares one per burst
+  std::array<rte_mbuf*, kMaxPorts> pkts;
   bool original_consumed = false;  // false: the caller frees the original
 };
 
