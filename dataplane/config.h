@@ -43,8 +43,10 @@ enum class PortKind : uint8_t {
   kVhostClient,  // QEMU is the server; net_vhost reconnects
   kTap,          // net_tap, iface = ifname
   kAfPacket,     // net_af_packet, iface = ifname (an existing kernel interface)
+  kAfXdp,        // net_af_xdp, iface = ifname, its queues from 0 (an existing kernel interface)
   kRing,         // a pair of rte_rings (tests, the future gateway port)
   kEthdev,       // an ethdev the caller already created (e.g. rte_eth_from_ring)
+  kPci,          // a PCI NIC/VF already bound to vfio-pci, hot-plugged by address (pci_address)
 };
 
 const char* port_kind_name(PortKind k) noexcept;
@@ -53,7 +55,8 @@ struct PortSpec {
   std::string name;            // unique across networks, e.g. "vm1-eth0"
   PortKind kind = PortKind::kVhostServer;
   std::string path;            // vhost-user socket; empty = <run_dir>/<network>/<name>.sock
-  std::string ifname;          // tap / af_packet interface name
+  std::string ifname;          // tap / af_packet / af_xdp interface name
+  std::string pci_address;     // kPci: full PCI address, e.g. "0000:03:00.0"
   uint16_t queues = 1;         // vhost-user queue pairs offered
   uint16_t ethdev_port = 0;    // kEthdev: existing port id (not detached on removal)
   bool isolated = false;       // libvirt <port isolated='yes'/>

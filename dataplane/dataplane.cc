@@ -691,7 +691,8 @@ Status Dataplane::set_l3(std::string_view network, const L3Config& config) {
   setup.pool = pool_;
   setup.tx_queues = worker_count_;  // the slow path's frames go out through worker 0 (inject ring)
   // af_packet / tap spread received frames over all their queue pairs: poll them all.
-  setup.rx_queues = config.uplink.kind == PortKind::kEthdev ? 1 : setup.tx_queues;
+  setup.rx_queues = config.uplink.kind == PortKind::kEthdev || config.uplink.kind == PortKind::kPci
+                        ? 1 : setup.tx_queues;
   setup.sink = event_sink_.get();
   if (config.uplink.kind != PortKind::kEthdev) setup.mtu = net->second.config.mtu;
   const bool vhost = config.uplink.kind == PortKind::kVhostServer || config.uplink.kind == PortKind::kVhostClient;

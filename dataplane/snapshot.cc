@@ -22,8 +22,10 @@ const char* port_kind_name(PortKind k) noexcept {
     case PortKind::kVhostClient: return "vhostuser-client";
     case PortKind::kTap: return "tap";
     case PortKind::kAfPacket: return "afpacket";
+    case PortKind::kAfXdp: return "afxdp";
     case PortKind::kRing: return "ring";
     case PortKind::kEthdev: return "ethdev";
+    case PortKind::kPci: return "pci";
   }
   return "unknown";
 }

@@ -154,6 +154,30 @@ Result<OpenedPort> open_port(const PortSpec& spec, uint32_t index, const std::st
       opened = probe_vdev("net_af_packet" + idx,
                           "iface=" + spec.ifname + ",qpairs=" + std::to_string(qpairs), spec.kind);
       break;
+    case PortKind::kAfXdp:
+      if (spec.ifname.empty()) return Status{StatusCode::kInvalidArgument, "af_xdp: no ifname"};
+      opened = probe_vdev("net_af_xdp" + idx,
+                          "iface=" + spec.ifname + ",start_queue=0,queue_count=" + std::to_string(qpairs),
+                          spec.kind);
+      break;
+    case PortKind::kPci: {
+      if (spec.pci_address.empty()) return Status{StatusCode::kInvalidArgument, "pci: no address"};
+      // EAL must have the PCI bus (vnetd starts it without --no-pci when a
+      // network has a PCI uplink); the device must already be on vfio-pci.
+      const int rc = rte_dev_probe(spec.pci_address.c_str());
+      if (rc != 0) return dpdk_error("rte_dev_probe(" + spec.pci_address + ")", rc);
+      uint16_t id = 0;
+      if (rte_eth_dev_get_port_by_name(spec.pci_address.c_str(), &id) != 0) {
+        rte_eal_hotplug_remove("pci", spec.pci_address.c_str());
+        return Status{StatusCode::kNotFound, "no ethdev for PCI device " + spec.pci_address};
+      }
+      OpenedPort p;
+      p.port_id = id;
+      p.kind = spec.kind;
+      p.device = spec.pci_address;
+      opened = std::move(p);
+      break;
+    }
     case PortKind::kRing: {
       OpenedPort p;
       p.kind = spec.kind;

@@ -386,6 +386,15 @@ TEST_F(L3Test, SetL3NeedsGatewayAndValidConfig) {
   EXPECT_FALSE(dp_->set_l3("n1", bad).is_ok());
   bad.uplink.path.clear();
   EXPECT_FALSE(dp_->set_l3("n1", bad).is_ok());
+  bad = c;
+  bad.uplink.kind = PortKind::kPci;                 // no such device (and no PCI bus here)
+  bad.uplink.pci_address = "0000:7f:1f.7";
+  Status pci = dp_->set_l3("n1", bad);
+  EXPECT_FALSE(pci.is_ok());
+  EXPECT_NE(pci.message().find("0000:7f:1f.7"), std::string::npos) << pci.message();
+  bad.uplink.kind = PortKind::kAfXdp;               // no such interface
+  bad.uplink.ifname = "vnet-no-such-if";
+  EXPECT_FALSE(dp_->set_l3("n1", bad).is_ok());
   EXPECT_FALSE(dp_->uplink_port("n1").is_ok());
   ASSERT_TRUE(dp_->set_l3("n1", c).is_ok());
   auto up = dp_->uplink_port("n1");
