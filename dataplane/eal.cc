@@ -57,7 +57,17 @@ Result<std::vector<std::string>> eal_args(const EalOptions& o) {
     lcores += "," + std::to_string(i + 1) + "@" + std::to_string(pmd[i]);
   }
   args.push_back(lcores);
-  if (!o.pci) args.push_back("--no-pci");
+  if (!o.pci) {
+    args.push_back("--no-pci");
+  } else if (o.pci_allow.empty()) {
+    args.push_back("-a");
+    args.push_back(kNoPciDevice);
+  } else {
+    for (const std::string& a : o.pci_allow) {
+      args.push_back("-a");
+      args.push_back(a);
+    }
+  }
   const bool huge = o.hugepages.value_or(free_hugepages_2mb() > 0);
   if (!huge) {
     if (o.log) o.log("no free 2 MB hugepages: starting DPDK with --no-huge -m " +

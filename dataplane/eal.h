@@ -39,12 +39,20 @@
 
 namespace vnet::dp {
 
+// An allow-list entry that matches no device (domain ffff does not exist).
+inline constexpr const char* kNoPciDevice = "ffff:ff:1f.7";
+
 struct EalOptions {
   std::string program = "vnetd";
   std::string file_prefix;           // empty: "vnet-<pid>"
   std::vector<unsigned> pmd_cores;   // CPU ids, one PMD worker each; empty: pmd_count CPUs
   unsigned pmd_count = 1;            // used when pmd_cores is empty
   bool pci = false;                  // false: --no-pci
+  // With pci: the devices probed at start (-a each). Empty: an allow-list
+  // entry no machine has, so EAL scans the PCI bus but takes no device; PCI
+  // uplinks are hot-plugged later (rte_dev_probe), and devices bound to
+  // vfio-pci for other DPDK applications are left alone.
+  std::vector<std::string> pci_allow;
   std::optional<bool> hugepages;     // unset: auto-detect
   unsigned no_huge_memory_mb = 512;  // -m with --no-huge
   std::vector<std::string> extra_args;  // appended verbatim (e.g. --log-level=...)

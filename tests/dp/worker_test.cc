@@ -368,6 +368,16 @@ TEST(EalArgs, Layout) {
   }
   EXPECT_TRUE(two);
   EXPECT_TRUE(prefix);
+  // PCI without devices to probe at start: a match-nothing allow-list.
+  auto next_to = [](const std::vector<std::string>& v, const std::string& flag) {
+    std::vector<std::string> out;
+    for (size_t i = 0; i + 1 < v.size(); ++i)
+      if (v[i] == flag) out.push_back(v[i + 1]);
+    return out;
+  };
+  EXPECT_EQ(next_to(b, "-a"), std::vector<std::string>{kNoPciDevice});
+  o.pci_allow = {"0000:03:00.0", "0000:03:00.1"};
+  EXPECT_EQ(next_to(eal_args(o).value(), "-a"), (std::vector<std::string>{"0000:03:00.0", "0000:03:00.1"}));
 }
 
 TEST(EalArgs, HugeUnlinkOnlyWithHugepages) {
