@@ -273,6 +273,7 @@ xml::Result<std::vector<PortCounters>> DataplaneRuntime::counters(const std::str
     c.rx_bytes = st->rx_bytes;
     c.tx_packets = st->tx_pkts;
     c.tx_bytes = st->tx_bytes;
+    c.flow_cache_hits = st->flow_cache_hits;
     for (size_t r = 0; r < dp::kDropReasonCount; ++r) c.drops[std::string(dp::kDropReasonNames[r])] = st->drops[r];
     out.push_back(std::move(c));
   }

@@ -303,6 +303,7 @@ json to_json(const PortCounters& c) {
   j["rx_bytes"] = c.rx_bytes;
   j["tx_packets"] = c.tx_packets;
   j["tx_bytes"] = c.tx_bytes;
+  j["flow_cache_hits"] = c.flow_cache_hits;
   json d = json::object();
   for (const auto& [reason, n] : c.drops) d[reason] = n;
   j["drops"] = d;

@@ -127,6 +127,7 @@ struct PortCounters {
   uint64_t rx_bytes = 0;
   uint64_t tx_packets = 0;  // frames the switch sent to the port
   uint64_t tx_bytes = 0;
+  uint64_t flow_cache_hits = 0;  // rx frames switched by a PMD's flow cache (no FDB lookups)
   std::map<std::string, uint64_t> drops;  // every named reason, zero or not
 };
 

@@ -303,6 +303,12 @@ scenario_switching() {
   check "vnetctl tx p2 after unicast" "$(stat_of sw p2 tx_packets)" -eq 31
   check "vnetctl tx p3 unchanged" "$(stat_of sw p3 tx_packets)" -eq "$tx3"
   check "port-list MACs seen p2" "$(ctl --json port-list sw | jq -r '.ports[] | select(.name=="p2") | .macs')" -eq 1
+  # The same conversation again: switched from the PMD's flow cache, same result.
+  peer A send $M_B 20 >/dev/null
+  settle
+  check "unicast again at B" "$(counter B ucast_me)" -eq 40
+  check "still nothing at C" "$(counter C test)" -eq 0
+  check "port-stats: the repeat hit the flow cache" "$(stat_of sw p1 flow_cache_hits)" -ge 20
 
   # Unknown unicast is flooded.
   peer A send 02:00:00:00:00:99 5 >/dev/null
