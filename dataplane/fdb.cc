@@ -47,7 +47,7 @@ Result<std::unique_ptr<Fdb>> Fdb::create(const FdbOptions& options) {
                   "fdb: capacity must be in 1.." + std::to_string(kMaxCapacity)};
   std::unique_ptr<Fdb> fdb(new Fdb());
   // Twice as many ways as entries: two-choice placement then never finds
-  // both buckets full (the fullest bucket holds ~7 of 8 at capacity).
+  // both buckets full (FdbLarge.RandomMacsFillToCapacity checks it).
   const uint32_t slots = std::max<uint32_t>(64, std::bit_ceil(2 * options.capacity));
   const uint32_t buckets = slots / kWays;
   fdb->capacity_ = options.capacity;
@@ -101,7 +101,7 @@ LearnResult Fdb::learn(const FdbKey& key, uint16_t port, uint64_t now_ns,
     s.learned_ns = now_ns;
     if (s.port == port) return LearnResult::kRefreshed;
     // MAC move: one atomic store of the data word.
-    buckets_[static_cast<uint32_t>(existing) / kWays].data[static_cast<uint32_t>(existing) % kWays].store(
+    buckets_[static_cast<uint32_t>(existing) / kWays].ways[static_cast<uint32_t>(existing) % kWays].data.store(
         uint64_t{key.network} | uint64_t{port} << 16, std::memory_order_release);
     s.port = port;
     st.moved.add();
@@ -121,8 +121,8 @@ LearnResult Fdb::learn(const FdbKey& key, uint16_t port, uint64_t now_ns,
   // Data first, then the key with release: a reader that sees the key sees its port.
   Bucket& bk = buckets_[static_cast<uint32_t>(pos) / kWays];
   const uint32_t way = static_cast<uint32_t>(pos) % kWays;
-  bk.data[way].store(uint64_t{key.network} | uint64_t{port} << 16, std::memory_order_relaxed);
-  bk.keys[way].store(p.key_word, std::memory_order_release);
+  bk.ways[way].data.store(uint64_t{key.network} | uint64_t{port} << 16, std::memory_order_relaxed);
+  bk.ways[way].key.store(p.key_word, std::memory_order_release);
   // last_seen of a reused position keeps its older value: learned_ns is newer,
   // and last_seen belongs to the workers.
   Slot& s = slots_[pos];
@@ -160,7 +160,7 @@ uint64_t Fdb::last_sighting(int32_t position) const noexcept {
 void Fdb::remove(int32_t position) noexcept {
   Slot& s = slots_[position];
   if (s.state != SlotState::kLive) return;
-  buckets_[static_cast<uint32_t>(position) / kWays].keys[static_cast<uint32_t>(position) % kWays].store(
+  buckets_[static_cast<uint32_t>(position) / kWays].ways[static_cast<uint32_t>(position) % kWays].key.store(
       0, std::memory_order_release);
   s.state = SlotState::kDeleted;
   version_.fetch_add(1, std::memory_order_release);

@@ -7,6 +7,7 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <random>
 #include <thread>
 
 #include "tests/dp/fake_clock.h"
@@ -218,6 +219,35 @@ TEST_F(FdbTest, FullTableFindsEveryKeyAndReusesReclaimedPositions) {
     EXPECT_EQ(fdb_->flush_all(), 1024u);
     EXPECT_LT(fdb_->lookup(k_of(7), &p), 0);
     EXPECT_EQ(fdb_->reclaim(), 1024u);  // no registered reader: the grace period is over
+  }
+}
+
+// A large table filled to capacity with random MACs: two-choice placement
+// never finds both buckets full before the capacity is reached.
+TEST(FdbLarge, RandomMacsFillToCapacity) {
+  test::TestQsbr qsbr{2};
+  test::FakeClock clock;
+  for (uint32_t capacity : {8192u, 262144u}) {
+    FdbOptions o;
+    o.name = "fdb_large_" + std::to_string(capacity);
+    o.capacity = capacity;
+    o.max_workers = 1;
+    o.qsbr = qsbr.get();
+    auto r = Fdb::create(o);
+    ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+    std::unique_ptr<Fdb> fdb = std::move(r).value();
+    std::mt19937_64 rng(capacity);
+    uint32_t added = 0;
+    for (uint32_t i = 0; i < capacity; ++i) {
+      const uint64_t v = rng();
+      net::MacAddr m{{static_cast<uint8_t>((v >> 40) & 0xfe), static_cast<uint8_t>(v >> 32),
+                      static_cast<uint8_t>(v >> 24), static_cast<uint8_t>(v >> 16), static_cast<uint8_t>(v >> 8),
+                      static_cast<uint8_t>(v)}};
+      const LearnResult lr = fdb->learn(key(1, static_cast<uint16_t>(v >> 52) & 0x3, m), 1, clock.now_ns(), capacity);
+      added += lr == LearnResult::kAdded ? 1 : 0;
+      ASSERT_NE(lr, LearnResult::kTableFull) << "capacity " << capacity << ": full after " << added;
+    }
+    EXPECT_GE(added, capacity - 16) << "random duplicates only";
   }
 }
 
