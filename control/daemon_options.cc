@@ -28,6 +28,8 @@ xml::Result<DaemonOptions> parse_daemon_options(const std::vector<std::string>& 
       "hugepages", po::value<std::string>(), "auto (default), yes or no")(
       "uplink", po::value<std::string>(),
       "default uplink interface of nat/route/open networks without <forward dev>")(
+      "nat-sessions", po::value<unsigned>(),
+      "NAT session capacity per PMD worker and nat network (default 262144)")(
       "no-dataplane", po::bool_switch(), "run without DPDK: networks and ports are recorded, no packets move");
   po::options_description cli_only("Command line only");
   cli_only.add_options()("config", po::value<std::string>(), "read options from FILE")(
@@ -88,6 +90,12 @@ xml::Result<DaemonOptions> parse_daemon_options(const std::vector<std::string>& 
     if (o.default_uplink.empty() || o.default_uplink.size() > 15 ||
         o.default_uplink.find_first_of("/ \t\n") != std::string::npos)
       return R::error("invalid --uplink '" + o.default_uplink + "' (an interface name)");
+  }
+  if (vm.count("nat-sessions")) {
+    o.nat_sessions = vm["nat-sessions"].as<unsigned>();
+    if (o.nat_sessions < kMinNatSessionsOption || o.nat_sessions > kMaxNatSessionsOption)
+      return R::error("--nat-sessions must be in " + std::to_string(kMinNatSessionsOption) + ".." +
+                      std::to_string(kMaxNatSessionsOption));
   }
   o.dataplane = !vm["no-dataplane"].as<bool>();
   if (vm.count("hugepages")) {

@@ -22,6 +22,9 @@
 //                         yes, or no (--no-huge, e.g. for tests)
 //     --uplink IF         the uplink of nat/route/open networks that name no
 //                         <forward dev> (control/uplink/UPLINK.md); default none
+//     --nat-sessions N    NAT session table capacity per PMD worker and nat
+//                         network (default 262144, 1024..16777216; ~92 bytes
+//                         per session, preallocated at net-start)
 //     --no-dataplane      run the registry only; no packets move (RecordingRuntime)
 //   The EAL file prefix is derived from the run dir ("vnet-" + a hash of its
 //   absolute path), so every vnetd with its own run dir has its own DPDK
@@ -58,12 +61,15 @@ struct DaemonOptions {
   unsigned pmd_idle_sleep_us = 0;     // --pmd-idle-sleep-us
   unsigned fdb_capacity = 65536;      // --fdb-capacity
   std::string default_uplink;         // --uplink; "" = none
+  unsigned nat_sessions = 262144;     // --nat-sessions (per worker and nat network)
   bool dataplane = true;              // false with --no-dataplane
   std::optional<bool> hugepages;      // --hugepages yes|no; unset = auto
 };
 
 inline constexpr unsigned kMinFdbCapacity = 1024;
 inline constexpr unsigned kMaxFdbCapacity = 67108864;  // dp::Fdb::kMaxCapacity
+inline constexpr unsigned kMinNatSessionsOption = 1024;      // = ctl::kMinNatSessions (l3_setup.h)
+inline constexpr unsigned kMaxNatSessionsOption = 16777216;  // = ctl::kMaxNatSessions
 
 // "1", "2-3,5" -> {1} / {2,3,5}; no duplicates, each < 1024.
 xml::Result<std::vector<unsigned>> parse_cpu_list(const std::string& text);

@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 
 namespace vnet::ctl {
 
@@ -153,12 +154,29 @@ xml::Status DataplaneRuntime::start_l3(const xml::NetworkDef& def) {
   xml::Result<uplink::EffectiveUplink> up =
       uplink::effective_uplink(def, default_uplink_, kernel_query_, [this](const std::string& line) { log_.info(line); });
   if (!up.ok()) return xml::Status::error(up.error());
-  xml::Result<dp::L3Config> l3 = compile_l3(def, *up);
+  xml::Result<dp::L3Config> l3 = compile_l3(def, *up, l3_options_);
   if (!l3.ok()) return xml::Status::error(l3.error());
+  if (l3->uplink.kind == dp::PortKind::kVhostServer || l3->uplink.kind == dp::PortKind::kVhostClient) {
+    up->socket_path = l3->uplink.path;
+    std::error_code ec;
+    std::filesystem::create_directories(std::filesystem::path(up->socket_path).parent_path(), ec);
+    if (ec)
+      return xml::Status::error("network '" + def.name + "': cannot create the directory of the uplink socket '" +
+                                up->socket_path + "': " + ec.message());
+    struct stat sst{};
+    // A stale socket of an earlier run would make bind() fail.
+    if (l3->uplink.kind == dp::PortKind::kVhostServer && ::stat(up->socket_path.c_str(), &sst) == 0 &&
+        S_ISSOCK(sst.st_mode))
+      ::unlink(up->socket_path.c_str());
+  }
+  const std::string shown =
+      up->type == xml::UplinkType::kVhostUser
+          ? "vhostuser:" + up->socket_path + (up->vhost_client ? " (client)" : " (server)")
+          : *dev;
   if (dp::Status st = dp_->set_l3(def.name, *l3); !st)
-    return xml::Status::error("network '" + def.name + "': uplink '" + *dev + "': " + dp_error(st));
+    return xml::Status::error("network '" + def.name + "': uplink '" + shown + "': " + dp_error(st));
   uplinks_[def.name] = *up;
-  log_.info("network '" + def.name + "': " + xml::forward_mode_name(def.forward.mode) + " through uplink '" + *dev +
+  log_.info("network '" + def.name + "': " + xml::forward_mode_name(def.forward.mode) + " through uplink '" + shown +
             "' as " + up->address.format() + "/" + std::to_string(up->prefix) + " via " + up->gateway.format());
   return {};
 }
@@ -368,6 +386,15 @@ xml::Result<nlohmann::json> DataplaneRuntime::l3_query(const std::string& cmd, c
   dp::Result<dp::PortInfo> up = dp_->uplink_port(network);
   j["mode"] = xml::forward_mode_name(def.forward.mode);
   j["uplink"] = up ? up->ifname : std::string();
+  if (auto eff = uplinks_.find(network); eff != uplinks_.end()) {
+    j["uplink_type"] = xml::uplink_type_name(eff->second.type);
+    if (eff->second.type == xml::UplinkType::kVhostUser) {
+      const char* vmode = eff->second.vhost_client ? "client" : "server";
+      j["uplink_socket"] = eff->second.socket_path;
+      j["uplink_mode"] = vmode;
+      j["uplink"] = eff->second.socket_path + " (vhostuser " + vmode + ")";
+    }
+  }
   j["uplink_link_up"] = up ? up->link_up : false;
   j["next_hop_mac"] = stats->next_hop_mac;
   j["sessions"] = stats->sessions;

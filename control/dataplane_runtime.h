@@ -79,6 +79,8 @@ class DataplaneRuntime final : public NetworkRuntime {
   void set_default_uplink(std::string dev) { default_uplink_ = std::move(dev); }
   // How the uplink address is found without <vnet:uplink> (tests inject their own).
   void set_kernel_query(uplink::KernelQuery query) { kernel_query_ = std::move(query); }
+  // vnetd's run dir (default vhost-user uplink sockets) and --nat-sessions.
+  void set_l3_options(L3Options options) { l3_options_ = std::move(options); }
 
   xml::Status start(const xml::NetworkDef& def) override;
   void stop(const std::string& name) override;
@@ -111,6 +113,7 @@ class DataplaneRuntime final : public NetworkRuntime {
   xml::Status start_l3(const xml::NetworkDef& def);
 
   std::string default_uplink_;
+  L3Options l3_options_;
   std::map<std::string, uplink::EffectiveUplink> uplinks_;  // networks routing through an uplink
   uplink::KernelQuery kernel_query_ = uplink::discover_kernel_ipv4;
 

@@ -10,14 +10,21 @@ bool routes_to_uplink(xml::ForwardMode mode) {
 
 std::string uplink_port_name(const std::string& network) { return network + ":uplink"; }
 
+std::string default_uplink_socket(const std::string& run_dir, const std::string& network) {
+  return run_dir + "/" + network + "/uplink.sock";
+}
+
 std::optional<std::string> uplink_plan(const xml::NetworkDef& def, const std::string& default_uplink) {
   if (!routes_to_uplink(def.forward.mode)) return std::nullopt;
+  if (def.uplink && def.uplink->effective_type() == xml::UplinkType::kVhostUser)
+    return def.uplink->path.empty() ? std::string("vhostuser") : "vhostuser:" + def.uplink->path;
   std::string dev = uplink::uplink_device(def, default_uplink);
   if (dev.empty()) return std::nullopt;
   return dev;
 }
 
-xml::Result<dp::L3Config> compile_l3(const xml::NetworkDef& def, const uplink::EffectiveUplink& up) {
+xml::Result<dp::L3Config> compile_l3(const xml::NetworkDef& def, const uplink::EffectiveUplink& up,
+                                     const L3Options& options) {
   using R = xml::Result<dp::L3Config>;
   const std::string where = "network '" + def.name + "': ";
   dp::L3Config c;
@@ -36,14 +43,27 @@ xml::Result<dp::L3Config> compile_l3(const xml::NetworkDef& def, const uplink::E
     c.inside.push_back(dp::Ipv4Prefix{ip.address.v4_host_order(), static_cast<uint8_t>(prefix)});
   }
   if (c.inside.empty()) return R::error(where + "routing to an uplink needs an IPv4 <ip> address");
-  if (up.dev.empty()) return R::error(where + "no uplink device (<forward dev> or vnetd --uplink)");
-  if (uplink::normalize_pci_address(up.dev))
-    return R::error(where + "uplink '" + up.dev +
-                    "' is a PCI device: binding it to vfio-pci needs vnetd started with PCI enabled "
-                    "(--eal-args without --no-pci) and is not supported by this build's port types");
+  if (options.nat_sessions < kMinNatSessions || options.nat_sessions > kMaxNatSessions)
+    return R::error(where + "NAT session capacity " + std::to_string(options.nat_sessions) + " not in " +
+                    std::to_string(kMinNatSessions) + ".." + std::to_string(kMaxNatSessions));
+  c.nat_sessions = options.nat_sessions;
   c.uplink.name = uplink_port_name(def.name);
-  c.uplink.kind = dp::PortKind::kAfPacket;
-  c.uplink.ifname = up.dev;
+  if (up.type == xml::UplinkType::kVhostUser) {
+    if (!up.dev.empty())
+      return R::error(where + "<forward dev='" + up.dev + "'> and <vnet:uplink type='vhostuser'> both name the uplink");
+    c.uplink.kind = up.vhost_client ? dp::PortKind::kVhostClient : dp::PortKind::kVhostServer;
+    c.uplink.path = up.socket_path.empty() ? default_uplink_socket(options.run_dir, def.name) : up.socket_path;
+    if (c.uplink.path.empty() || c.uplink.path.front() != '/')
+      return R::error(where + "the vhost-user uplink socket '" + c.uplink.path + "' is not an absolute path");
+  } else {
+    if (up.dev.empty()) return R::error(where + "no uplink device (<forward dev> or vnetd --uplink)");
+    if (uplink::normalize_pci_address(up.dev))
+      return R::error(where + "uplink '" + up.dev +
+                      "' is a PCI device: binding it to vfio-pci needs vnetd started with PCI enabled "
+                      "(--eal-args without --no-pci) and is not supported by this build's port types");
+    c.uplink.kind = dp::PortKind::kAfPacket;
+    c.uplink.ifname = up.dev;
+  }
   if (!up.address.is_v4() || !up.gateway.is_v4()) return R::error(where + "the uplink address must be IPv4");
   c.outside_ip = up.address.v4_host_order();
   c.outside_prefix = static_cast<uint8_t>(up.prefix);

@@ -160,6 +160,8 @@ int run(const std::vector<std::string>& args) {
     dataplane_runtime.attach(dataplane.get());
     dataplane_runtime.set_gateway_factory(make_gateway_factory(opts.state_dir, log, gateways));
     dataplane_runtime.set_default_uplink(opts.default_uplink);
+    dataplane_runtime.set_l3_options(
+        L3Options{std::filesystem::absolute(opts.run_dir).lexically_normal().string(), opts.nat_sessions});
     dispatcher.set_l3_source([&dataplane_runtime](const std::string& cmd, const std::string& network,
                                                   const nlohmann::json& args) {
       return dataplane_runtime.l3_query(cmd, network, args);

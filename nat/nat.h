@@ -66,6 +66,8 @@ namespace vnet::nat {
 inline constexpr uint32_t kMaxPortProbes = 1024;
 // Slots swept for expired sessions before a new session is refused as table_full.
 inline constexpr size_t kFullTableSweep = 64;
+// Below this many sessions NatWorker::prefetch() does nothing (perf/natbench).
+inline constexpr uint32_t kPrefetchMinSessions = 8192;
 
 class NatWorker {
  public:
@@ -76,6 +78,15 @@ class NatWorker {
 
   Result in2out(std::span<std::byte> packet, uint64_t now_ns) noexcept;
   Result out2in(std::span<std::byte> packet, uint64_t now_ns) noexcept;
+
+  // Optional prefetch before a burst: for every packet prefetch(pkt, dir, 1),
+  // then prefetch(pkt, dir, 2), then in2out()/out2in() — stage 1 fetches the
+  // session index slot, stage 2 the session (see SessionTable). It reads
+  // only the addresses, protocol and ports (no checks); a packet in2out or
+  // out2in would not look up is ignored, and so is every packet while the
+  // table holds fewer than kPrefetchMinSessions sessions (small tables stay
+  // in the caches: the prefetch would only cost).
+  void prefetch(std::span<const std::byte> packet, Dir dir, int stage) const noexcept;
 
   // Incremental expiry sweep over `budget` slots (call once per loop).
   size_t expire(uint64_t now_ns, size_t budget) noexcept;

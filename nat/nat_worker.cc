@@ -131,6 +131,26 @@ void NatWorker::refresh(Session* s, Dir dir, uint8_t tcp_flags, uint64_t now_ns)
   s->expires_ns = now_ns + t;
 }
 
+void NatWorker::prefetch(std::span<const std::byte> packet, Dir dir, int stage) const noexcept {
+  if (table_.size() < kPrefetchMinSessions) return;  // the table is in the caches anyway
+  if (packet.size() < ip4::kMinHeaderSize + 4) return;
+  const size_t hs = (load8(packet, ip4::kVersionIhl) & 0x0f) * 4u;
+  if (hs < ip4::kMinHeaderSize || packet.size() < hs + 4) return;
+  const uint8_t proto = load8(packet, ip4::kProto);
+  if (proto != kProtoTcp && proto != kProtoUdp) return;
+  const bool out = dir == Dir::kOut2In;
+  const uint32_t src = load32(packet, ip4::kSrc);
+  const uint32_t dst = load32(packet, ip4::kDst);
+  const uint16_t sport = load16(packet, hs + l4::kSrcPort);
+  const uint16_t dport = load16(packet, hs + l4::kDstPort);
+  const FlowKey key = out ? FlowKey{dst, src, dport, sport, proto} : FlowKey{src, dst, sport, dport, proto};
+  if (stage == 1) {
+    table_.prefetch_index(key, out);
+  } else {
+    table_.prefetch_session(key, out);
+  }
+}
+
 Result NatWorker::in2out(std::span<std::byte> packet, uint64_t now_ns) noexcept {
   Ipv4Info ip;
   if (const NatReason r = parse_ipv4(packet, &ip); r != NatReason::kNone) return fail(r);

@@ -1,7 +1,11 @@
 #include "nat/session_table.h"
 
+#include <sys/mman.h>
+
 #include <bit>
+#include <cstdlib>
 #include <cstring>
+#include <new>
 
 #include "nat/bytes.h"
 #include "nat/nat_config.h"
@@ -19,16 +23,38 @@ uint64_t fmix64(uint64_t k) noexcept {
   return k;
 }
 
+constexpr size_t kHugePageSize = size_t{2} << 20;
+
+// Zeroed memory for `count` objects of an implicit-lifetime type: 2 MiB
+// aligned and advised for transparent huge pages when it spans at least one
+// huge page, plain malloc otherwise (or when the aligned allocation fails).
+template <class T>
+T* allocate_zeroed(size_t count) {
+  const size_t size = count * sizeof(T);
+  void* p = nullptr;
+  if (size >= kHugePageSize) {
+    const size_t rounded = (size + kHugePageSize - 1) / kHugePageSize * kHugePageSize;
+    p = std::aligned_alloc(kHugePageSize, rounded);
+    if (p != nullptr) (void)::madvise(p, rounded, MADV_HUGEPAGE);  // a hint: no huge pages is fine
+  }
+  if (p == nullptr) p = std::malloc(size == 0 ? 1 : size);
+  if (p == nullptr) throw std::bad_alloc();
+  std::memset(p, 0, size);
+  return static_cast<T*>(p);
+}
+
 }  // namespace
+
+void SessionTable::FreeDeleter::operator()(void* p) const noexcept { std::free(p); }
 
 SessionTable::SessionTable(uint32_t capacity, uint64_t seed)
     : capacity_(capacity == 0 ? 1 : (capacity > (1u << 30) ? (1u << 30) : capacity)),
       index_mask_(static_cast<uint32_t>(std::bit_ceil(uint64_t{capacity_} * 2) - 1)),
       seed_(fmix64(seed ^ 0x9e3779b97f4a7c15ull)),
-      sessions_(new Session[capacity_]()),
-      free_(new uint32_t[capacity_]),
-      in_index_(new IndexEntry[size_t{index_mask_} + 1]()),
-      out_index_(new IndexEntry[size_t{index_mask_} + 1]()) {
+      sessions_(allocate_zeroed<Session>(capacity_)),
+      free_(allocate_zeroed<uint32_t>(capacity_)),
+      in_index_(allocate_zeroed<IndexEntry>(size_t{index_mask_} + 1)),
+      out_index_(allocate_zeroed<IndexEntry>(size_t{index_mask_} + 1)) {
   clear();
 }
 

@@ -322,10 +322,31 @@ inline constexpr const char* kVnetNamespace = "urn:vnet:network:1";
 //     gateway is reached on-link and may lie anywhere (like `ip route ... onlink`).
 //   validate_for_define() also requires forward mode nat, route or open and an
 //   uplink subnet that does not overlap the network's IPv4 <ip> subnets.
+//   Optional attributes choose how the uplink is attached:
+//   * type='kernel' (default when absent): a kernel interface, <forward dev> or
+//     vnetd --uplink, attached with AF_PACKET; path and mode are refused;
+//   * type='vhostuser': a vhost-user socket (e.g. a router VM, NFV chaining, or
+//     a traffic generator). path='/abs/sock' (default
+//     <run_dir>/<network>/uplink.sock, chosen by vnetd at net-start) must be
+//     absolute, without ',' and at most 107 bytes; mode='server' (default: vnetd
+//     creates the socket) or 'client' (vnetd connects and reconnects).
+//     validate_for_define() refuses a <forward dev> (or <forward><interface>)
+//     next to it: the uplink is the socket, not a kernel interface.
+//   Absent optional attributes stay absent on output (round trip).
+enum class UplinkType : uint8_t { kKernel, kVhostUser };
+enum class UplinkVhostMode : uint8_t { kServer, kClient };
+const char* uplink_type_name(UplinkType t);             // "kernel", "vhostuser"
+const char* uplink_vhost_mode_name(UplinkVhostMode m);  // "server", "client"
+
 struct UplinkDef {
   IpAddr address;
   unsigned prefix = 0;
   IpAddr gateway;
+  std::optional<UplinkType> type;       // absent = kernel
+  std::string path;                     // vhostuser socket; "" = absent (default path)
+  std::optional<UplinkVhostMode> mode;  // vhostuser; absent = server
+  UplinkType effective_type() const { return type.value_or(UplinkType::kKernel); }
+  UplinkVhostMode effective_mode() const { return mode.value_or(UplinkVhostMode::kServer); }
   friend bool operator==(const UplinkDef&, const UplinkDef&) = default;
 };
 

@@ -153,6 +153,16 @@ Status check_uplink_for_define(const NetworkDef& def) {
                          " with forward mode='" + mode_of(def) +
                          "': only nat, route and open networks have an uplink");
   }
+  if (up.effective_type() == UplinkType::kVhostUser) {
+    const std::string dev =
+        !def.forward.dev.empty() ? def.forward.dev
+                                 : (def.forward.interfaces.empty() ? std::string() : def.forward.interfaces.front().dev);
+    if (!dev.empty()) {
+      return Status::error("<forward dev='" + dev + "'> and <vnet:uplink type='vhostuser'> of network " +
+                           q(def.name) + " both name the uplink: a vhost-user uplink is its socket, "
+                           "remove the <forward dev>");
+    }
+  }
   for (const IpDef& ip : def.ips) {
     if (!ip.address.is_v4()) continue;
     const int p = ip_prefix(ip);

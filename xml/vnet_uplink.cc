@@ -8,15 +8,32 @@
 //   <uplink>, are ignored like any unknown element. On output the prefix is always
 //   "vnet", the declaration is written on <network> after xmlns:dnsmasq, and the
 //   element comes last, after <dnsmasq:options> (where libvirt writes namespace data).
+//   The optional type, path and mode attributes are written back only when given,
+//   after gateway, in that order.
 #include <cstring>
 
 #include "xml/format_internal.h"
 #include "xml/parse_internal.h"
 #include "xml/xml_doc.h"
 
+namespace vnet::xml {
+
+const char* uplink_type_name(UplinkType t) {
+  return t == UplinkType::kVhostUser ? "vhostuser" : "kernel";
+}
+
+const char* uplink_vhost_mode_name(UplinkVhostMode m) {
+  return m == UplinkVhostMode::kClient ? "client" : "server";
+}
+
+}  // namespace vnet::xml
+
 namespace vnet::xml::detail {
 
 namespace {
+
+// sockaddr_un.sun_path holds 108 bytes including the terminating NUL.
+constexpr size_t kMaxSocketPath = 107;
 
 constexpr const char* kElem = "<vnet:uplink>";
 
@@ -101,6 +118,30 @@ Status check_uplink(const std::string& net, const UplinkDef& up) {
                                                       "' is the network or broadcast address of " +
                                                       subnet));
   }
+  if (up.effective_type() == UplinkType::kKernel) {
+    if (!up.path.empty()) {
+      return Status::error(bad_attr(net, "path", "'" + up.path +
+                                                     "' is only allowed with type='vhostuser'"));
+    }
+    if (up.mode) {
+      return Status::error(bad_attr(net, "mode", std::string("'") + uplink_vhost_mode_name(*up.mode) +
+                                                     "' is only allowed with type='vhostuser'"));
+    }
+    return {};
+  }
+  if (!up.path.empty()) {
+    if (up.path.front() != '/') {
+      return Status::error(bad_attr(net, "path", "'" + up.path + "' is not an absolute path"));
+    }
+    if (up.path.find(',') != std::string::npos) {
+      return Status::error(bad_attr(net, "path", "'" + up.path + "' contains ','"));
+    }
+    if (up.path.size() > kMaxSocketPath) {
+      return Status::error(bad_attr(net, "path", "'" + up.path + "' is longer than " +
+                                                     std::to_string(kMaxSocketPath) +
+                                                     " bytes (a unix socket path)"));
+    }
+  }
   return {};
 }
 
@@ -139,6 +180,28 @@ Status parse_vnet_uplink(const std::string& net, xmlNode* root, std::optional<Up
   up.address = *a;
   up.prefix = *p;
   up.gateway = *g;
+  if (auto t = prop(found, "type")) {
+    if (*t == "kernel") {
+      up.type = UplinkType::kKernel;
+    } else if (*t == "vhostuser") {
+      up.type = UplinkType::kVhostUser;
+    } else {
+      return Status::error(bad_attr(net, "type", "'" + *t + "' is not 'kernel' or 'vhostuser'"));
+    }
+  }
+  if (auto path = prop(found, "path")) {
+    if (path->empty()) return Status::error(bad_attr(net, "path", "'' is not an absolute path"));
+    up.path = *path;
+  }
+  if (auto m = prop(found, "mode")) {
+    if (*m == "server") {
+      up.mode = UplinkVhostMode::kServer;
+    } else if (*m == "client") {
+      up.mode = UplinkVhostMode::kClient;
+    } else {
+      return Status::error(bad_attr(net, "mode", "'" + *m + "' is not 'server' or 'client'"));
+    }
+  }
   if (auto st = check_uplink(net, up); !st) return st;
   *out = up;
   return {};
@@ -146,8 +209,12 @@ Status parse_vnet_uplink(const std::string& net, xmlNode* root, std::optional<Up
 
 void format_vnet_uplink(Writer& w, const std::optional<UplinkDef>& up) {
   if (!up) return;
-  w.add("<vnet:uplink address='" + up->address.format() + "' prefix='" + std::to_string(up->prefix) +
-        "' gateway='" + up->gateway.format() + "'/>\n");
+  std::string line = "<vnet:uplink address='" + up->address.format() + "' prefix='" +
+                     std::to_string(up->prefix) + "' gateway='" + up->gateway.format() + "'";
+  if (up->type) line += std::string(" type='") + uplink_type_name(*up->type) + "'";
+  if (!up->path.empty()) line += " path='" + escaped(up->path) + "'";
+  if (up->mode) line += std::string(" mode='") + uplink_vhost_mode_name(*up->mode) + "'";
+  w.add(line + "/>\n");
 }
 
 }  // namespace vnet::xml::detail

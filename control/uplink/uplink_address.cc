@@ -13,15 +13,22 @@ xml::Result<EffectiveUplink> effective_uplink(const xml::NetworkDef& def, const 
                                               const KernelQuery& kernel, const LogSink& log) {
   using R = xml::Result<EffectiveUplink>;
   EffectiveUplink up;
-  up.dev = uplink_device(def, default_dev);
   const std::string net = "network '" + def.name + "'";
   if (def.uplink) {
     up.address = def.uplink->address;
     up.prefix = def.uplink->prefix;
     up.gateway = def.uplink->gateway;
     up.source = EffectiveUplink::Source::kXml;
+    up.type = def.uplink->effective_type();
+    if (up.type == xml::UplinkType::kVhostUser) {
+      up.socket_path = def.uplink->path;
+      up.vhost_client = def.uplink->effective_mode() == xml::UplinkVhostMode::kClient;
+    } else {
+      up.dev = uplink_device(def, default_dev);
+    }
     return up;
   }
+  up.dev = uplink_device(def, default_dev);
   const std::string hint =
       "; give it with <vnet:uplink address='A' prefix='P' gateway='G'/> "
       "(xmlns:vnet='urn:vnet:network:1')";

@@ -11,6 +11,11 @@
 //   3. otherwise an error naming the network, the device and what is missing.
 //   The uplink device is <forward dev> (libvirt's first <forward><interface>), or
 //   vnetd's configured default uplink when the network names none.
+//   A <vnet:uplink type='vhostuser'> uplink is a vhost-user socket, not a device:
+//   dev stays empty (neither <forward dev>, which validation refuses next to it,
+//   nor vnetd's default uplink applies), socket_path is the element's path ("" =
+//   the default, <run_dir>/<network>/uplink.sock, resolved by compile_l3()) and
+//   vhost_client its mode='client'.
 //
 // Thread-safety
 //   Pure apart from the injected kernel query and log sink; control thread.
@@ -31,6 +36,9 @@ struct EffectiveUplink {
   unsigned prefix = 0;
   xml::IpAddr gateway;
   Source source = Source::kXml;
+  xml::UplinkType type = xml::UplinkType::kKernel;
+  std::string socket_path;    // vhostuser: <vnet:uplink path>; "" = default path
+  bool vhost_client = false;  // vhostuser: mode='client' (vnetd connects)
   friend bool operator==(const EffectiveUplink&, const EffectiveUplink&) = default;
 };
 

@@ -45,6 +45,15 @@ TEST(DaemonOptions, FdbCapacity) {
   EXPECT_FALSE(parse_daemon_options({"--fdb-capacity", "67108865"}).ok());
 }
 
+TEST(DaemonOptions, NatSessions) {
+  EXPECT_EQ(parse_daemon_options({})->nat_sessions, 262144u);
+  auto o = parse_daemon_options({"--nat-sessions", "1048576"});
+  ASSERT_TRUE(o.ok()) << o.error();
+  EXPECT_EQ(o->nat_sessions, 1048576u);
+  EXPECT_EQ(parse_daemon_options({"--nat-sessions", "1000"}).error(), "--nat-sessions must be in 1024..16777216");
+  EXPECT_FALSE(parse_daemon_options({"--nat-sessions", "16777217"}).ok());
+}
+
 TEST(DaemonOptions, CpuLists) {
   EXPECT_EQ(*parse_cpu_list("1"), (std::vector<unsigned>{1}));
   EXPECT_EQ(*parse_cpu_list("0-2,7"), (std::vector<unsigned>{0, 1, 2, 7}));

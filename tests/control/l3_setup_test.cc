@@ -83,6 +83,73 @@ TEST(CompileL3, RouteAndOpen) {
   EXPECT_EQ(o->uplink.ifname, "up0");
 }
 
+xml::NetworkDef parse_vhost(const std::string& forward, const std::string& attrs) {
+  auto r = xml::parse_network_xml("<network xmlns:vnet='urn:vnet:network:1'><name>n</name>" + forward +
+                                  "<ip address='192.168.122.1' prefix='24'/><vnet:uplink address='198.51.100.2' "
+                                  "prefix='24' gateway='198.51.100.1' " + attrs + "/></network>");
+  EXPECT_TRUE(r.ok()) << r.error();
+  return r.ok() ? *r : xml::NetworkDef{};
+}
+
+uplink::EffectiveUplink vhost_up(const char* path = "", bool client = false) {
+  uplink::EffectiveUplink u = up("");
+  u.type = xml::UplinkType::kVhostUser;
+  u.socket_path = path;
+  u.vhost_client = client;
+  return u;
+}
+
+TEST(UplinkPlan, VhostUserAlwaysHasAnUplink) {
+  EXPECT_EQ(uplink_plan(parse_vhost("<forward mode='nat'/>", "type='vhostuser'"), ""), "vhostuser");
+  EXPECT_EQ(uplink_plan(parse_vhost("<forward mode='open'/>", "type='vhostuser' path='/x/u.sock'"), "up0"),
+            "vhostuser:/x/u.sock");
+  EXPECT_FALSE(uplink_plan(parse_vhost("<forward mode='nat'/>", "type='kernel'"), "").has_value());
+}
+
+TEST(CompileL3, VhostUserServerOnTheDefaultSocket) {
+  const L3Options opts{"/tmp/rd", 1u << 20};
+  auto r = compile_l3(parse_vhost("<forward mode='nat'/>", "type='vhostuser'"), vhost_up(), opts);
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_EQ(r->uplink.name, "n:uplink");
+  EXPECT_EQ(r->uplink.kind, dp::PortKind::kVhostServer);
+  EXPECT_EQ(r->uplink.path, "/tmp/rd/n/uplink.sock");
+  EXPECT_EQ(r->uplink.ifname, "");
+  EXPECT_EQ(r->nat_sessions, 1u << 20);
+  EXPECT_EQ(r->outside_ip, ip(198, 51, 100, 2));
+  EXPECT_EQ(r->next_hop, ip(198, 51, 100, 1));
+  EXPECT_EQ(default_uplink_socket("/run/vnet", "default"), "/run/vnet/default/uplink.sock");
+}
+
+TEST(CompileL3, VhostUserClientOnAGivenSocket) {
+  auto r = compile_l3(parse_vhost("<forward mode='route'/>", "type='vhostuser' path='/srv/r.sock' mode='client'"),
+                      vhost_up("/srv/r.sock", true));
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_EQ(r->mode, dp::L3Mode::kRoute);
+  EXPECT_EQ(r->uplink.kind, dp::PortKind::kVhostClient);
+  EXPECT_EQ(r->uplink.path, "/srv/r.sock");
+  EXPECT_EQ(r->nat_sessions, 262144u);  // the default
+}
+
+TEST(CompileL3, VhostUserRefusals) {
+  uplink::EffectiveUplink both = vhost_up();
+  both.dev = "eth1";
+  auto r = compile_l3(parse_vhost("<forward mode='nat'/>", "type='vhostuser'"), both);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error(), "network 'n': <forward dev='eth1'> and <vnet:uplink type='vhostuser'> both name the uplink");
+  auto rel = compile_l3(parse_vhost("<forward mode='nat'/>", "type='vhostuser'"), vhost_up(), L3Options{"rel", 262144});
+  ASSERT_FALSE(rel.ok());
+  EXPECT_NE(rel.error().find("'rel/n/uplink.sock' is not an absolute path"), std::string::npos) << rel.error();
+}
+
+TEST(CompileL3, NatSessionCapacity) {
+  auto small = compile_l3(parse("<forward mode='nat' dev='eth1'/>"), up(), L3Options{"/run/vnet", 100});
+  ASSERT_FALSE(small.ok());
+  EXPECT_EQ(small.error(), "network 'n': NAT session capacity 100 not in 1024..16777216");
+  auto big = compile_l3(parse("<forward mode='nat' dev='eth1'/>"), up(), L3Options{"/run/vnet", 16777216});
+  ASSERT_TRUE(big.ok()) << big.error();
+  EXPECT_EQ(big->nat_sessions, 16777216u);
+}
+
 TEST(CompileL3, Refusals) {
   EXPECT_FALSE(compile_l3(parse(""), up()).ok());                               // isolated
   EXPECT_FALSE(compile_l3(parse("<forward mode='nat' dev='eth1'/>"), up("")).ok());  // no device

@@ -15,6 +15,16 @@
 //   stats TAG               -> "TAG rx=.. test=.. bcast=.. ucast_me=..
 //                              ucast_other=.. arp_req=.. arp_rep=.. icmp_req=.."
 //   reset                   zero the counters -> "reset"
+//   resolve TAG IP SECS     ARP for IP (unless already learned) and wait up to
+//                           SECS -> "TAG IP is-at MAC" | "TAG IP unresolved"
+//   udp NEXTHOP SRC:SPORT DST:DPORT [COUNT]
+//                           COUNT (default 1) UDP datagrams from SRC:SPORT to
+//                           DST:DPORT, sent to NEXTHOP's MAC (learned from any
+//                           ARP the peer saw, or by resolve) -> "udp sent N"
+//   udpstats TAG            UDP and ICMP errors received, to any address ->
+//                           "TAG udp_rx=.. last_src=IP:PORT last_dst=IP:PORT
+//                              icmp_unreach=.."
+//                           (last_* are "-" before the first datagram)
 //   quit                    exit 0
 // A closed stdin ends the peer too.
 #include <arpa/inet.h>
@@ -25,6 +35,7 @@
 #include <rte_ether.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
+#include <rte_udp.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -33,6 +44,7 @@
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -54,6 +66,14 @@ struct Counters {
   uint64_t icmp_req = 0;
 };
 
+// UDP seen by the peer (udpstats); addresses and ports in network order.
+struct UdpSeen {
+  uint64_t rx = 0;
+  uint64_t icmp_unreach = 0;  // ICMP destination unreachable received
+  uint32_t last_src = 0, last_dst = 0;
+  uint16_t last_sport = 0, last_dport = 0;
+};
+
 struct Peer {
   uint16_t port = 0;
   rte_mempool* pool = nullptr;
@@ -61,6 +81,8 @@ struct Peer {
   uint32_t ip = 0;  // network order; 0 = none
   uint16_t queues = 1;
   Counters c;
+  UdpSeen udp;
+  std::map<uint32_t, rte_ether_addr> arp_cache;  // sender IP (network order) -> MAC, from any ARP
 };
 
 bool parse_mac(const std::string& s, rte_ether_addr& out) {
@@ -88,6 +110,7 @@ void handle_arp(Peer& p, rte_mbuf* m) {
     return;
   }
   auto* arp = reinterpret_cast<rte_arp_hdr*>(eth + 1);
+  if (arp->arp_data.arp_sip != 0) p.arp_cache[arp->arp_data.arp_sip] = arp->arp_data.arp_sha;
   if (arp->arp_opcode == htons(RTE_ARP_OP_REPLY)) ++p.c.arp_rep;
   if (arp->arp_opcode != htons(RTE_ARP_OP_REQUEST) || p.ip == 0 || arp->arp_data.arp_tip != p.ip) {
     rte_pktmbuf_free(m);
@@ -140,6 +163,26 @@ void handle_ipv4(Peer& p, rte_mbuf* m) {
   tx_one(p, m);
 }
 
+// Notes UDP datagrams and ICMP unreachables to any address (udpstats); the
+// frame is left to handle_ipv4().
+void note_ipv4(Peer& p, const rte_mbuf* m) {
+  const auto* eth = rte_pktmbuf_mtod(m, const rte_ether_hdr*);
+  if (m->data_len < sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr) + 8) return;
+  const auto* ip = reinterpret_cast<const rte_ipv4_hdr*>(eth + 1);
+  const size_t ihl = static_cast<size_t>(ip->version_ihl & 0xf) * 4;
+  if (ihl < 20 || sizeof(rte_ether_hdr) + ihl + 8 > m->data_len) return;
+  const auto* l4 = reinterpret_cast<const uint8_t*>(ip) + ihl;
+  if (ip->next_proto_id == IPPROTO_UDP) {
+    ++p.udp.rx;
+    p.udp.last_src = ip->src_addr;
+    p.udp.last_dst = ip->dst_addr;
+    std::memcpy(&p.udp.last_sport, l4, 2);
+    std::memcpy(&p.udp.last_dport, l4 + 2, 2);
+  } else if (ip->next_proto_id == IPPROTO_ICMP && l4[0] == 3) {
+    ++p.udp.icmp_unreach;
+  }
+}
+
 void poll_rx_queue(Peer& p, uint16_t queue);
 
 void poll_rx(Peer& p) {
@@ -171,6 +214,7 @@ void poll_rx_queue(Peer& p, uint16_t queue) {
     } else if (type == RTE_ETHER_TYPE_ARP) {
       handle_arp(p, m);
     } else if (type == RTE_ETHER_TYPE_IPV4) {
+      note_ipv4(p, m);
       handle_ipv4(p, m);
     } else {
       rte_pktmbuf_free(m);
@@ -210,6 +254,104 @@ unsigned send_test(Peer& p, const rte_ether_addr& dst, const rte_ether_addr& src
     ++sent;
   }
   return sent;
+}
+
+bool tx_retry(Peer& p, rte_mbuf* m) {
+  for (int tries = 0; tries < 1000; ++tries) {
+    if (rte_eth_tx_burst(p.port, 0, &m, 1) == 1) return true;
+    poll_rx(p);
+    std::this_thread::sleep_for(std::chrono::microseconds(50));
+  }
+  rte_pktmbuf_free(m);
+  return false;
+}
+
+void send_arp_request(Peer& p, uint32_t target) {
+  rte_mbuf* m = rte_pktmbuf_alloc(p.pool);
+  if (m == nullptr) return;
+  char* data = rte_pktmbuf_append(m, sizeof(rte_ether_hdr) + sizeof(rte_arp_hdr));
+  if (data == nullptr) {
+    rte_pktmbuf_free(m);
+    return;
+  }
+  std::memset(data, 0, sizeof(rte_ether_hdr) + sizeof(rte_arp_hdr));
+  auto* eth = reinterpret_cast<rte_ether_hdr*>(data);
+  std::memset(&eth->dst_addr, 0xff, sizeof eth->dst_addr);
+  eth->src_addr = p.mac;
+  eth->ether_type = htons(RTE_ETHER_TYPE_ARP);
+  auto* arp = reinterpret_cast<rte_arp_hdr*>(eth + 1);
+  arp->arp_hardware = htons(RTE_ARP_HRD_ETHER);
+  arp->arp_protocol = htons(RTE_ETHER_TYPE_IPV4);
+  arp->arp_hlen = RTE_ETHER_ADDR_LEN;
+  arp->arp_plen = 4;
+  arp->arp_opcode = htons(RTE_ARP_OP_REQUEST);
+  arp->arp_data.arp_sha = p.mac;
+  arp->arp_data.arp_sip = p.ip;
+  arp->arp_data.arp_tip = target;
+  (void)tx_retry(p, m);
+}
+
+// "A.B.C.D:PORT" -> network-order address and port.
+bool parse_endpoint(const std::string& s, uint32_t& addr, uint16_t& port) {
+  const size_t colon = s.rfind(':');
+  if (colon == std::string::npos) return false;
+  const std::string a = s.substr(0, colon);
+  const int v = std::atoi(s.substr(colon + 1).c_str());
+  if (v < 0 || v > 65535 || inet_pton(AF_INET, a.c_str(), &addr) != 1) return false;
+  port = htons(static_cast<uint16_t>(v));
+  return true;
+}
+
+std::string format_endpoint(uint32_t addr, uint16_t port) {
+  if (addr == 0) return "-";
+  char buf[INET_ADDRSTRLEN] = {};
+  inet_ntop(AF_INET, &addr, buf, sizeof buf);
+  return std::string(buf) + ":" + std::to_string(ntohs(port));
+}
+
+// One UDP datagram (8-byte payload) with correct IPv4 and UDP checksums.
+bool send_udp(Peer& p, const rte_ether_addr& dst_mac, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
+              unsigned seq) {
+  constexpr size_t kPayload = 8;
+  constexpr size_t kL4 = sizeof(rte_udp_hdr) + kPayload;
+  constexpr size_t kLen = sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr) + kL4;
+  rte_mbuf* m = rte_pktmbuf_alloc(p.pool);
+  if (m == nullptr) return false;
+  char* data = rte_pktmbuf_append(m, kLen);
+  if (data == nullptr) {
+    rte_pktmbuf_free(m);
+    return false;
+  }
+  std::memset(data, 0, kLen);
+  auto* eth = reinterpret_cast<rte_ether_hdr*>(data);
+  eth->dst_addr = dst_mac;
+  eth->src_addr = p.mac;
+  eth->ether_type = htons(RTE_ETHER_TYPE_IPV4);
+  auto* ip = reinterpret_cast<rte_ipv4_hdr*>(eth + 1);
+  ip->version_ihl = 0x45;
+  ip->total_length = htons(static_cast<uint16_t>(sizeof(rte_ipv4_hdr) + kL4));
+  ip->packet_id = htons(static_cast<uint16_t>(seq));
+  ip->time_to_live = 64;
+  ip->next_proto_id = IPPROTO_UDP;
+  ip->src_addr = src;
+  ip->dst_addr = dst;
+  ip->hdr_checksum = csum16(ip, sizeof(rte_ipv4_hdr));
+  auto* udp = reinterpret_cast<rte_udp_hdr*>(ip + 1);
+  udp->src_port = sport;
+  udp->dst_port = dport;
+  udp->dgram_len = htons(static_cast<uint16_t>(kL4));
+  std::memcpy(reinterpret_cast<uint8_t*>(udp + 1), &seq, sizeof seq);
+  // Checksum over the pseudo header (RFC 768) and the datagram.
+  uint8_t buf[12 + kL4];
+  std::memcpy(buf, &ip->src_addr, 4);
+  std::memcpy(buf + 4, &ip->dst_addr, 4);
+  buf[8] = 0;
+  buf[9] = IPPROTO_UDP;
+  std::memcpy(buf + 10, &udp->dgram_len, 2);
+  std::memcpy(buf + 12, udp, kL4);
+  udp->dgram_cksum = csum16(buf, sizeof buf);
+  if (udp->dgram_cksum == 0) udp->dgram_cksum = 0xffff;
+  return tx_retry(p, m);
 }
 
 bool link_up(uint16_t port) {
@@ -255,7 +397,58 @@ bool run_command(Peer& p, const std::string& line) {
                 tag.c_str(), c.rx, c.test, c.bcast, c.ucast_me, c.ucast_other, c.arp_req, c.arp_rep, c.icmp_req);
   } else if (cmd == "reset") {
     p.c = Counters{};
+    p.udp = UdpSeen{};
     std::printf("reset\n");
+  } else if (cmd == "resolve") {
+    std::string tag, ip_s;
+    double secs = 0;
+    in >> tag >> ip_s >> secs;
+    uint32_t target = 0;
+    if (inet_pton(AF_INET, ip_s.c_str(), &target) != 1) {
+      std::printf("error bad IP\n");
+    } else {
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(secs);
+      auto next_request = std::chrono::steady_clock::now();
+      while (p.arp_cache.count(target) == 0 && std::chrono::steady_clock::now() < deadline) {
+        if (std::chrono::steady_clock::now() >= next_request) {
+          send_arp_request(p, target);
+          next_request = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
+        }
+        poll_rx(p);
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+      auto it = p.arp_cache.find(target);
+      if (it == p.arp_cache.end()) {
+        std::printf("%s %s unresolved\n", tag.c_str(), ip_s.c_str());
+      } else {
+        char mac[RTE_ETHER_ADDR_FMT_SIZE];
+        rte_ether_format_addr(mac, sizeof mac, &it->second);
+        std::printf("%s %s is-at %s\n", tag.c_str(), ip_s.c_str(), mac);
+      }
+    }
+  } else if (cmd == "udp") {
+    std::string hop_s, src_s, dst_s;
+    unsigned count = 1;
+    in >> hop_s >> src_s >> dst_s >> count;
+    uint32_t hop = 0, src = 0, dst = 0;
+    uint16_t sport = 0, dport = 0;
+    if (inet_pton(AF_INET, hop_s.c_str(), &hop) != 1 || !parse_endpoint(src_s, src, sport) ||
+        !parse_endpoint(dst_s, dst, dport)) {
+      std::printf("error bad address\n");
+    } else if (p.arp_cache.count(hop) == 0) {
+      std::printf("error %s unresolved\n", hop_s.c_str());
+    } else {
+      unsigned sent = 0;
+      while (sent < count && send_udp(p, p.arp_cache[hop], src, sport, dst, dport, sent)) ++sent;
+      std::printf("udp sent %u\n", sent);
+    }
+  } else if (cmd == "udpstats") {
+    std::string tag;
+    in >> tag;
+    poll_rx(p);
+    std::printf("%s udp_rx=%lu last_src=%s last_dst=%s icmp_unreach=%lu\n", tag.c_str(), p.udp.rx,
+                format_endpoint(p.udp.last_src, p.udp.last_sport).c_str(),
+                format_endpoint(p.udp.last_dst, p.udp.last_dport).c_str(), p.udp.icmp_unreach);
   } else {
     std::printf("error unknown command '%s'\n", cmd.c_str());
   }

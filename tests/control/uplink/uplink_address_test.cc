@@ -42,6 +42,38 @@ KernelIpv4 kernel(const char* addr, unsigned prefix, const char* gw) {
   return k;
 }
 
+TEST(EffectiveUplink, VhostUserIsASocketNotADevice) {
+  FakeKernel k;
+  auto up = effective_uplink(
+      parse("<forward mode='nat'/>",
+            "<vnet:uplink address='198.51.100.2' prefix='24' gateway='198.51.100.1' type='vhostuser' "
+            "path='/run/r/u.sock' mode='client'/>"),
+      "eth9", k.query());
+  ASSERT_TRUE(up.ok()) << up.error();
+  EXPECT_TRUE(k.asked.empty());
+  EXPECT_EQ(up->dev, "");  // vnetd's default uplink does not apply
+  EXPECT_EQ(up->type, xml::UplinkType::kVhostUser);
+  EXPECT_EQ(up->socket_path, "/run/r/u.sock");
+  EXPECT_TRUE(up->vhost_client);
+  EXPECT_EQ(up->address, v4("198.51.100.2"));
+  EXPECT_EQ(up->gateway, v4("198.51.100.1"));
+  auto def = effective_uplink(
+      parse("<forward mode='route'/>",
+            "<vnet:uplink address='198.51.100.2' prefix='24' gateway='198.51.100.1' type='vhostuser'/>"),
+      "", k.query());
+  ASSERT_TRUE(def.ok()) << def.error();
+  EXPECT_EQ(def->socket_path, "");  // the default, resolved by compile_l3()
+  EXPECT_FALSE(def->vhost_client);
+  // type='kernel' keeps today's device rules.
+  auto kern = effective_uplink(
+      parse("<forward mode='nat'/>",
+            "<vnet:uplink address='198.51.100.2' prefix='24' gateway='198.51.100.1' type='kernel'/>"),
+      "eth9", k.query());
+  ASSERT_TRUE(kern.ok()) << kern.error();
+  EXPECT_EQ(kern->type, xml::UplinkType::kKernel);
+  EXPECT_EQ(kern->dev, "eth9");
+}
+
 TEST(EffectiveUplink, TheElementWinsAndTheKernelIsNotAsked) {
   FakeKernel k;
   k.answer = kernel("10.0.0.2", 8, "10.0.0.1");

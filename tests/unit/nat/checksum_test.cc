@@ -28,6 +28,31 @@ TEST(Checksum, FullMatchesReferenceOnAllLengths) {
   }
 }
 
+TEST(Checksum, ChainedUnalignedAndExtremeDataMatchReference) {
+  std::mt19937 rng(2);
+  for (size_t n = 0; n < 70; ++n) {
+    // Split at every point, starting one byte into the buffer (unaligned words).
+    Bytes b = random_bytes(rng, n + 1);
+    const std::span<const std::byte> s = std::span<const std::byte>(b).subspan(1);
+    const uint16_t want = test::ref_checksum(Bytes(s.begin(), s.end()), 0, n);
+    for (size_t cut = 0; cut <= n; cut += 2) {
+      const uint32_t sum = csum_partial(s.subspan(cut), csum_partial(s.first(cut)));
+      EXPECT_EQ(csum_fold(sum), want) << "length " << n << " cut " << cut;
+    }
+    // A large carried-in sum.
+    const uint32_t big = csum_partial(s, 0xfffffff0u);
+    uint64_t r = 0xfffffff0u + uint64_t{static_cast<uint16_t>(~want)};
+    while (r >> 16) r = (r & 0xffff) + (r >> 16);
+    EXPECT_EQ(csum_fold(big), static_cast<uint16_t>(~r & 0xffff)) << "length " << n;
+  }
+  for (uint8_t fill : {uint8_t{0x00}, uint8_t{0xff}}) {
+    for (size_t n : {size_t{1}, size_t{2}, size_t{20}, size_t{21}, size_t{1500}}) {
+      const Bytes b(n, std::byte{fill});
+      EXPECT_EQ(csum_fold(csum_partial(b)), test::ref_checksum(b, 0, n)) << int(fill) << " x " << n;
+    }
+  }
+}
+
 TEST(Checksum, KnownVector) {
   // RFC 1071 section 3 example: 00 01 f2 03 f4 f5 f6 f7 sums to 0xddf2.
   const Bytes b{std::byte{0x00}, std::byte{0x01}, std::byte{0xf2}, std::byte{0x03},

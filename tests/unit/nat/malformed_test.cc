@@ -1,5 +1,5 @@
 // Malformed and truncated packets: every entry point (in2out, out2in,
-// out2in_worker, route decisions, ttl_decrement, ICMP builders) returns a
+// prefetch, out2in_worker, route decisions, ttl_decrement, ICMP builders) returns a
 // counted drop and never reads or writes outside the span it was given.
 #include <gtest/gtest.h>
 
@@ -60,6 +60,10 @@ void exercise(NatWorker& w, const Bytes& pkt, size_t size) {
   rp.mode = L3Mode::kRoute;
   rp.subnets.add(ip(192, 168, 122, 1), 24);
   (void)w.plan().out2in_worker(s);
+  const uint32_t sessions = w.table().size();
+  for (Dir d : {Dir::kIn2Out, Dir::kOut2In})
+    for (int stage : {1, 2}) w.prefetch(s, d, stage);  // reads within s only; a hint
+  ASSERT_EQ(w.table().size(), sessions);
   (void)route_outbound(rp, s, true);
   (void)route_inbound(rp, s, true);
   Bytes out(kIcmpErrorMaxSize);

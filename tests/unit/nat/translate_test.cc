@@ -41,6 +41,46 @@ const Result kOk{};
 Result refused(NatReason r) { return Result{Verdict::kRefuse, r}; }
 Result dropped(NatReason r) { return Result{Verdict::kDrop, r}; }
 
+TEST(Translate, PrefetchChangesNothing) {
+  // Two identical workers with more than kPrefetchMinSessions sessions (below
+  // that prefetch() does nothing); one is prefetched before every packet.
+  NatWorker a(base_config(), 0, 16384, 1);
+  NatWorker b(base_config(), 0, 16384, 1);
+  for (uint32_t i = 0; i < kPrefetchMinSessions + 100; ++i) {
+    Bytes f = test::udp(kGuest2, static_cast<uint16_t>(20000 + i), kPeer, 53, 11);
+    Bytes g = f;
+    ASSERT_EQ(in2out(a, f, 10).verdict, Verdict::kForward);
+    ASSERT_EQ(in2out(b, g, 10).verdict, Verdict::kForward);
+  }
+  ASSERT_GE(b.table().size(), kPrefetchMinSessions);
+  // Truncated packets: prefetch reads nothing beyond the span (checked under ASan).
+  const Bytes whole = test::udp(kGuest, 40000, kPeer, 53, 11);
+  for (size_t n = 0; n <= whole.size(); ++n) {
+    const Bytes cut(whole.begin(), whole.begin() + static_cast<long>(n));
+    for (int stage : {1, 2}) {
+      b.prefetch(cut, Dir::kIn2Out, stage);
+      b.prefetch(cut, Dir::kOut2In, stage);
+    }
+  }
+  for (uint16_t i = 0; i < 40; ++i) {
+    Bytes pa = i % 2 ? test::tcp(kGuest, static_cast<uint16_t>(40000 + i % 7), kPeer, 80, l4::kTcpSyn, 3)
+                     : test::udp(kGuest, static_cast<uint16_t>(40000 + i % 7), kPeer, 53, 11);
+    Bytes pb = pa;
+    b.prefetch(pb, Dir::kIn2Out, 1);
+    b.prefetch(pb, Dir::kIn2Out, 2);
+    EXPECT_EQ(in2out(a, pa, 1000 + i), in2out(b, pb, 1000 + i));
+    EXPECT_EQ(pa, pb);
+    Bytes ra = i % 2 ? test::tcp(kPeer, 80, kExt, test::get16(pa, 20), l4::kTcpSyn | l4::kTcpAck, 3)
+                     : test::udp(kPeer, 53, kExt, test::get16(pa, 20), 11);
+    Bytes rb = ra;
+    b.prefetch(rb, Dir::kOut2In, 1);
+    b.prefetch(rb, Dir::kOut2In, 2);
+    EXPECT_EQ(out2in(a, ra, 2000 + i), out2in(b, rb, 2000 + i));
+    EXPECT_EQ(ra, rb);
+  }
+  EXPECT_EQ(a.table().size(), b.table().size());
+}
+
 TEST(Translate, UdpRoundTripPreservesPort) {
   NatWorker w(base_config(), 0, 64, 1);
   Bytes p = test::udp(kGuest, 40000, kPeer, 53, 11);

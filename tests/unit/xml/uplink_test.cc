@@ -247,6 +247,129 @@ TEST(UplinkXml, DefineRechecksAModelBuiltInCode) {
   EXPECT_EQ(st.error(), "Invalid attribute 'gateway'" + kIn + ": '10.0.0.1' is not inside 198.51.100.0/24");
 }
 
+const std::string kAddr = "address='198.51.100.2' prefix='24' gateway='198.51.100.1'";
+
+TEST(UplinkXml, VhostUserParsesAndRoundTrips) {
+  auto r = parse_network_xml(
+      net(uplink(kAddr + " type='vhostuser' path='/run/router/uplink.sock' mode='client'")), zero_rng());
+  ASSERT_TRUE(r.ok()) << r.error();
+  ASSERT_TRUE(r->uplink.has_value());
+  EXPECT_EQ(r->uplink->effective_type(), UplinkType::kVhostUser);
+  EXPECT_EQ(r->uplink->path, "/run/router/uplink.sock");
+  EXPECT_EQ(r->uplink->effective_mode(), UplinkVhostMode::kClient);
+  EXPECT_TRUE(validate_for_define(*r).ok()) << validate_for_define(*r).error();
+  const std::string out = format_network_xml(*r);
+  const std::string line =
+      "  <vnet:uplink address='198.51.100.2' prefix='24' gateway='198.51.100.1' type='vhostuser' "
+      "path='/run/router/uplink.sock' mode='client'/>\n</network>\n";
+  EXPECT_NE(out.find(line), std::string::npos) << out;
+  auto again = parse_network_xml(out, zero_rng());
+  ASSERT_TRUE(again.ok()) << again.error();
+  EXPECT_EQ(again->uplink, r->uplink);
+  EXPECT_EQ(format_network_xml(*again), out);
+}
+
+TEST(UplinkXml, OptionalAttributesStayAbsent) {
+  // type='vhostuser' alone: default path and mode, written back as given.
+  auto r = parse_network_xml(net(uplink(kAddr + " type='vhostuser'")), zero_rng());
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_EQ(r->uplink->effective_type(), UplinkType::kVhostUser);
+  EXPECT_TRUE(r->uplink->path.empty());
+  EXPECT_FALSE(r->uplink->mode.has_value());
+  EXPECT_EQ(r->uplink->effective_mode(), UplinkVhostMode::kServer);
+  EXPECT_NE(format_network_xml(*r).find("gateway='198.51.100.1' type='vhostuser'/>\n"), std::string::npos);
+  // An explicit type='kernel' is kept; no type means kernel and is not written.
+  auto k = parse_network_xml(net(uplink(kAddr + " type='kernel'")), zero_rng());
+  ASSERT_TRUE(k.ok()) << k.error();
+  EXPECT_EQ(k->uplink->effective_type(), UplinkType::kKernel);
+  EXPECT_NE(format_network_xml(*k).find("gateway='198.51.100.1' type='kernel'/>\n"), std::string::npos);
+  auto d = parse_network_xml(net(kGood), zero_rng());
+  ASSERT_TRUE(d.ok()) << d.error();
+  EXPECT_EQ(d->uplink->effective_type(), UplinkType::kKernel);
+  EXPECT_EQ(format_network_xml(*d).find("type="), std::string::npos);
+}
+
+TEST(UplinkXml, VhostUserPathIsEscapedOnOutput) {
+  auto r = parse_network_xml(net(uplink(kAddr + " type='vhostuser' path='/tmp/a&amp;b.sock'")), zero_rng());
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_EQ(r->uplink->path, "/tmp/a&b.sock");
+  const std::string out = format_network_xml(*r);
+  EXPECT_NE(out.find("path='/tmp/a&amp;b.sock'"), std::string::npos) << out;
+  auto again = parse_network_xml(out, zero_rng());
+  ASSERT_TRUE(again.ok()) << again.error();
+  EXPECT_EQ(again->uplink, r->uplink);
+}
+
+const BadCase kBadType[] = {
+    {"type_unknown", kAddr + " type='tap'",
+     "Invalid attribute 'type'" + kIn + ": 'tap' is not 'kernel' or 'vhostuser'"},
+    {"type_case", kAddr + " type='VhostUser'",
+     "Invalid attribute 'type'" + kIn + ": 'VhostUser' is not 'kernel' or 'vhostuser'"},
+    {"mode_unknown", kAddr + " type='vhostuser' mode='listen'",
+     "Invalid attribute 'mode'" + kIn + ": 'listen' is not 'server' or 'client'"},
+    {"path_relative", kAddr + " type='vhostuser' path='run/uplink.sock'",
+     "Invalid attribute 'path'" + kIn + ": 'run/uplink.sock' is not an absolute path"},
+    {"path_empty", kAddr + " type='vhostuser' path=''",
+     "Invalid attribute 'path'" + kIn + ": '' is not an absolute path"},
+    {"path_comma", kAddr + " type='vhostuser' path='/tmp/a,queues=8'",
+     "Invalid attribute 'path'" + kIn + ": '/tmp/a,queues=8' contains ','"},
+    {"path_too_long", kAddr + " type='vhostuser' path='/" + std::string(107, 'x') + "'",
+     "Invalid attribute 'path'" + kIn + ": '/" + std::string(107, 'x') +
+         "' is longer than 107 bytes (a unix socket path)"},
+    {"path_with_kernel", kAddr + " type='kernel' path='/tmp/u.sock'",
+     "Invalid attribute 'path'" + kIn + ": '/tmp/u.sock' is only allowed with type='vhostuser'"},
+    {"path_without_type", kAddr + " path='/tmp/u.sock'",
+     "Invalid attribute 'path'" + kIn + ": '/tmp/u.sock' is only allowed with type='vhostuser'"},
+    {"mode_with_kernel", kAddr + " type='kernel' mode='client'",
+     "Invalid attribute 'mode'" + kIn + ": 'client' is only allowed with type='vhostuser'"},
+    {"mode_without_type", kAddr + " mode='server'",
+     "Invalid attribute 'mode'" + kIn + ": 'server' is only allowed with type='vhostuser'"},
+    {"vhost_no_gateway", "address='198.51.100.2' prefix='24' type='vhostuser'",
+     "Missing required attribute 'gateway'" + kIn},
+};
+
+INSTANTIATE_TEST_SUITE_P(Type, UplinkParseError, testing::ValuesIn(kBadType),
+                         [](const testing::TestParamInfo<BadCase>& i) { return i.param.name; });
+
+TEST(UplinkXml, VhostUserRefusesAForwardDev) {
+  const std::string vhost = uplink(kAddr + " type='vhostuser'");
+  for (const std::string& fwd : {std::string("<forward mode='nat' dev='eth1'/>"),
+                                 std::string("<forward mode='route'><interface dev='eth1'/></forward>")}) {
+    auto r = parse_network_xml(
+        "<network " + kNs + "><name>n</name>" + fwd + "<ip address='192.168.122.1' prefix='24'/>" + vhost +
+            "</network>",
+        zero_rng());
+    ASSERT_TRUE(r.ok()) << r.error();
+    auto st = validate_for_define(*r);
+    ASSERT_FALSE(st.ok()) << fwd;
+    EXPECT_EQ(st.error(),
+              "<forward dev='eth1'> and <vnet:uplink type='vhostuser'> of network 'n' both name the uplink: "
+              "a vhost-user uplink is its socket, remove the <forward dev>");
+  }
+  // A kernel uplink with a <forward dev> is the ordinary case.
+  auto k = parse_network_xml("<network " + kNs + "><name>n</name><forward mode='nat' dev='eth1'/>"
+                             "<ip address='192.168.122.1' prefix='24'/>" + kGood + "</network>",
+                             zero_rng());
+  ASSERT_TRUE(k.ok()) << k.error();
+  EXPECT_TRUE(validate_for_define(*k).ok()) << validate_for_define(*k).error();
+}
+
+TEST(UplinkXml, DefineRechecksTypeRulesOfAModelBuiltInCode) {
+  auto r = parse_network_xml(net(kGood), zero_rng());
+  ASSERT_TRUE(r.ok()) << r.error();
+  NetworkDef def = *r;
+  def.uplink->path = "/tmp/u.sock";
+  auto st = validate_for_define(def);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error(), "Invalid attribute 'path'" + kIn + ": '/tmp/u.sock' is only allowed with type='vhostuser'");
+  def.uplink->type = UplinkType::kVhostUser;
+  EXPECT_TRUE(validate_for_define(def).ok()) << validate_for_define(def).error();
+  def.uplink->path = "relative.sock";
+  st = validate_for_define(def);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error(), "Invalid attribute 'path'" + kIn + ": 'relative.sock' is not an absolute path");
+}
+
 TEST(UplinkXml, NetUpdateKeepsTheUplink) {
   auto r = parse_network_xml(net(kGood), zero_rng());
   ASSERT_TRUE(r.ok()) << r.error();
