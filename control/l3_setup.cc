@@ -61,7 +61,7 @@ xml::Result<dp::L3Config> compile_l3(const xml::NetworkDef& def, const uplink::E
       return R::error(where + "uplink '" + up.dev +
                       "' is a PCI device: binding it to vfio-pci needs vnetd started with PCI enabled "
                       "(--eal-args without --no-pci) and is not supported by this build's port types");
-    c.uplink.kind = dp::PortKind::kAfPacket;
+    c.uplink.kind = up.type == xml::UplinkType::kAfXdp ? dp::PortKind::kAfXdp : dp::PortKind::kAfPacket;
     c.uplink.ifname = up.dev;
   }
   if (!up.address.is_v4() || !up.gateway.is_v4()) return R::error(where + "the uplink address must be IPv4");

@@ -19,7 +19,12 @@
 namespace vnet::xml {
 
 const char* uplink_type_name(UplinkType t) {
-  return t == UplinkType::kVhostUser ? "vhostuser" : "kernel";
+  switch (t) {
+    case UplinkType::kVhostUser: return "vhostuser";
+    case UplinkType::kAfXdp: return "afxdp";
+    case UplinkType::kKernel: break;
+  }
+  return "kernel";
 }
 
 const char* uplink_vhost_mode_name(UplinkVhostMode m) {
@@ -118,7 +123,7 @@ Status check_uplink(const std::string& net, const UplinkDef& up) {
                                                       "' is the network or broadcast address of " +
                                                       subnet));
   }
-  if (up.effective_type() == UplinkType::kKernel) {
+  if (up.effective_type() != UplinkType::kVhostUser) {
     if (!up.path.empty()) {
       return Status::error(bad_attr(net, "path", "'" + up.path +
                                                      "' is only allowed with type='vhostuser'"));
@@ -185,8 +190,10 @@ Status parse_vnet_uplink(const std::string& net, xmlNode* root, std::optional<Up
       up.type = UplinkType::kKernel;
     } else if (*t == "vhostuser") {
       up.type = UplinkType::kVhostUser;
+    } else if (*t == "afxdp") {
+      up.type = UplinkType::kAfXdp;
     } else {
-      return Status::error(bad_attr(net, "type", "'" + *t + "' is not 'kernel' or 'vhostuser'"));
+      return Status::error(bad_attr(net, "type", "'" + *t + "' is not 'kernel', 'afxdp' or 'vhostuser'"));
     }
   }
   if (auto path = prop(found, "path")) {

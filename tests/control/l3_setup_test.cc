@@ -55,6 +55,15 @@ TEST(CompileL3, MasqueradeWithDefaults) {
   EXPECT_EQ(r->nat_port_last, 65535);
 }
 
+TEST(CompileL3, AfXdpUplink) {
+  uplink::EffectiveUplink u = up();
+  u.type = xml::UplinkType::kAfXdp;
+  auto r = compile_l3(parse("<forward mode='nat' dev='eth1'/>"), u);
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_EQ(r->uplink.kind, dp::PortKind::kAfXdp);
+  EXPECT_EQ(r->uplink.ifname, "eth1");
+}
+
 TEST(CompileL3, AddressAndPortRanges) {
   auto r = compile_l3(parse("<forward mode='nat' dev='eth1'><nat><address start='198.51.100.10' end='198.51.100.12'/>"
                             "<port start='40000' end='40100'/></nat></forward>"),

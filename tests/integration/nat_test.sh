@@ -10,6 +10,8 @@
 #            tcpdump in the outside namespace sees only the uplink address
 #            and source ports inside <nat><port start end>; nat-sessions
 #            lists the flows; unsolicited inbound is refused and counted
+#     afxdp  the same as nat with <vnet:uplink type='afxdp'>: the uplink veth
+#            is attached with AF_XDP instead of AF_PACKET
 #     route  the same traffic leaves untranslated (the guest's own address),
 #            and the outside reaches the guest through the route
 #     none   a nat network without any uplink starts, says so in the log,
@@ -99,6 +101,9 @@ X
 UPLINK_EL="<vnet:uplink address='198.51.100.2' prefix='24' gateway='198.51.100.1'/>"
 
 case $scenario in
+afxdp)
+  UPLINK_EL="<vnet:uplink address='198.51.100.2' prefix='24' gateway='198.51.100.1' type='afxdp'/>"
+  ;&
 nat)
   make_outside
   make_guest
@@ -140,6 +145,10 @@ nat)
     sed -n 's/.* 198\.51\.100\.2\.\([0-9]*\) >.*/\1/p' |
     awk 'BEGIN{n=0; bad=0} {n++; if ($1 < 40000 || $1 > 40099) bad++} END{print (n > 0 && bad == 0) ? "yes" : "no:" n ":" bad}')
   check "source ports inside 40000-40099 ($ports_ok)" [ "$ports_ok" = yes ]
+  if [ "$scenario" = afxdp ]; then
+    check "nat-stats: the uplink is attached with AF_XDP" \
+      bash -c "'$VNETCTL' --socket '$SOCK' --json nat-stats $NET | grep -q '\"uplink_type\": *\"afxdp\"'"
+  fi
   ;;
 route)
   make_outside

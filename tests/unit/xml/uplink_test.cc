@@ -283,6 +283,11 @@ TEST(UplinkXml, OptionalAttributesStayAbsent) {
   ASSERT_TRUE(k.ok()) << k.error();
   EXPECT_EQ(k->uplink->effective_type(), UplinkType::kKernel);
   EXPECT_NE(format_network_xml(*k).find("gateway='198.51.100.1' type='kernel'/>\n"), std::string::npos);
+  // type='afxdp': the kernel interface through AF_XDP; round-trips.
+  auto x = parse_network_xml(net(uplink(kAddr + " type='afxdp'")), zero_rng());
+  ASSERT_TRUE(x.ok()) << x.error();
+  EXPECT_EQ(x->uplink->effective_type(), UplinkType::kAfXdp);
+  EXPECT_NE(format_network_xml(*x).find("gateway='198.51.100.1' type='afxdp'/>\n"), std::string::npos);
   auto d = parse_network_xml(net(kGood), zero_rng());
   ASSERT_TRUE(d.ok()) << d.error();
   EXPECT_EQ(d->uplink->effective_type(), UplinkType::kKernel);
@@ -302,9 +307,9 @@ TEST(UplinkXml, VhostUserPathIsEscapedOnOutput) {
 
 const BadCase kBadType[] = {
     {"type_unknown", kAddr + " type='tap'",
-     "Invalid attribute 'type'" + kIn + ": 'tap' is not 'kernel' or 'vhostuser'"},
+     "Invalid attribute 'type'" + kIn + ": 'tap' is not 'kernel', 'afxdp' or 'vhostuser'"},
     {"type_case", kAddr + " type='VhostUser'",
-     "Invalid attribute 'type'" + kIn + ": 'VhostUser' is not 'kernel' or 'vhostuser'"},
+     "Invalid attribute 'type'" + kIn + ": 'VhostUser' is not 'kernel', 'afxdp' or 'vhostuser'"},
     {"mode_unknown", kAddr + " type='vhostuser' mode='listen'",
      "Invalid attribute 'mode'" + kIn + ": 'listen' is not 'server' or 'client'"},
     {"path_relative", kAddr + " type='vhostuser' path='run/uplink.sock'",
@@ -322,6 +327,8 @@ const BadCase kBadType[] = {
      "Invalid attribute 'path'" + kIn + ": '/tmp/u.sock' is only allowed with type='vhostuser'"},
     {"mode_with_kernel", kAddr + " type='kernel' mode='client'",
      "Invalid attribute 'mode'" + kIn + ": 'client' is only allowed with type='vhostuser'"},
+    {"path_with_afxdp", kAddr + " type='afxdp' path='/tmp/u.sock'",
+     "Invalid attribute 'path'" + kIn + ": '/tmp/u.sock' is only allowed with type='vhostuser'"},
     {"mode_without_type", kAddr + " mode='server'",
      "Invalid attribute 'mode'" + kIn + ": 'server' is only allowed with type='vhostuser'"},
     {"vhost_no_gateway", "address='198.51.100.2' prefix='24' type='vhostuser'",
