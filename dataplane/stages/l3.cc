@@ -206,6 +206,26 @@ inline void send_to_uplink(Burst& b, uint16_t i, const StageContext& ctx, const 
   b.verdicts[i] = {Action::kForward, DropReason::kNoPort, l3.uplink_port};
 }
 
+// Two passes over the burst's IPv4 frames before they are translated: the
+// session index slots, then the sessions (NatWorker::prefetch; it does nothing
+// while the table is small enough to stay in the caches). `to_gateway`: only
+// frames addressed to the gateway MAC (guest -> uplink).
+void prefetch_sessions(const Burst& b, const NetworkState& ns, uint16_t worker, nat::Dir dir,
+                       bool to_gateway) noexcept {
+  const nat::NatWorker* nw = ns.l3.nat[worker];
+  if (nw == nullptr) return;
+  for (int stage = 1; stage <= 2; ++stage) {
+    for (uint16_t i = 0; i < b.count; ++i) {
+      if (!b.pending(i)) continue;
+      rte_mbuf* m = b.pkts[i];
+      const net::EtherHdr* eth = eth_of(m);
+      if (eth == nullptr || eth->ether_type != net::Be16{net::kEtherTypeIpv4}) continue;
+      if (to_gateway && !(eth->dst == ns.gateway_mac)) continue;
+      nw->prefetch(ip_bytes(m), dir, stage);
+    }
+  }
+}
+
 // Guest -> uplink, for a frame already known to take the L3 path. `in` is the
 // guest's port.
 void route_out(Burst& b, uint16_t i, const StageContext& ctx, const NetworkState& ns,
@@ -378,6 +398,8 @@ void l3_uplink_stage(Burst& b, const StageContext& ctx) noexcept {
   const PortState* in = ctx.snap->port(b.in_port);
   if (in == nullptr || !in->uplink) return;
   const NetworkState* ns = ctx.snap->network(in->network);
+  if (ns != nullptr && ns->l3.enabled && ns->l3.mode == L3Mode::kNat)
+    prefetch_sessions(b, *ns, ctx.worker, nat::Dir::kOut2In, false);
   for (uint16_t i = 0; i < b.count; ++i) {
     if (!b.pending(i)) continue;
     if (ns == nullptr || !ns->l3.enabled || ns->l3.counters[ctx.worker] == nullptr) {
@@ -396,6 +418,7 @@ void l3_route_stage(Burst& b, const StageContext& ctx) noexcept {
   if (ns == nullptr || !ns->l3.enabled || !ns->has_gateway || ns->l3.counters[ctx.worker] == nullptr)
     return;
   const L3State& l3 = ns->l3;
+  if (l3.mode == L3Mode::kNat) prefetch_sessions(b, *ns, ctx.worker, nat::Dir::kIn2Out, true);
   for (uint16_t i = 0; i < b.count; ++i) {
     if (!b.pending(i) || b.meta[i].vlan != kNoVlan) continue;
     rte_mbuf* m = b.pkts[i];
