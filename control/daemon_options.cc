@@ -30,6 +30,8 @@ xml::Result<DaemonOptions> parse_daemon_options(const std::vector<std::string>& 
       "default uplink interface of nat/route/open networks without <forward dev>")(
       "nat-sessions", po::value<unsigned>(),
       "NAT session capacity per PMD worker and nat network (default 262144)")(
+      "pci", po::bool_switch(), "start DPDK with the PCI bus, for NIC/VF uplinks bound to vfio-pci")(
+      "sysfs-root", po::value<std::string>(), "sysfs mount used to bind PCI uplinks (default /sys)")(
       "no-dataplane", po::bool_switch(), "run without DPDK: networks and ports are recorded, no packets move");
   po::options_description cli_only("Command line only");
   cli_only.add_options()("config", po::value<std::string>(), "read options from FILE")(
@@ -98,6 +100,12 @@ xml::Result<DaemonOptions> parse_daemon_options(const std::vector<std::string>& 
                       std::to_string(kMaxNatSessionsOption));
   }
   o.dataplane = !vm["no-dataplane"].as<bool>();
+  o.pci = vm["pci"].as<bool>();
+  if (vm.count("sysfs-root")) {
+    o.sysfs_root = vm["sysfs-root"].as<std::string>();
+    if (o.sysfs_root.empty() || o.sysfs_root.front() != '/')
+      return R::error("invalid --sysfs-root '" + o.sysfs_root + "' (an absolute path)");
+  }
   if (vm.count("hugepages")) {
     const std::string h = vm["hugepages"].as<std::string>();
     if (h == "yes") {

@@ -1,5 +1,7 @@
 #include "control/dataplane_runtime.h"
 
+#include "control/uplink/vfio_binder.h"
+
 #include <grp.h>
 #include <pwd.h>
 #include <sys/stat.h>
@@ -154,15 +156,38 @@ xml::Status DataplaneRuntime::start_l3(const xml::NetworkDef& def) {
   xml::Result<uplink::EffectiveUplink> up =
       uplink::effective_uplink(def, default_uplink_, kernel_query_, [this](const std::string& line) { log_.info(line); });
   if (!up.ok()) return xml::Status::error(up.error());
+  // A NIC or VF: bound to vfio-pci here, given back to its driver by stop()
+  // (or right away when starting fails).
+  std::optional<uplink::VfioBinding> binding;
+  if (up->type == xml::UplinkType::kPci ||
+      (up->type == xml::UplinkType::kKernel && uplink::normalize_pci_address(up->dev))) {
+    up->type = xml::UplinkType::kPci;
+    if (!l3_options_.pci)
+      return xml::Status::error("network '" + def.name + "': uplink '" + up->dev +
+                                "' is a PCI device and vnetd runs DPDK without the PCI bus: start vnetd with --pci");
+    uplink::VfioBinder binder(l3_options_.sysfs_root);
+    xml::Result<uplink::VfioBinding> b = binder.bind(up->dev);
+    if (!b.ok()) return xml::Status::error("network '" + def.name + "': uplink '" + up->dev + "': " + b.error());
+    binding = *b;
+    log_.info("network '" + def.name + "': uplink '" + up->dev + "' is PCI device " + b->pci_address +
+              (b->was_bound ? ", already on vfio-pci"
+                            : ", bound to vfio-pci (from " + (b->original_driver.empty() ? std::string("no driver")
+                                                                                         : b->original_driver) + ")"));
+    up->dev = b->pci_address;
+  }
+  auto give_back = [&](xml::Status st) {
+    if (binding) release_binding(def.name, *binding);
+    return st;
+  };
   xml::Result<dp::L3Config> l3 = compile_l3(def, *up, l3_options_);
-  if (!l3.ok()) return xml::Status::error(l3.error());
+  if (!l3.ok()) return give_back(xml::Status::error(l3.error()));
   if (l3->uplink.kind == dp::PortKind::kVhostServer || l3->uplink.kind == dp::PortKind::kVhostClient) {
     up->socket_path = l3->uplink.path;
     std::error_code ec;
     std::filesystem::create_directories(std::filesystem::path(up->socket_path).parent_path(), ec);
     if (ec)
-      return xml::Status::error("network '" + def.name + "': cannot create the directory of the uplink socket '" +
-                                up->socket_path + "': " + ec.message());
+      return give_back(xml::Status::error("network '" + def.name + "': cannot create the directory of the uplink socket '" +
+                                          up->socket_path + "': " + ec.message()));
     struct stat sst{};
     // A stale socket of an earlier run would make bind() fail.
     if (l3->uplink.kind == dp::PortKind::kVhostServer && ::stat(up->socket_path.c_str(), &sst) == 0 &&
@@ -174,19 +199,38 @@ xml::Status DataplaneRuntime::start_l3(const xml::NetworkDef& def) {
           ? "vhostuser:" + up->socket_path + (up->vhost_client ? " (client)" : " (server)")
           : *dev;
   if (dp::Status st = dp_->set_l3(def.name, *l3); !st)
-    return xml::Status::error("network '" + def.name + "': uplink '" + shown + "': " + dp_error(st));
+    return give_back(xml::Status::error("network '" + def.name + "': uplink '" + shown + "': " + dp_error(st)));
   uplinks_[def.name] = *up;
+  if (binding) vfio_[def.name] = *binding;
   log_.info("network '" + def.name + "': " + xml::forward_mode_name(def.forward.mode) + " through uplink '" + shown +
             "' as " + up->address.format() + "/" + std::to_string(up->prefix) + " via " + up->gateway.format());
   return {};
+}
+
+void DataplaneRuntime::release_binding(const std::string& network, const uplink::VfioBinding& binding) {
+  if (binding.was_bound) return;  // it was on vfio-pci before: left as it was
+  uplink::VfioBinder binder(l3_options_.sysfs_root);
+  if (xml::Status st = binder.release(binding); !st.ok()) {
+    log_.error("network '" + network + "': giving PCI device " + binding.pci_address + " back to '" +
+               binding.original_driver + "': " + st.error());
+    return;
+  }
+  log_.info("network '" + network + "': PCI device " + binding.pci_address + " given back to " +
+            (binding.original_driver.empty() ? std::string("no driver") : "'" + binding.original_driver + "'"));
 }
 
 void DataplaneRuntime::stop(const std::string& name) {
   live_.erase(name);
   uplinks_.erase(name);
   gateway_mac_.erase(name);
-  if (dp_ == nullptr) return;
-  if (dp::Status st = dp_->remove_network(name); !st) log_.error("network '" + name + "': " + st.message());
+  if (dp_ != nullptr) {
+    if (dp::Status st = dp_->remove_network(name); !st) log_.error("network '" + name + "': " + st.message());
+  }
+  // After the uplink port is closed and detached from DPDK.
+  if (auto v = vfio_.find(name); v != vfio_.end()) {
+    release_binding(name, v->second);
+    vfio_.erase(v);
+  }
 }
 
 xml::Status DataplaneRuntime::update(const xml::NetworkDef& def) {

@@ -52,6 +52,7 @@
 #include "control/l3_setup.h"
 #include "control/log.h"
 #include "control/network_runtime.h"
+#include "control/uplink/vfio_binder.h"
 #include "dataplane/dataplane.h"
 #include "dataplane/punt.h"
 
@@ -115,6 +116,8 @@ class DataplaneRuntime final : public NetworkRuntime {
   std::string default_uplink_;
   L3Options l3_options_;
   std::map<std::string, uplink::EffectiveUplink> uplinks_;  // networks routing through an uplink
+  std::map<std::string, uplink::VfioBinding> vfio_;         // PCI uplinks vnetd bound to vfio-pci
+  void release_binding(const std::string& network, const uplink::VfioBinding& binding);
   uplink::KernelQuery kernel_query_ = uplink::discover_kernel_ipv4;
 
   GatewayFactory gateway_factory_;                 // empty: no gateways

@@ -57,12 +57,18 @@ xml::Result<dp::L3Config> compile_l3(const xml::NetworkDef& def, const uplink::E
       return R::error(where + "the vhost-user uplink socket '" + c.uplink.path + "' is not an absolute path");
   } else {
     if (up.dev.empty()) return R::error(where + "no uplink device (<forward dev> or vnetd --uplink)");
-    if (uplink::normalize_pci_address(up.dev))
-      return R::error(where + "uplink '" + up.dev +
-                      "' is a PCI device: binding it to vfio-pci needs vnetd started with PCI enabled "
-                      "(--eal-args without --no-pci) and is not supported by this build's port types");
-    c.uplink.kind = up.type == xml::UplinkType::kAfXdp ? dp::PortKind::kAfXdp : dp::PortKind::kAfPacket;
-    c.uplink.ifname = up.dev;
+    const std::optional<std::string> pci = uplink::normalize_pci_address(up.dev);
+    if (up.type == xml::UplinkType::kPci) {
+      if (!pci)
+        return R::error(where + "uplink '" + up.dev + "' is not a PCI address (vnetd binds the device first)");
+      c.uplink.kind = dp::PortKind::kPci;
+      c.uplink.pci_address = *pci;
+    } else {
+      if (pci)
+        return R::error(where + "uplink '" + up.dev + "' is a PCI device: it is attached with type='pci'");
+      c.uplink.kind = up.type == xml::UplinkType::kAfXdp ? dp::PortKind::kAfXdp : dp::PortKind::kAfPacket;
+      c.uplink.ifname = up.dev;
+    }
   }
   if (!up.address.is_v4() || !up.gateway.is_v4()) return R::error(where + "the uplink address must be IPv4");
   c.outside_ip = up.address.v4_host_order();

@@ -51,6 +51,8 @@ std::string uplink_port_name(const std::string& network);
 struct L3Options {
   std::string run_dir = "/run/vnet";  // default vhost-user uplink sockets live under it
   uint32_t nat_sessions = 262144;     // session table capacity per worker
+  bool pci = false;                   // DPDK runs with the PCI bus (vnetd --pci): PCI uplinks possible
+  std::string sysfs_root = "/sys";    // where the vfio-pci binder works (vnetd --sysfs-root)
 };
 
 inline constexpr uint32_t kMinNatSessions = 1024;

@@ -146,6 +146,7 @@ int run(const std::vector<std::string>& args) {
     eal.pmd_cores = opts.pmd_cores;
     eal.extra_args = opts.eal_args;
     eal.hugepages = opts.hugepages;
+    eal.pci = opts.pci;
     eal.log = [&log](std::string_view line) { log.info(line); };
     vnet::dp::DataplaneOptions dpo;
     dpo.run_dir = opts.run_dir.string();
@@ -161,7 +162,8 @@ int run(const std::vector<std::string>& args) {
     dataplane_runtime.set_gateway_factory(make_gateway_factory(opts.state_dir, log, gateways));
     dataplane_runtime.set_default_uplink(opts.default_uplink);
     dataplane_runtime.set_l3_options(
-        L3Options{std::filesystem::absolute(opts.run_dir).lexically_normal().string(), opts.nat_sessions});
+        L3Options{std::filesystem::absolute(opts.run_dir).lexically_normal().string(), opts.nat_sessions, opts.pci,
+                  opts.sysfs_root});
     dispatcher.set_l3_source([&dataplane_runtime](const std::string& cmd, const std::string& network,
                                                   const nlohmann::json& args) {
       return dataplane_runtime.l3_query(cmd, network, args);

@@ -328,6 +328,10 @@ inline constexpr const char* kVnetNamespace = "urn:vnet:network:1";
 //   * type='afxdp': the same kernel interface attached with AF_XDP (an XDP
 //     program redirects its frames to vnet's sockets: no copy through the
 //     socket layer, no system call per received burst); path and mode refused;
+//   * type='pci': the NIC or VF named by <forward dev> (a PCI address or the
+//     name of its kernel interface) is bound to vfio-pci by vnetd and driven by
+//     DPDK (control/uplink/UPLINK.md); a PCI address as <forward dev> implies
+//     it; path and mode refused;
 //   * type='vhostuser': a vhost-user socket (e.g. a router VM, NFV chaining, or
 //     a traffic generator). path='/abs/sock' (default
 //     <run_dir>/<network>/uplink.sock, chosen by vnetd at net-start) must be
@@ -336,9 +340,9 @@ inline constexpr const char* kVnetNamespace = "urn:vnet:network:1";
 //     validate_for_define() refuses a <forward dev> (or <forward><interface>)
 //     next to it: the uplink is the socket, not a kernel interface.
 //   Absent optional attributes stay absent on output (round trip).
-enum class UplinkType : uint8_t { kKernel, kVhostUser, kAfXdp };
+enum class UplinkType : uint8_t { kKernel, kVhostUser, kAfXdp, kPci };
 enum class UplinkVhostMode : uint8_t { kServer, kClient };
-const char* uplink_type_name(UplinkType t);             // "kernel", "vhostuser", "afxdp"
+const char* uplink_type_name(UplinkType t);             // "kernel", "vhostuser", "afxdp", "pci"
 const char* uplink_vhost_mode_name(UplinkVhostMode m);  // "server", "client"
 
 struct UplinkDef {

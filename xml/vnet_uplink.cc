@@ -22,6 +22,7 @@ const char* uplink_type_name(UplinkType t) {
   switch (t) {
     case UplinkType::kVhostUser: return "vhostuser";
     case UplinkType::kAfXdp: return "afxdp";
+    case UplinkType::kPci: return "pci";
     case UplinkType::kKernel: break;
   }
   return "kernel";
@@ -192,8 +193,10 @@ Status parse_vnet_uplink(const std::string& net, xmlNode* root, std::optional<Up
       up.type = UplinkType::kVhostUser;
     } else if (*t == "afxdp") {
       up.type = UplinkType::kAfXdp;
+    } else if (*t == "pci") {
+      up.type = UplinkType::kPci;
     } else {
-      return Status::error(bad_attr(net, "type", "'" + *t + "' is not 'kernel', 'afxdp' or 'vhostuser'"));
+      return Status::error(bad_attr(net, "type", "'" + *t + "' is not 'kernel', 'afxdp', 'pci' or 'vhostuser'"));
     }
   }
   if (auto path = prop(found, "path")) {

@@ -54,6 +54,18 @@ TEST(DaemonOptions, NatSessions) {
   EXPECT_FALSE(parse_daemon_options({"--nat-sessions", "16777217"}).ok());
 }
 
+TEST(DaemonOptions, PciAndSysfsRoot) {
+  auto d = parse_daemon_options({});
+  ASSERT_TRUE(d.ok()) << d.error();
+  EXPECT_FALSE(d->pci);
+  EXPECT_EQ(d->sysfs_root, "/sys");
+  auto o = parse_daemon_options({"--pci", "--sysfs-root", "/tmp/fake-sys"});
+  ASSERT_TRUE(o.ok()) << o.error();
+  EXPECT_TRUE(o->pci);
+  EXPECT_EQ(o->sysfs_root, "/tmp/fake-sys");
+  EXPECT_EQ(parse_daemon_options({"--sysfs-root", "sys"}).error(), "invalid --sysfs-root 'sys' (an absolute path)");
+}
+
 TEST(DaemonOptions, CpuLists) {
   EXPECT_EQ(*parse_cpu_list("1"), (std::vector<unsigned>{1}));
   EXPECT_EQ(*parse_cpu_list("0-2,7"), (std::vector<unsigned>{0, 1, 2, 7}));

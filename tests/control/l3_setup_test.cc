@@ -64,6 +64,15 @@ TEST(CompileL3, AfXdpUplink) {
   EXPECT_EQ(r->uplink.ifname, "eth1");
 }
 
+TEST(CompileL3, PciUplink) {
+  uplink::EffectiveUplink u = up("03:00.1");
+  u.type = xml::UplinkType::kPci;
+  auto r = compile_l3(parse("<forward mode='nat' dev='03:00.1'/>"), u);
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_EQ(r->uplink.kind, dp::PortKind::kPci);
+  EXPECT_EQ(r->uplink.pci_address, "0000:03:00.1");
+}
+
 TEST(CompileL3, AddressAndPortRanges) {
   auto r = compile_l3(parse("<forward mode='nat' dev='eth1'><nat><address start='198.51.100.10' end='198.51.100.12'/>"
                             "<port start='40000' end='40100'/></nat></forward>"),
@@ -162,9 +171,13 @@ TEST(CompileL3, NatSessionCapacity) {
 TEST(CompileL3, Refusals) {
   EXPECT_FALSE(compile_l3(parse(""), up()).ok());                               // isolated
   EXPECT_FALSE(compile_l3(parse("<forward mode='nat' dev='eth1'/>"), up("")).ok());  // no device
+  // A PCI address is attached only as type pci (vnetd binds it first).
   auto pci = compile_l3(parse("<forward mode='nat' dev='eth1'/>"), up("0000:03:00.0"));
   ASSERT_FALSE(pci.ok());
-  EXPECT_NE(pci.error().find("PCI"), std::string::npos) << pci.error();
+  EXPECT_NE(pci.error().find("type='pci'"), std::string::npos) << pci.error();
+  uplink::EffectiveUplink iface = up("eth1");
+  iface.type = xml::UplinkType::kPci;  // not resolved to an address
+  EXPECT_FALSE(compile_l3(parse("<forward mode='nat' dev='eth1'/>"), iface).ok());
   auto v6 = xml::parse_network_xml("<network><name>n</name><forward mode='nat' dev='eth1'/>"
                                    "<ip family='ipv6' address='2001:db8::1' prefix='64'/></network>");
   ASSERT_TRUE(v6.ok()) << v6.error();

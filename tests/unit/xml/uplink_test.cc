@@ -307,9 +307,9 @@ TEST(UplinkXml, VhostUserPathIsEscapedOnOutput) {
 
 const BadCase kBadType[] = {
     {"type_unknown", kAddr + " type='tap'",
-     "Invalid attribute 'type'" + kIn + ": 'tap' is not 'kernel', 'afxdp' or 'vhostuser'"},
+     "Invalid attribute 'type'" + kIn + ": 'tap' is not 'kernel', 'afxdp', 'pci' or 'vhostuser'"},
     {"type_case", kAddr + " type='VhostUser'",
-     "Invalid attribute 'type'" + kIn + ": 'VhostUser' is not 'kernel', 'afxdp' or 'vhostuser'"},
+     "Invalid attribute 'type'" + kIn + ": 'VhostUser' is not 'kernel', 'afxdp', 'pci' or 'vhostuser'"},
     {"mode_unknown", kAddr + " type='vhostuser' mode='listen'",
      "Invalid attribute 'mode'" + kIn + ": 'listen' is not 'server' or 'client'"},
     {"path_relative", kAddr + " type='vhostuser' path='run/uplink.sock'",
