@@ -188,7 +188,7 @@ FlowCursor::FlowCursor(const FlowSpec& spec, unsigned tx_index,
   dst_ip_.count = std::max<uint32_t>(spec.dst_ip.count, 1);
   src_port_.count = std::max<uint32_t>(spec.src_port.count, 1);
   dst_port_.count = std::max<uint32_t>(spec.dst_port.count, 1);
-  write_headers(header_.data(), station_mac(spec.mac_base, dests_[0], 0),
+  write_headers(header_.data(), spec.dst_mac != 0 ? spec.dst_mac : station_mac(spec.mac_base, dests_[0], 0),
                 station_mac(spec.mac_base, tx_index, 0), static_cast<uint32_t>(spec.src_ip.base),
                 static_cast<uint32_t>(spec.dst_ip.base), static_cast<uint16_t>(spec.src_port.base),
                 static_cast<uint16_t>(spec.dst_port.base), data_size_);
@@ -198,7 +198,7 @@ unsigned FlowCursor::build_next(std::span<uint8_t> frame, uint64_t seq, uint64_t
   uint8_t* h = frame.data();
   std::memcpy(h, header_.data(), kHeadersSize);
   const unsigned dest = dests_[dest_.index];
-  if (dest_.count > 1 || dst_mac_.count > 1) {
+  if (spec_.dst_mac == 0 && (dest_.count > 1 || dst_mac_.count > 1)) {
     put_mac_raw(h, station_mac(spec_.mac_base, dest, dst_mac_.index));
   }
   if (src_mac_.count > 1) put_mac_raw(h + 6, station_mac(spec_.mac_base, tx_index_, src_mac_.index));

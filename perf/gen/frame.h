@@ -9,7 +9,10 @@
 // src/dst UDP port, destination port) has its own counter that advances by
 // one per frame and wraps at its count, so field j of frame i is
 // base_j + (i mod count_j) without any division on the fast path, and the
-// number of distinct flows is the lcm of the counts. `--flows N` sets the
+// number of distinct flows is the lcm of the counts. With FlowSpec::dst_mac
+// set (--dst-mac, or --dst-mac-arp resolved at start) every frame carries that
+// destination MAC instead of a station MAC: traffic to a router (vnet's NAT),
+// still stamped with the port it should come out of. `--flows N` sets the
 // counts of the chosen fields to N, so with the default (MACs) frame i goes
 // from station_mac(tx, i mod N) to station_mac(dst, i mod N).
 //
@@ -74,6 +77,8 @@ struct FlowSpec {
   FieldRange dst_ip{0x0a010001, 1};    // 10.1.0.1
   FieldRange src_port{1024, 1};        // UDP
   FieldRange dst_port{1024, 1};        // UDP
+  uint64_t dst_mac = 0;                // when not 0: every frame goes to this MAC (a router's, e.g. the
+                                       // network's gateway), whatever its destination port
 };
 
 // Number of distinct flows one tx port cycles through (lcm of the counts,

@@ -116,6 +116,33 @@ int main(int argc, char** argv) {
         text << "vnet-pktgen: " << n_ports << " port(s), links up, TSC " << engine.tsc_hz() / 1000000
              << " MHz; warm-up " << opts.warmup_rounds << " round(s)\n";
       }
+      if (opts.dst_mac_arp_ip != 0) {
+        unsigned first_tx = 0;
+        while (first_tx < plans->size() && !(*plans)[first_tx].tx) ++first_tx;
+        const auto mac = engine.resolve_mac(first_tx, station_mac(opts.flows.mac_base, first_tx, 0),
+                                            static_cast<uint32_t>(opts.flows.src_ip.base), opts.dst_mac_arp_ip,
+                                            opts.link_timeout_s);
+        if (!mac) {
+          std::fprintf(stderr, "vnet-pktgen: no ARP reply for %s on port %u\n",
+                       format_ipv4(opts.dst_mac_arp_ip).c_str(), first_tx);
+          engine.stop();
+          vnet::dp::eal_cleanup();
+          return 3;
+        }
+        engine.set_dst_mac(*mac);
+        if (!opts.quiet) {
+          text << "vnet-pktgen: " << format_ipv4(opts.dst_mac_arp_ip) << " is at " << format_mac(*mac) << "\n";
+        }
+      }
+      if (opts.gw.enabled) {
+        error = engine.prepare_gateway(opts.link_timeout_s);
+        if (!error.empty()) {
+          std::fprintf(stderr, "vnet-pktgen: %s\n", error.c_str());
+          engine.stop();
+          vnet::dp::eal_cleanup();
+          return 3;
+        }
+      }
       engine.warmup();
 
       std::vector<TrialSummary> trials;
@@ -131,7 +158,8 @@ int main(int argc, char** argv) {
           if (!first && opts.relearn) engine.warmup();
           first = false;
           if (g_stop.load()) return TrialOutcome{};
-          const TrialSummary s = summarize(engine.run_trial(rate_pps, opts.duration_s, 0), opts.size_bytes);
+          const TrialSummary s =
+              summarize(engine.run_trial(rate_pps, opts.duration_s, 0), opts.size_bytes, &opts.gw);
           trials.push_back(s);
           if (!opts.quiet) {
             char line[200];
@@ -155,7 +183,8 @@ int main(int argc, char** argv) {
         json = json_report(info, trials, &search, best);
       } else {
         info.mode = opts.count ? "count" : (opts.rate_pps > 0 ? "rate" : "max");
-        trials.push_back(summarize(engine.run_trial(opts.rate_pps, opts.duration_s, opts.count), opts.size_bytes));
+        trials.push_back(
+            summarize(engine.run_trial(opts.rate_pps, opts.duration_s, opts.count), opts.size_bytes, &opts.gw));
         if (!opts.quiet) text << text_trial(info, trials.back());
         json = json_report(info, trials, nullptr, nullptr);
       }

@@ -87,6 +87,21 @@ RFC 2544 throughput (binary search for the highest rate within the loss toleranc
   --resolution FRAC      stop when the interval is below FRAC of the maximum (default 0.005)
   --max-trials N         including the first, unlimited trial (default 16)
   --no-relearn           warm up once, not before every trial
+Routers (NAT through vnet: frames go to a gateway MAC, come out of an uplink)
+  --dst-mac MAC          every frame to this destination MAC (e.g. the network's gateway)
+  --dst-mac-arp A.B.C.D  the same, resolved by ARP from the first tx port (asked from
+                         its station MAC and --src-ip) once the links are up
+  --arp-reply-ip A.B.C.D rx ports answer who-has A.B.C.D with their station MAC
+                         (stand in for the next hop a NAT or router resolves)
+Gateway load (DHCP and DNS to a network's gateway on a port of its own, during the trial)
+  --gw-port P            the load port (excluded from tx/rx; its MAC block is its clients)
+  --gw-ip A.B.C.D        the gateway's address (required with --gw-port); its MAC by ARP
+  --gw-client-ip A.B.C.D source of the DNS queries (default gateway + 1)
+  --gw-rate PPS          DNS queries + DHCP DISCOVERs per second (default 0: port idle)
+  --gw-dhcp-share FRAC   fraction of --gw-rate that are DISCOVERs (default 0.5); every
+                         OFFER is answered with a REQUEST at once
+  --gw-dhcp-clients N    distinct DHCP client MACs, used in turn (default 10000)
+  --gw-dns-name NAME     name queried for A (default gwload)
 Output
   --json                 JSON on stdout (the text report goes to stderr)
   --json-file FILE       also write the JSON to FILE
@@ -161,6 +176,16 @@ ParseResult parse_options(int argc, char** argv) {
       {"--max-trials", [&](std::string_view v) { uint64_t x = 0; if (!need_u64(v, 1, 1000, x)) return false; o.max_trials = static_cast<unsigned>(x); return true; }},
       {"--json-file", [&](std::string_view v) { o.json_file = std::string(v); return !v.empty(); }},
       {"--progress", [&](std::string_view v) { o.progress_file = std::string(v); return !v.empty(); }},
+      {"--dst-mac", [&](std::string_view v) { auto m = parse_mac(v); if (!m || *m == 0) return false; o.flows.dst_mac = *m; return true; }},
+      {"--dst-mac-arp", [&](std::string_view v) { auto a = parse_ipv4(v); if (!a || *a == 0) return false; o.dst_mac_arp_ip = *a; return true; }},
+      {"--arp-reply-ip", [&](std::string_view v) { auto a = parse_ipv4(v); if (!a || *a == 0) return false; o.arp_reply_ip = *a; return true; }},
+      {"--gw-port", [&](std::string_view v) { uint64_t x = 0; if (!need_u64(v, 0, kMaxPorts - 1, x)) return false; o.gw.port = static_cast<unsigned>(x); o.gw.enabled = true; return true; }},
+      {"--gw-ip", [&](std::string_view v) { auto a = parse_ipv4(v); if (!a || *a == 0) return false; o.gw.gw_ip = *a; return true; }},
+      {"--gw-client-ip", [&](std::string_view v) { auto a = parse_ipv4(v); if (!a || *a == 0) return false; o.gw.client_ip = *a; return true; }},
+      {"--gw-rate", [&](std::string_view v) { return need_double(v, 0, 1e8, o.gw.rate_pps); }},
+      {"--gw-dhcp-share", [&](std::string_view v) { return need_double(v, 0, 1, o.gw.dhcp_share); }},
+      {"--gw-dhcp-clients", [&](std::string_view v) { uint64_t x = 0; if (!need_u64(v, 1, kGwMaxClients - 2, x)) return false; o.gw.dhcp_clients = static_cast<uint32_t>(x); return true; }},
+      {"--gw-dns-name", [&](std::string_view v) { if (v.empty() || v.size() > 200) return false; o.gw.dns_name = std::string(v); return true; }},
       {"--progress-interval", [&](std::string_view v) { return need_double(v, 0.001, 3600, o.progress_interval_s); }},
   };
   const std::map<std::string, std::function<void()>, std::less<>> flags = {
@@ -237,6 +262,23 @@ ParseResult parse_options(int argc, char** argv) {
     result.message = "UDP port range runs past 65535";
     return result;
   }
+  if (o.gw.enabled && o.gw.gw_ip == 0) {
+    result.message = "--gw-port needs --gw-ip";
+    return result;
+  }
+  if (!o.gw.enabled && (o.gw.gw_ip != 0 || o.gw.rate_pps > 0)) {
+    result.message = "--gw-ip/--gw-rate need --gw-port";
+    return result;
+  }
+  if (o.gw.enabled && o.gw.client_ip == 0) o.gw.client_ip = o.gw.gw_ip + 1;
+  if (o.flows.dst_mac != 0 && o.dst_mac_arp_ip != 0) {
+    result.message = "--dst-mac and --dst-mac-arp exclude each other";
+    return result;
+  }
+  if (o.gw.enabled && o.bidir) {
+    result.message = "--gw-port does not combine with --bidir";
+    return result;
+  }
   if (!tx_given) o.tx_ports = {0};
   if (!rx_given) o.rx_ports.clear();  // filled in by make_port_plans
   result.options = o;
@@ -262,6 +304,18 @@ std::optional<std::vector<PortPlan>> make_port_plans(const GenOptions& opts, uns
   } else {
     std::set<unsigned> tx(opts.tx_ports.begin(), opts.tx_ports.end());
     std::set<unsigned> rx(opts.rx_ports.begin(), opts.rx_ports.end());
+    if (opts.gw.enabled) {
+      if (opts.gw.port >= port_count) {
+        error = "gateway-load port " + std::to_string(opts.gw.port) + " does not exist (" +
+                std::to_string(port_count) + " ports)";
+        return std::nullopt;
+      }
+      if (tx.contains(opts.gw.port) || rx.contains(opts.gw.port)) {
+        error = "gateway-load port " + std::to_string(opts.gw.port) + " is also a tx or rx port";
+        return std::nullopt;
+      }
+      plans[opts.gw.port].gw = true;
+    }
     for (unsigned p : tx) {
       if (p >= port_count) {
         error = "tx port " + std::to_string(p) + " does not exist (" + std::to_string(port_count) + " ports)";
@@ -270,7 +324,7 @@ std::optional<std::vector<PortPlan>> make_port_plans(const GenOptions& opts, uns
     }
     if (rx.empty()) {
       for (unsigned p = 0; p < port_count; ++p) {
-        if (!tx.contains(p)) rx.insert(p);
+        if (!tx.contains(p) && !plans[p].gw) rx.insert(p);
       }
       if (rx.empty()) rx = tx;  // one port: loopback
     }

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "frame.h"
+#include "gwload.h"
 
 namespace vnet::perf {
 
@@ -46,6 +47,9 @@ struct GenOptions {
   std::string progress_file;        // cumulative counters every progress_interval_s
   double progress_interval_s = 1;
   bool quiet = false;
+  uint32_t dst_mac_arp_ip = 0;      // resolve FlowSpec::dst_mac by ARP for this address (0 = no)
+  uint32_t arp_reply_ip = 0;        // rx ports answer who-has for this address (0 = no)
+  GwLoadSpec gw;                    // DHCP/DNS load on a port of its own (gwload.h)
 };
 
 struct ParseResult {
@@ -61,6 +65,7 @@ std::string usage();
 struct PortPlan {
   bool tx = false;
   bool rx = false;
+  bool gw = false;              // the gateway-load port (neither tx nor rx of the measured traffic)
   std::vector<unsigned> dests;  // ports a tx port sends to
   uint32_t station_macs = 1;    // MACs it announces during warm-up
 };

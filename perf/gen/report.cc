@@ -145,12 +145,34 @@ void json_trial(Json& j, const TrialSummary& s) {
   j.key("p99").num(s.lat_p99_ns);
   j.key("max").num(s.lat_max_ns);
   j.close('}');
+  j.key("arp_answered").num(s.arp_answered);
+  j.key("src_rewritten").num(s.src_rewritten);
+  if (s.gw_enabled) {
+    const GwCounters& g = s.gw;
+    j.key("gateway").open('{');
+    j.key("rate_pps").num(s.gw_rate_pps);
+    j.key("dns_queries").num(g.dns_queries);
+    j.key("dns_answers").num(g.dns_answers);
+    j.key("dns_other").num(g.dns_other);
+    j.key("dhcp_discovers").num(g.discovers);
+    j.key("dhcp_offers").num(g.offers);
+    j.key("dhcp_requests").num(g.requests);
+    j.key("dhcp_acks").num(g.acks);
+    j.key("dhcp_naks").num(g.naks);
+    j.key("tx_full").num(g.tx_full);
+    j.key("arp_answered").num(g.arp_answered);
+    j.key("rx_other").num(g.rx_other);
+    j.key("answers_per_s").num(s.gw_answers_per_s);
+    j.key("dns_answers_per_s").num(s.gw_dns_answers_per_s);
+    j.key("dora_per_s").num(s.gw_dora_per_s);
+    j.close('}');
+  }
   j.close('}');
 }
 
 }  // namespace
 
-TrialSummary summarize(const TrialReport& r, std::size_t size_bytes) {
+TrialSummary summarize(const TrialReport& r, std::size_t size_bytes, const GwLoadSpec* gw) {
   const TrialCounters& c = r.counters;
   TrialSummary s;
   const bool limited = r.requested_pps > 0;
@@ -185,6 +207,16 @@ TrialSummary summarize(const TrialReport& r, std::size_t size_bytes) {
   s.lat_p50_ns = r.latency.percentile(0.50);
   s.lat_p99_ns = r.latency.percentile(0.99);
   s.lat_max_ns = r.latency.max();
+  s.arp_answered = c.arp_answered;
+  s.src_rewritten = c.src_rewritten;
+  if (gw != nullptr && gw->enabled) {
+    s.gw_enabled = true;
+    s.gw_rate_pps = gw->rate_pps;
+    s.gw = r.gw;
+    s.gw_answers_per_s = static_cast<double>(r.gw.dns_answers + r.gw.offers + r.gw.acks) / d;
+    s.gw_dns_answers_per_s = static_cast<double>(r.gw.dns_answers) / d;
+    s.gw_dora_per_s = static_cast<double>(r.gw.acks) / d;
+  }
   return s;
 }
 
@@ -218,6 +250,17 @@ std::string text_trial(const RunInfo& info, const TrialSummary& s) {
   if (s.misdelivered || s.reordered || s.rx_other || s.alloc_fail) {
     o << "  misdelivered " << s.misdelivered << "  reordered " << s.reordered << "  other rx "
       << s.rx_other << "  alloc-fail " << s.alloc_fail << "\n";
+  }
+  if (s.arp_answered) o << "  ARP who-has answered " << s.arp_answered << "\n";
+  if (s.src_rewritten) o << "  source address rewritten (SNAT) in " << s.src_rewritten << " received frames\n";
+  if (s.gw_enabled) {
+    const GwCounters& g = s.gw;
+    o << "  gateway load " << fmt("%.0f", s.gw_rate_pps) << " req/s: DNS " << g.dns_queries << " -> "
+      << g.dns_answers << " answers (" << g.dns_other << " other), DHCP " << g.discovers << " DISCOVER -> "
+      << g.offers << " OFFER, " << g.requests << " REQUEST -> " << g.acks << " ACK (" << g.naks
+      << " NAK); refused " << g.tx_full << "\n";
+    o << "  gateway answers " << fmt("%.0f/s", s.gw_answers_per_s) << " (DNS " << fmt("%.0f/s", s.gw_dns_answers_per_s)
+      << ", DORA " << fmt("%.0f/s", s.gw_dora_per_s) << ")\n";
   }
   return o.str();
 }

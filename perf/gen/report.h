@@ -46,9 +46,17 @@ struct TrialSummary {
   std::string bound;  // "dut", "generator" or "" (rate-limited)
   uint64_t lat_samples = 0, lat_min_ns = 0, lat_p50_ns = 0, lat_p99_ns = 0, lat_max_ns = 0;
   double lat_avg_ns = 0;
+  uint64_t arp_answered = 0;
+  uint64_t src_rewritten = 0;  // received with an IPv4 source outside the sent range (SNAT)
+  bool gw_enabled = false;   // --gw-port: the gateway load figures below are meaningful
+  double gw_rate_pps = 0;    // requested
+  GwCounters gw;
+  double gw_answers_per_s = 0;      // DNS answers + OFFERs + ACKs per second of the trial
+  double gw_dns_answers_per_s = 0;
+  double gw_dora_per_s = 0;         // ACKs per second
 };
 
-TrialSummary summarize(const TrialReport& r, std::size_t size_bytes);
+TrialSummary summarize(const TrialReport& r, std::size_t size_bytes, const GwLoadSpec* gw = nullptr);
 TrialOutcome to_outcome(const TrialSummary& s);
 
 std::string text_trial(const RunInfo& info, const TrialSummary& s);

@@ -94,6 +94,8 @@ struct TrialCounters {
   uint64_t reordered = 0;     // sequence lower than one already seen on that (tx, rx) pair
   uint64_t rx_other = 0;      // unstamped or learning frames
   uint64_t rx_bytes = 0;      // bytes of `received` frames, without FCS
+  uint64_t arp_answered = 0;  // who-has for --arp-reply-ip answered (cumulative since the start)
+  uint64_t src_rewritten = 0; // received frames whose IPv4 source is outside the sent range (SNAT)
 };
 
 }  // namespace vnet::perf

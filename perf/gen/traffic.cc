@@ -1,6 +1,8 @@
 // traffic.cc — see traffic.h.
 #include "traffic.h"
 
+#include "arp.h"
+
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
@@ -40,6 +42,8 @@ struct TrafficEngine::PortState {
   std::array<rte_mbuf*, kMaxBurst> pending{};  // unlimited mode: refused, to retry
   unsigned pending_count = 0;
   std::array<uint64_t, kMaxPortsTracked> next_seq_from{};  // per tx index: highest seq + 1
+  uint32_t arp_ip = 0;                      // answers who-has for this address (0 = none)
+  uint64_t arp_mac = 0;                     // ... with this MAC
 };
 
 TrafficEngine::TrafficEngine(const GenOptions& opts, std::vector<PortPlan> plans)
@@ -86,6 +90,14 @@ std::string TrafficEngine::setup() {
     if (rc < 0) return "port " + std::to_string(i) + " start: " + rte_strerror(-rc);
     (void)rte_eth_promiscuous_enable(ps->port_id);  // not all PMDs support it; frames are ours anyway
     if (ps->plan.tx) ps->cursor.emplace(opts_.flows, i, ps->plan.dests, opts_.size_bytes);
+    if (ps->plan.rx && opts_.arp_reply_ip != 0) {
+      ps->arp_ip = opts_.arp_reply_ip;
+      ps->arp_mac = station_mac(opts_.flows.mac_base, i, 0);
+    }
+    if (ps->plan.gw) {
+      ps->arp_ip = opts_.gw.client_ip;
+      ps->arp_mac = station_mac(opts_.flows.mac_base, i, 0);
+    }
     ports_.push_back(std::move(ps));
   }
   started_ = true;
@@ -124,10 +136,161 @@ uint64_t TrafficEngine::drain_rx(uint64_t until_tsc, bool stop_when_idle) {
       if (n == 0) continue;
       last_rx = now;
       total += n;
-      rte_pktmbuf_free_bulk(pkts.data(), n);
+      unsigned keep = 0;
+      for (uint16_t i = 0; i < n; ++i) {
+        if (!answer_arp(*ps, pkts[i])) pkts[keep++] = pkts[i];
+      }
+      if (keep > 0) rte_pktmbuf_free_bulk(pkts.data(), keep);
     }
   }
   return total;
+}
+
+bool TrafficEngine::answer_arp(PortState& ps, rte_mbuf* m) {
+  if (ps.arp_ip == 0) return false;
+  if (!arp_reply_in_place({rte_pktmbuf_mtod(m, uint8_t*), m->data_len}, ps.arp_ip, ps.arp_mac)) return false;
+  if (rte_eth_tx_burst(ps.port_id, 0, &m, 1) == 0) rte_pktmbuf_free(m);
+  ++arp_answered_;
+  return true;
+}
+
+std::optional<uint64_t> TrafficEngine::resolve_mac(unsigned port_index, uint64_t src_mac, uint32_t src_ip,
+                                                   uint32_t target_ip, double timeout_s) {
+  if (port_index >= ports_.size()) return std::nullopt;
+  PortState& asker = *ports_[port_index];
+  const uint64_t end = rte_rdtsc() + static_cast<uint64_t>(timeout_s * static_cast<double>(tsc_hz_));
+  uint64_t next_ask = 0;
+  std::array<rte_mbuf*, kMaxBurst> pkts{};
+  while (rte_rdtsc() < end) {
+    if (stop_flag_ != nullptr && stop_flag_->load(std::memory_order_relaxed)) break;
+    const uint64_t now = rte_rdtsc();
+    if (now >= next_ask) {
+      next_ask = now + tsc_hz_ / 10;
+      rte_mbuf* m = rte_pktmbuf_alloc(pool_);
+      if (m != nullptr) {
+        const std::size_t len = build_arp_request({rte_pktmbuf_mtod(m, uint8_t*), kArpFrameSize}, src_mac,
+                                                  src_ip, target_ip);
+        m->data_len = static_cast<uint16_t>(len);
+        m->pkt_len = static_cast<uint32_t>(len);
+        if (rte_eth_tx_burst(asker.port_id, 0, &m, 1) == 0) rte_pktmbuf_free(m);
+      }
+    }
+    for (const auto& ps : ports_) {
+      const uint16_t n = rte_eth_rx_burst(ps->port_id, 0, pkts.data(), kMaxBurst);
+      std::optional<uint64_t> found;
+      for (uint16_t i = 0; i < n; ++i) {
+        rte_mbuf* m = pkts[i];
+        if (answer_arp(*ps, m)) continue;
+        if (ps.get() == &asker && !found) {
+          const auto arp = parse_arp({rte_pktmbuf_mtod(m, const uint8_t*), m->data_len});
+          if (arp && arp->op == 2 && arp->sender_ip == target_ip) found = arp->sender_mac;
+        }
+        rte_pktmbuf_free(m);
+      }
+      if (found) return found;
+    }
+  }
+  return std::nullopt;
+}
+
+void TrafficEngine::set_dst_mac(uint64_t mac) {
+  opts_.flows.dst_mac = mac;
+  for (auto& ps : ports_) {
+    if (ps->plan.tx) ps->cursor.emplace(opts_.flows, ps->index, ps->plan.dests, opts_.size_bytes);
+  }
+}
+
+std::string TrafficEngine::prepare_gateway(double timeout_s) {
+  const GwLoadSpec& g = opts_.gw;
+  if (!g.enabled) return {};
+  if (g.port >= ports_.size()) return "gateway-load port " + std::to_string(g.port) + " does not exist";
+  PortState& ps = *ports_[g.port];
+  const auto mac = resolve_mac(g.port, ps.arp_mac, g.client_ip, g.gw_ip, timeout_s);
+  if (!mac) {
+    return "the gateway " + format_ipv4(g.gw_ip) + " did not answer ARP on port " + std::to_string(g.port) +
+           " within " + std::to_string(static_cast<int>(timeout_s)) + " s";
+  }
+  gw_frames_.emplace(g, opts_.flows.mac_base, *mac);
+  gw_port_ = &ps;
+  return {};
+}
+
+void TrafficEngine::gw_send(uint64_t now, TokenBucket& bucket, GwCounters& c) {
+  const GwLoadSpec& g = opts_.gw;
+  if (g.rate_pps <= 0) return;
+  std::array<rte_mbuf*, kMaxBurst> pkts{};
+  const unsigned n = std::min(bucket.available(now), std::min(opts_.burst, kMaxBurst));
+  if (n == 0) return;
+  if (rte_pktmbuf_alloc_bulk(pool_, pkts.data(), n) != 0) return;
+  std::array<bool, kMaxBurst> is_dhcp{};
+  for (unsigned i = 0; i < n; ++i) {
+    rte_mbuf* m = pkts[i];
+    const std::span<uint8_t> out(rte_pktmbuf_mtod(m, uint8_t*), kGwMaxFrameSize);
+    dhcp_credit_ += g.dhcp_share;
+    std::size_t len = 0;
+    if (dhcp_credit_ >= 1.0) {
+      dhcp_credit_ -= 1.0;
+      len = gw_frames_->dhcp_discover(out, next_client_);
+      next_client_ = next_client_ + 1 >= g.dhcp_clients ? 0 : next_client_ + 1;
+      is_dhcp[i] = true;
+    } else {
+      len = gw_frames_->dns_query(out, dns_id_++);
+    }
+    m->data_len = static_cast<uint16_t>(len);
+    m->pkt_len = static_cast<uint32_t>(len);
+  }
+  const uint16_t sent = rte_eth_tx_burst(gw_port_->port_id, 0, pkts.data(), static_cast<uint16_t>(n));
+  for (unsigned i = 0; i < sent; ++i) ++(is_dhcp[i] ? c.discovers : c.dns_queries);
+  c.tx_full += n - sent;
+  if (sent < n) rte_pktmbuf_free_bulk(pkts.data() + sent, n - sent);
+  bucket.take(n);
+}
+
+void TrafficEngine::gw_poll(GwCounters& c) {
+  std::array<rte_mbuf*, kMaxBurst> pkts{};
+  std::array<rte_mbuf*, kMaxBurst> requests{};
+  for (unsigned round = 0; round < kRxRoundsPerLoop; ++round) {
+    const uint16_t n = rte_eth_rx_burst(gw_port_->port_id, 0, pkts.data(), kMaxBurst);
+    if (n == 0) break;
+    unsigned n_req = 0;
+    unsigned keep = 0;
+    for (uint16_t i = 0; i < n; ++i) {
+      rte_mbuf* m = pkts[i];
+      if (answer_arp(*gw_port_, m)) {
+        ++c.arp_answered;
+        continue;
+      }
+      pkts[keep++] = m;
+      const GwReply r = classify_gw_reply({rte_pktmbuf_mtod(m, const uint8_t*), m->data_len});
+      switch (r.kind) {
+        case GwReplyKind::kDnsAnswer: ++c.dns_answers; break;
+        case GwReplyKind::kDnsOther: ++c.dns_other; break;
+        case GwReplyKind::kDhcpAck: ++c.acks; break;
+        case GwReplyKind::kDhcpNak: ++c.naks; break;
+        case GwReplyKind::kDhcpOffer: {
+          ++c.offers;
+          rte_mbuf* q = rte_pktmbuf_alloc(pool_);
+          if (q == nullptr) break;
+          const std::size_t len = gw_frames_->dhcp_request({rte_pktmbuf_mtod(q, uint8_t*), kGwMaxFrameSize},
+                                                           r.client, r.yiaddr,
+                                                           r.server_id != 0 ? r.server_id : opts_.gw.gw_ip);
+          q->data_len = static_cast<uint16_t>(len);
+          q->pkt_len = static_cast<uint32_t>(len);
+          requests[n_req++] = q;
+          break;
+        }
+        default: ++c.rx_other; break;
+      }
+    }
+    if (keep > 0) rte_pktmbuf_free_bulk(pkts.data(), keep);
+    if (n_req > 0) {
+      const uint16_t sent = rte_eth_tx_burst(gw_port_->port_id, 0, requests.data(), static_cast<uint16_t>(n_req));
+      c.requests += sent;
+      c.tx_full += n_req - sent;
+      if (sent < n_req) rte_pktmbuf_free_bulk(requests.data() + sent, n_req - sent);
+    }
+    if (n < kMaxBurst) break;
+  }
 }
 
 void TrafficEngine::warmup() {
@@ -178,7 +341,9 @@ const TrialReport& TrafficEngine::run_trial(double rate_pps, double duration_s, 
   report_.requested_pps = rate_pps;
   report_.counters = {};
   report_.latency.clear();
+  report_.gw = {};
   TrialCounters& c = report_.counters;
+  GwCounters& gwc = report_.gw;
   LatencyHistogram& lat = report_.latency;
 
   const bool limited = rate_pps > 0;
@@ -203,6 +368,9 @@ const TrialReport& TrafficEngine::run_trial(double rate_pps, double duration_s, 
   }
   std::array<rte_mbuf*, kMaxBurst> pkts{};
   const std::size_t data_size = frame_data_size(opts_.size_bytes);
+  TokenBucket gw_bucket(opts_.gw.rate_pps, tsc_hz_, start, std::min(opts_.burst, kMaxBurst));
+  const uint32_t src_first = static_cast<uint32_t>(opts_.flows.src_ip.base);
+  const uint32_t src_count = std::max<uint32_t>(opts_.flows.src_ip.count, 1);
 
   auto poll_rx = [&] {
     for (auto& ps : ports_) {
@@ -211,19 +379,26 @@ const TrialReport& TrafficEngine::run_trial(double rate_pps, double duration_s, 
         const uint16_t n = rte_eth_rx_burst(ps->port_id, 0, pkts.data(), static_cast<uint16_t>(burst));
         if (n == 0) break;
         const uint64_t now = rte_rdtsc();
+        unsigned keep = 0;
         for (uint16_t i = 0; i < n; ++i) {
-          const rte_mbuf* m = pkts[i];
+          rte_mbuf* m = pkts[i];
           const auto stamp = read_stamp({rte_pktmbuf_mtod(m, const uint8_t*), m->data_len});
           if (!stamp || stamp->tx_index == kWarmupTxIndex) {
+            if (!stamp && answer_arp(*ps, m)) continue;
+            pkts[keep++] = m;
             ++c.rx_other;
             continue;
           }
+          pkts[keep++] = m;
           if (stamp->rx_index != ps->index) {
             ++c.misdelivered;
             continue;
           }
           ++c.received;
           c.rx_bytes += m->pkt_len;
+          const uint8_t* sip = rte_pktmbuf_mtod_offset(m, const uint8_t*, kEthHeaderSize + 12);
+          const uint32_t src = (uint32_t{sip[0]} << 24) | (uint32_t{sip[1]} << 16) | (uint32_t{sip[2]} << 8) | sip[3];
+          if (src - src_first >= src_count) ++c.src_rewritten;
           if (now > stamp->tsc) lat.record(static_cast<uint64_t>(static_cast<double>(now - stamp->tsc) * ns_per_tsc));
           uint64_t& next = ps->next_seq_from[stamp->tx_index % kMaxPortsTracked];
           if (stamp->seq < next) {
@@ -232,10 +407,11 @@ const TrialReport& TrafficEngine::run_trial(double rate_pps, double duration_s, 
             next = stamp->seq + 1;
           }
         }
-        rte_pktmbuf_free_bulk(pkts.data(), n);
+        if (keep > 0) rte_pktmbuf_free_bulk(pkts.data(), keep);
         if (n < burst) break;
       }
     }
+    if (gw_port_ != nullptr) gw_poll(gwc);
   };
 
   uint64_t stop_tsc = start;
@@ -296,6 +472,7 @@ const TrialReport& TrafficEngine::run_trial(double rate_pps, double duration_s, 
         ps.pending_count = n - sent;
       }
     }
+    if (gw_port_ != nullptr) gw_send(now, gw_bucket, gwc);
     poll_rx();
     if (progress != nullptr && now >= next_progress) {
       next_progress += progress_step;
@@ -311,6 +488,7 @@ const TrialReport& TrafficEngine::run_trial(double rate_pps, double duration_s, 
     ps->pending_count = 0;
   }
   report_.duration_s = static_cast<double>(stop_tsc - start) / static_cast<double>(tsc_hz_);
+  c.arp_answered = arp_answered_;
   // Drain: frames still in the DUT count; stop early once nothing arrives for a while.
   const uint64_t drain_end = rte_rdtsc() + static_cast<uint64_t>(opts_.drain_s * static_cast<double>(tsc_hz_));
   const uint64_t idle_tsc = tsc_hz_ / 50;
@@ -342,6 +520,7 @@ void TrafficEngine::stop() {
     (void)rte_eth_dev_close(ps->port_id);
   }
   ports_.clear();
+  gw_port_ = nullptr;
   rte_mempool_free(pool_);
   pool_ = nullptr;
   started_ = false;

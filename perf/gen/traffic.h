@@ -18,6 +18,17 @@
 //     which tells whether the DUT (refusals) or the generator (none) was the
 //     bottleneck.
 //
+// Beside the measured traffic, the same loop can
+//   - answer ARP: rx ports stand in for the host at --arp-reply-ip (the next
+//     hop of a NAT uplink); the request mbuf becomes the reply (arp.h);
+//   - resolve a router's MAC by ARP before the trial (--dst-mac-arp, and the
+//     gateway of --gw-ip);
+//   - drive DHCP/DNS load at the gateway from a port of its own (gwload.h):
+//     requests paced by their own token bucket, replies read every loop, an
+//     OFFER answered at once by a REQUEST. The load port is neither a tx nor
+//     an rx port of the measured traffic, so the L2 figures count only the
+//     stamped frames, exactly as without load.
+//
 // Thread-safety
 // -------------
 // Not thread-safe: constructed, used and destroyed on the EAL main lcore.
@@ -26,13 +37,16 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "gwload.h"
 #include "options.h"
 #include "stats.h"
 
 struct rte_mempool;
+struct rte_mbuf;
 
 namespace vnet::perf {
 
@@ -41,6 +55,7 @@ struct TrialReport {
   double duration_s = 0;     // sending period actually measured
   TrialCounters counters;
   LatencyHistogram latency;  // ns, stamped frames on their expected port
+  GwCounters gw;             // gateway load (zero without --gw-port)
 };
 
 class TrafficEngine {
@@ -60,6 +75,14 @@ class TrafficEngine {
   // The report is owned by the engine and valid until the next call.
   const TrialReport& run_trial(double rate_pps, double duration_s, uint64_t count);
   void stop();
+  // ARP for `target_ip` from port `port_index` (asked from `src_mac`, `src_ip`),
+  // repeated every 100 ms; the sender MAC of the reply, or nullopt on timeout.
+  std::optional<uint64_t> resolve_mac(unsigned port_index, uint64_t src_mac, uint32_t src_ip,
+                                      uint32_t target_ip, double timeout_s);
+  // Every tx frame goes to `mac` from now on (FlowSpec::dst_mac).
+  void set_dst_mac(uint64_t mac);
+  // Resolves the gateway's MAC and prepares the load (--gw-port). Error text, or empty.
+  std::string prepare_gateway(double timeout_s);
   // A trial ends early when *flag becomes true (SIGINT/SIGTERM).
   void set_stop_flag(const std::atomic<bool>* flag) { stop_flag_ = flag; }
 
@@ -69,6 +92,9 @@ class TrafficEngine {
  private:
   struct PortState;
   uint64_t drain_rx(uint64_t until_tsc, bool stop_when_idle);
+  bool answer_arp(PortState& ps, rte_mbuf* m);  // true: consumed (sent back or freed)
+  void gw_send(uint64_t now, TokenBucket& bucket, GwCounters& c);
+  void gw_poll(GwCounters& c);
 
   GenOptions opts_;
   std::vector<PortPlan> plans_;
@@ -78,6 +104,12 @@ class TrafficEngine {
   bool started_ = false;
   const std::atomic<bool>* stop_flag_ = nullptr;
   TrialReport report_;  // reused: the histogram is 21 KiB
+  uint64_t arp_answered_ = 0;            // since setup
+  PortState* gw_port_ = nullptr;         // --gw-port, once prepared
+  std::optional<GwFrames> gw_frames_;
+  uint16_t dns_id_ = 0;
+  uint32_t next_client_ = 0;
+  double dhcp_credit_ = 0;               // DISCOVERs owed (fractional)
 };
 
 }  // namespace vnet::perf
