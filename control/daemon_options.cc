@@ -30,6 +30,7 @@ xml::Result<DaemonOptions> parse_daemon_options(const std::vector<std::string>& 
       "default uplink interface of nat/route/open networks without <forward dev>")(
       "nat-sessions", po::value<unsigned>(),
       "NAT session capacity per PMD worker and nat network (default 262144)")(
+      "no-flow-cache", po::bool_switch(), "switch every frame through the L2 stages (no per-PMD flow cache)")(
       "pci", po::bool_switch(), "start DPDK with the PCI bus, for NIC/VF uplinks bound to vfio-pci")(
       "sysfs-root", po::value<std::string>(), "sysfs mount used to bind PCI uplinks (default /sys)")(
       "no-dataplane", po::bool_switch(), "run without DPDK: networks and ports are recorded, no packets move");
@@ -101,6 +102,7 @@ xml::Result<DaemonOptions> parse_daemon_options(const std::vector<std::string>& 
   }
   o.dataplane = !vm["no-dataplane"].as<bool>();
   o.pci = vm["pci"].as<bool>();
+  o.flow_cache = !vm["no-flow-cache"].as<bool>();
   if (vm.count("sysfs-root")) {
     o.sysfs_root = vm["sysfs-root"].as<std::string>();
     if (o.sysfs_root.empty() || o.sysfs_root.front() != '/')

@@ -63,6 +63,7 @@ struct DaemonOptions {
   std::string default_uplink;         // --uplink; "" = none
   unsigned nat_sessions = 262144;     // --nat-sessions (per worker and nat network)
   bool dataplane = true;              // false with --no-dataplane
+  bool flow_cache = true;             // --no-flow-cache: every frame through the L2 stages
   bool pci = false;                   // --pci: DPDK with the PCI bus, for PCI (vfio-pci) uplinks
   std::string sysfs_root = "/sys";    // --sysfs-root: where PCI devices are bound (tests: a fake tree)
   std::optional<bool> hugepages;      // --hugepages yes|no; unset = auto

@@ -152,6 +152,7 @@ int run(const std::vector<std::string>& args) {
     dpo.run_dir = opts.run_dir.string();
     dpo.worker_idle_sleep_us = opts.pmd_idle_sleep_us;
     dpo.fdb_capacity = opts.fdb_capacity;
+    dpo.flow_cache = opts.flow_cache;
     auto made = vnet::dp::Dataplane::init(eal, dpo);
     if (!made) {
       log.error("cannot start the dataplane: " + made.status().message());

@@ -58,6 +58,8 @@ TEST(DaemonOptions, PciAndSysfsRoot) {
   auto d = parse_daemon_options({});
   ASSERT_TRUE(d.ok()) << d.error();
   EXPECT_FALSE(d->pci);
+  EXPECT_TRUE(d->flow_cache);
+  EXPECT_FALSE(parse_daemon_options({"--no-flow-cache"})->flow_cache);
   EXPECT_EQ(d->sysfs_root, "/sys");
   auto o = parse_daemon_options({"--pci", "--sysfs-root", "/tmp/fake-sys"});
   ASSERT_TRUE(o.ok()) << o.error();
