@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "bytes.h"
 #include "frame.h"
 
 namespace vnet::perf {
@@ -19,27 +20,6 @@ constexpr uint16_t kDhcpServerPort = 67;
 constexpr uint16_t kDhcpClientPort = 68;
 constexpr uint8_t kOptMessageType = 53, kOptRequestedIp = 50, kOptServerId = 54, kOptParams = 55, kOptEnd = 255;
 constexpr uint8_t kDiscover = 1, kOffer = 2, kRequest = 3, kAck = 5, kNak = 6;
-
-void put16(uint8_t* p, uint16_t v) {
-  p[0] = static_cast<uint8_t>(v >> 8);
-  p[1] = static_cast<uint8_t>(v);
-}
-void put32(uint8_t* p, uint32_t v) {
-  for (int i = 3; i >= 0; --i) {
-    p[i] = static_cast<uint8_t>(v);
-    v >>= 8;
-  }
-}
-void put_mac48(uint8_t* p, uint64_t m) {
-  for (int i = 5; i >= 0; --i) {
-    p[i] = static_cast<uint8_t>(m);
-    m >>= 8;
-  }
-}
-uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
-uint32_t be32(const uint8_t* p) {
-  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
-}
 
 // Ethernet + IPv4 + UDP headers for a UDP payload of `payload_size` bytes; returns the frame length.
 std::size_t udp_headers(uint8_t* f, uint64_t dst_mac, uint64_t src_mac, uint32_t src_ip, uint32_t dst_ip,
