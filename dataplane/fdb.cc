@@ -62,11 +62,13 @@ Result<std::unique_ptr<Fdb>> Fdb::create(const FdbOptions& options) {
   if (b.ptr == nullptr) return Status{StatusCode::kResourceExhausted, "fdb: no memory for " + options.name};
   fdb->buckets_mem_.reset(adopt(b));
   fdb->buckets_ = static_cast<Bucket*>(b.ptr);
-  const Allocation ls = allocate_zeroed(options.name + "_ls", size_t{slots} * options.max_workers * sizeof(uint64_t),
+  fdb->seen_words_ = slots / 64;  // slots >= 64, a power of two
+  const Allocation ls = allocate_zeroed(options.name + "_seen",
+                                        size_t{fdb->seen_words_} * options.max_workers * sizeof(uint64_t),
                                         options.socket_id);
   if (ls.ptr == nullptr) return Status{StatusCode::kResourceExhausted, "fdb: no memory for " + options.name};
-  fdb->last_seen_mem_.reset(adopt(ls));
-  fdb->last_seen_ = static_cast<std::atomic<uint64_t>*>(ls.ptr);
+  fdb->seen_bits_mem_.reset(adopt(ls));
+  fdb->seen_bits_ = static_cast<std::atomic<uint64_t>*>(ls.ptr);
   static_assert(sizeof(std::atomic<uint64_t>) == sizeof(uint64_t) && std::atomic<uint64_t>::is_always_lock_free);
 
   fdb->slots_ = std::make_unique<Slot[]>(slots);
@@ -77,16 +79,29 @@ Result<std::unique_ptr<Fdb>> Fdb::create(const FdbOptions& options) {
 
 Fdb::~Fdb() = default;
 
-uint32_t Fdb::used_ways(uint32_t bucket) const noexcept {
+uint32_t Fdb::used_ways(uint32_t bucket, uint32_t from, uint32_t to) const noexcept {
   uint32_t n = 0;
-  for (uint32_t w = 0; w < kWays; ++w) n += slots_[bucket * kWays + w].state != SlotState::kFree ? 1 : 0;
+  for (uint32_t w = from; w < to; ++w) n += slots_[bucket * kWays + w].state != SlotState::kFree ? 1 : 0;
   return n;
 }
 
-int32_t Fdb::free_way(uint32_t bucket) const noexcept {
-  for (uint32_t w = 0; w < kWays; ++w)
+int32_t Fdb::free_way(uint32_t bucket, uint32_t from, uint32_t to) const noexcept {
+  for (uint32_t w = from; w < to; ++w)
     if (slots_[bucket * kWays + w].state == SlotState::kFree) return static_cast<int32_t>(bucket * kWays + w);
   return -1;
+}
+
+// First line of the first bucket, first line of the second, then the
+// emptier second line (ties: the first bucket's): readers find most keys in
+// the one line probe() prefetches.
+int32_t Fdb::place(const FdbProbe& p) const noexcept {
+  if (const int32_t pos = free_way(p.bucket1, 0, kLineWays); pos >= 0) return pos;
+  if (const int32_t pos = free_way(p.bucket2, 0, kLineWays); pos >= 0) return pos;
+  const bool second_first = used_ways(p.bucket2, kLineWays, kWays) < used_ways(p.bucket1, kLineWays, kWays);
+  const uint32_t a = second_first ? p.bucket2 : p.bucket1;
+  const uint32_t b = second_first ? p.bucket1 : p.bucket2;
+  if (const int32_t pos = free_way(a, kLineWays, kWays); pos >= 0) return pos;
+  return free_way(b, kLineWays, kWays);
 }
 
 LearnResult Fdb::learn(const FdbKey& key, uint16_t port, uint64_t now_ns,
@@ -98,7 +113,7 @@ LearnResult Fdb::learn(const FdbKey& key, uint16_t port, uint64_t now_ns,
   if (existing >= 0) {
     Slot& s = slots_[existing];
     if (s.is_static && s.port != port) return LearnResult::kStatic;
-    s.learned_ns = now_ns;
+    s.seen_ns = std::max(s.seen_ns, now_ns);
     if (s.port == port) return LearnResult::kRefreshed;
     // MAC move: one atomic store of the data word.
     buckets_[static_cast<uint32_t>(existing) / kWays].ways[static_cast<uint32_t>(existing) % kWays].data.store(
@@ -112,8 +127,7 @@ LearnResult Fdb::learn(const FdbKey& key, uint16_t port, uint64_t now_ns,
     st.limit_hits.add();
     return LearnResult::kLimit;
   }
-  const uint32_t b = used_ways(p.bucket2) < used_ways(p.bucket1) ? p.bucket2 : p.bucket1;
-  const int32_t pos = live_.read() < capacity_ ? free_way(b) : -1;
+  const int32_t pos = live_.read() < capacity_ ? place(p) : -1;
   if (pos < 0) {
     st.limit_hits.add();
     return LearnResult::kTableFull;
@@ -123,14 +137,12 @@ LearnResult Fdb::learn(const FdbKey& key, uint16_t port, uint64_t now_ns,
   const uint32_t way = static_cast<uint32_t>(pos) % kWays;
   bk.ways[way].data.store(uint64_t{key.network} | uint64_t{port} << 16, std::memory_order_relaxed);
   bk.ways[way].key.store(p.key_word, std::memory_order_release);
-  // last_seen of a reused position keeps its older value: learned_ns is newer,
-  // and last_seen belongs to the workers.
   Slot& s = slots_[pos];
   s.key = key;
   s.port = port;
   s.state = SlotState::kLive;
   s.is_static = false;
-  s.learned_ns = now_ns;
+  s.seen_ns = now_ns;
   st.entries.add();
   st.learned.add();
   live_.add();
@@ -149,12 +161,27 @@ LearnResult Fdb::learn_static(const FdbKey& key, uint16_t port, uint64_t now_ns)
   return r;
 }
 
-uint64_t Fdb::last_sighting(int32_t position) const noexcept {
-  uint64_t t = slots_[position].learned_ns;
-  for (uint16_t w = 0; w < max_workers_; ++w)
-    t = std::max(t, last_seen_[size_t{w} * slot_count_ + static_cast<uint32_t>(position)].load(
-                        std::memory_order_relaxed));
-  return t;
+uint32_t Fdb::harvest(uint64_t now_ns) noexcept {
+  // A mark was set after the previous harvest cleared it: that harvest's
+  // time is its sighting (never later than the real one).
+  const uint64_t stamp = std::min(harvested_ns_, now_ns);
+  harvested_ns_ = now_ns;
+  uint32_t n = 0;
+  for (uint16_t w = 0; w < max_workers_; ++w) {
+    std::atomic<uint64_t>* bits = &seen_bits_[size_t{w} * seen_words_];
+    for (uint32_t i = 0; i < seen_words_; ++i) {
+      if (bits[i].load(std::memory_order_relaxed) == 0) continue;
+      uint64_t marks = bits[i].exchange(0, std::memory_order_relaxed);
+      while (marks != 0) {
+        Slot& s = slots_[i * 64 + static_cast<uint32_t>(std::countr_zero(marks))];
+        marks &= marks - 1;
+        if (s.state != SlotState::kLive) continue;  // deleted since the mark
+        s.seen_ns = std::max(s.seen_ns, stamp);
+        ++n;
+      }
+    }
+  }
+  return n;
 }
 
 void Fdb::remove(int32_t position) noexcept {
@@ -184,10 +211,11 @@ uint32_t Fdb::remove_if(Pred pred) noexcept {
 }
 
 uint32_t Fdb::age(uint64_t now_ns, std::span<const uint64_t, kMaxNetworks> ageing_ns) noexcept {
-  return remove_if([&](const Slot& s, int32_t pos) {
+  harvest(now_ns);
+  return remove_if([&](const Slot& s, int32_t) {
     const uint64_t limit = ageing_ns[s.key.network % kMaxNetworks];
     if (limit == 0 || s.is_static) return false;
-    const uint64_t seen = last_sighting(pos);
+    const uint64_t seen = s.seen_ns;
     if (now_ns <= seen || now_ns - seen < limit) return false;
     net_stats_[s.key.network % kMaxNetworks].aged.add();
     return true;
@@ -212,12 +240,13 @@ uint32_t Fdb::flush_all() noexcept {
 }
 
 void Fdb::dump(std::vector<FdbEntry>& out, uint64_t now_ns,
-               std::optional<uint16_t> network) const {
+               std::optional<uint16_t> network) {
+  harvest(now_ns);
   for (uint32_t i = 0; i < slot_count_; ++i) {
     const Slot& s = slots_[i];
     if (s.state != SlotState::kLive) continue;
     if (network && s.key.network != *network) continue;
-    const uint64_t seen = last_sighting(static_cast<int32_t>(i));
+    const uint64_t seen = s.seen_ns;
     out.push_back({s.key.network, s.key.vlan, s.key.mac, s.port,
                    s.is_static || now_ns <= seen ? 0 : now_ns - seen, s.is_static});
   }

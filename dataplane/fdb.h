@@ -3,49 +3,63 @@
 // Theory of operation
 //   One table for all networks: two-choice hashing into buckets of kWays
 //   entries, entries never move once placed. A bucket is two 64-byte cache
-//   lines of four (key word, data word) ways each; the writer fills the
-//   lowest free way, so at the table's load (at most half the ways) a key is
-//   almost always in the first line of its bucket, and a lookup touches the
-//   two lines its probe prefetched (with 100k stations the table is far
-//   bigger than the caches: lines per lookup is what costs). Eight ways per
-//   bucket pair keep two-choice placement from ever finding both full
-//   before the capacity is reached.
+//   lines of four (key word, data word) ways each. The writer places a new
+//   key in the first line of its first bucket when that line has a free way,
+//   else in the first line of its second bucket, else in the emptier second
+//   line. At the table's load (at most half the ways, ~3 keys per bucket) about
+//   nine keys in ten sit in the first line of their first bucket, so a lookup
+//   prefetches that one line (probe()) and usually finds its key there
+//   (find_first()); only a key that is not there costs the other lines, which
+//   a burst prefetches together (probe_rest()) before resolving them
+//   (find_rest()). With 100k stations the table is far bigger than the caches:
+//   lines per lookup is what costs. Eight ways per bucket pair keep two-choice
+//   placement from ever finding both full before the capacity is reached.
 //     key word  = MAC (48 bits) | VID (12 bits) << 48 | 1 << 63 (0 = empty)
 //     data word = network (16 bits) | port << 16
 //   A key lives in bucket b1 = crc32c(key word, network) or b2 = a
-//   multiplicative hash of the same; the writer puts a new key in the less
-//   loaded of the two (ties: b1), so with twice as many ways as entries no
-//   bucket pair fills up (slots = bit_ceil(2 * capacity)). An entry's
-//   position (bucket * kWays + way) is stable for its life and indexes side
-//   arrays:
-//     - Slot (writer-only): key, port, when learned/moved, state.
-//     - last_seen[worker][position] (one array per worker, written only by
-//       that worker, read by the writer): the worker "touches" an entry when
-//       it sees the source MAC again, at most once per kTouchInterval, so
-//       ageing needs no events for known MACs.
-//   Readers: compute the probe (hash, both buckets; prefetch them — a burst
-//   probes all its keys first, then resolves them, so table misses overlap),
-//   compare key words, and on a match check the network in the data word.
+//   multiplicative hash of the same (slots = bit_ceil(2 * capacity)). An
+//   entry's position (bucket * kWays + way) is stable for its life and
+//   indexes side arrays:
+//     - Slot (writer-only): key, port, last sighting, state.
+//     - seen bits [worker][position] (one bitmap per worker, 1 bit per
+//       position: 64 KiB for 512k positions, so it stays in the worker's
+//       cache): a worker marks an entry when it sees the source MAC again
+//       (touch(): a load, and an atomic OR only when the bit is clear). The
+//       writer's harvest() takes every worker's marks (atomic exchange of
+//       each non-zero word) and records the previous harvest's time as their
+//       last sighting (the mark was set since then); age() and dump() harvest
+//       first, so sightings are exact to the ageing sweep period (1 s, never
+//       later than the real one) and ageing needs no events and no
+//       per-packet timestamps.
+//       A mark that races with a harvest is kept for the next one (never
+//       lost); a mark left on a deleted position can only make its next key
+//       look seen once, just after it was learned.
+//   Readers: compute the probe (hash, both buckets, prefetch the first
+//   line), compare key words, and on a match check the network in the data
+//   word; a burst probes all its keys before resolving any, so table misses
+//   overlap.
 //   The writer publishes a new entry by storing its data word, then its key
 //   word with release; a MAC move is one store of the data word (readers see
 //   the old or the new port, never garbage). A deleted entry's key word is
 //   cleared at once, but its position is only reused after a QSBR grace
 //   period (reclaim()), because a reader may still hold the position or be
 //   about to read its data word.
-//   Ageing: an entry whose newest sighting (max of learned_ns and every
-//   worker's last_seen) is older than its network's ageing time is deleted
-//   by age(). The per-network MAC limit is checked on learn(); a refused
-//   learn is counted (limit_hits) and the frame keeps being flooded. The
-//   table holds at most `capacity` live entries (kTableFull beyond).
+//   Ageing: an entry whose last sighting (learned, moved or refreshed by an
+//   event, or harvested from a worker's mark) is older than its network's
+//   ageing time is deleted by age(). The per-network MAC limit is checked on
+//   learn(); a refused learn is counted (limit_hits) and the frame keeps being
+//   flooded. The table holds at most `capacity` live entries (kTableFull
+//   beyond).
 //   Static entries (learn_static: the gateway MAC on the gateway port) never
 //   age, are never moved by learn() (kStatic), and survive flush_network /
 //   flush_network_port (user flushes); flush_port and flush_all remove them.
 //
 // Thread-safety
-//   Reader API (probe, find, lookup, touch): any registered worker,
-//   concurrently with the writer; touch(w, ...) only from worker w. Writer
-//   API (learn, age, flush*, dump, reclaim): only the slow-path thread — the
-//   single writer — or, when no slow path runs (tests), one thread at a time.
+//   Reader API (probe, find*, lookup, sighting, touch): any registered
+//   worker, concurrently with the writer; sighting(w, ...) only from worker
+//   w. Writer API (learn, harvest, age, flush*, dump, reclaim): only the
+//   slow-path thread — the single writer — or, when no slow path runs
+//   (tests), one thread at a time.
 //   Statistics: written by the writer, readable from any thread.
 #pragma once
 
@@ -83,14 +97,14 @@ static_assert(std::has_unique_object_representations_v<FdbKey>);
 struct FdbOptions {
   std::string name = "vnet_fdb";  // memory zone name prefix, unique per EAL
   uint32_t capacity = 65536;      // live entries across all networks (1..kMaxCapacity)
-  uint16_t max_workers = 1;       // number of last_seen arrays
+  uint16_t max_workers = 1;       // number of seen bitmaps
   rte_rcu_qsbr* qsbr = nullptr;   // readers' QSBR variable (required)
   int socket_id = -1;             // SOCKET_ID_ANY
 };
 
 enum class LearnResult : uint8_t {
   kAdded,      // new entry
-  kRefreshed,  // same port, learned_ns updated
+  kRefreshed,  // same port, last sighting updated
   kMoved,      // MAC moved to another port
   kLimit,      // network MAC limit reached: not learned
   kTableFull,  // table capacity reached: not learned
@@ -116,6 +130,12 @@ struct FdbNetworkStats {
   Counter limit_hits;   // kLimit + kTableFull
 };
 
+// A worker's seen bit of one entry (Fdb::sighting / Fdb::touch).
+struct FdbSighting {
+  std::atomic<uint64_t>* word;
+  uint64_t bit;
+};
+
 // A key prepared for find(): packed key word, network and its two buckets.
 struct FdbProbe {
   uint64_t key_word;
@@ -126,12 +146,11 @@ struct FdbProbe {
 
 class Fdb {
  public:
-  // A worker refreshes last_seen at most this often per entry.
-  static constexpr uint64_t kTouchIntervalNs = 1'000'000'000ull;
   static constexpr uint32_t kDefaultMacLimit = 8192;
   static constexpr uint64_t kDefaultAgeingNs = 300ull * 1'000'000'000ull;
   static constexpr uint32_t kMaxCapacity = 1u << 26;
   static constexpr uint32_t kWays = 8;
+  static constexpr uint32_t kLineWays = 4;  // ways per 64-byte line
 
   static Result<std::unique_ptr<Fdb>> create(const FdbOptions& options);
   ~Fdb();
@@ -139,61 +158,79 @@ class Fdb {
   Fdb& operator=(const Fdb&) = delete;
 
   // ---- readers (workers) ----
-  // Hashes the key and prefetches its buckets; find() it later (a burst
-  // probes every key first so the cache misses overlap).
+  // Hashes the key and prefetches the first line of its first bucket, where
+  // the key almost always is; find*() it later (a burst probes every key
+  // first so the cache misses overlap).
   FdbProbe probe(const FdbKey& key) const noexcept {
     FdbProbe p;
     p.key_word = key_word(key);
     p.network = key.network;
     p.bucket1 = hash1(p.key_word, p.network) & bucket_mask_;
     p.bucket2 = hash2(p.key_word, p.network, bucket_shift_);
-    // The first line of each bucket: the writer fills ways 0-3 first.
     __builtin_prefetch(&buckets_[p.bucket1]);
-    __builtin_prefetch(&buckets_[p.bucket2]);
     return p;
+  }
+  // The first line of the first bucket (what probe() prefetched): the
+  // position (>= 0) with *port set, or -1 (the key may be in the other lines).
+  int32_t find_first(const FdbProbe& p, uint16_t* port) const noexcept {
+    const int32_t w = find_in(buckets_[p.bucket1], 0, kLineWays, p, port);
+    return w >= 0 ? static_cast<int32_t>(p.bucket1 * kWays) + w : -1;
+  }
+  // Prefetches the lines find_first() did not look at.
+  void probe_rest(const FdbProbe& p) const noexcept {
+    __builtin_prefetch(&buckets_[p.bucket2]);
+    __builtin_prefetch(&buckets_[p.bucket1].ways[kLineWays]);
+    __builtin_prefetch(&buckets_[p.bucket2].ways[kLineWays]);
+  }
+  // The other lines: the position (>= 0) with *port set, or -1 (absent).
+  int32_t find_rest(const FdbProbe& p, uint16_t* port) const noexcept {
+    const int32_t w1 = find_in(buckets_[p.bucket1], kLineWays, kWays, p, port);
+    if (w1 >= 0) return static_cast<int32_t>(p.bucket1 * kWays) + w1;
+    const int32_t w2 = find_in(buckets_[p.bucket2], 0, kWays, p, port);
+    return w2 >= 0 ? static_cast<int32_t>(p.bucket2 * kWays) + w2 : -1;
   }
   // Returns the position (>= 0) and sets *port, or -1 on a miss.
   int32_t find(const FdbProbe& p, uint16_t* port) const noexcept {
-    const int32_t pos = find_in(buckets_[p.bucket1], p, port);
-    if (pos >= 0) return static_cast<int32_t>(p.bucket1 * kWays) + pos;
-    const int32_t pos2 = find_in(buckets_[p.bucket2], p, port);
-    if (pos2 >= 0) return static_cast<int32_t>(p.bucket2 * kWays) + pos2;
-    return -1;
+    const int32_t pos = find_first(p, port);
+    return pos >= 0 ? pos : find_rest(p, port);
   }
   int32_t lookup(const FdbKey& key, uint16_t* port) const noexcept { return find(probe(key), port); }
   // Bumped by the writer after every MAC move and removal (not after an
   // addition): a worker's flow cache (flow_cache.h) is valid for one version.
   uint64_t version() const noexcept { return version_.load(std::memory_order_acquire); }
-  // Worker `worker`'s last sighting of `position` (its own array), prefetched
+  // Worker `worker`'s seen bit of `position` (its own bitmap), prefetched
   // for a touch() that follows later (a burst resolves all its sources first).
-  std::atomic<uint64_t>* sighting(uint16_t worker, int32_t position) noexcept {
-    std::atomic<uint64_t>* ls = &last_seen_[size_t{worker} * slot_count_ + static_cast<uint32_t>(position)];
-    __builtin_prefetch(ls, 1);
-    return ls;
+  FdbSighting sighting(uint16_t worker, int32_t position) noexcept {
+    const auto pos = static_cast<uint32_t>(position);
+    std::atomic<uint64_t>* word = &seen_bits_[size_t{worker} * seen_words_ + pos / 64];
+    __builtin_prefetch(word, 1);
+    return {word, uint64_t{1} << (pos % 64)};
   }
-  // Refreshes a last sighting, at most once per kTouchIntervalNs.
-  static void touch(std::atomic<uint64_t>* ls, uint64_t now_ns) noexcept {
-    if (now_ns - ls->load(std::memory_order_relaxed) >= kTouchIntervalNs)
-      ls->store(now_ns, std::memory_order_relaxed);
+  // Marks the entry seen; the writer's next harvest() records the time. A
+  // store only when the mark is not there yet (once per sweep per entry).
+  static void touch(const FdbSighting& s) noexcept {
+    if ((s.word->load(std::memory_order_relaxed) & s.bit) == 0) s.word->fetch_or(s.bit, std::memory_order_relaxed);
   }
-  // Refreshes the entry's last sighting for worker `worker` (its own array).
-  void touch(uint16_t worker, int32_t position, uint64_t now_ns) noexcept {
-    touch(&last_seen_[size_t{worker} * slot_count_ + static_cast<uint32_t>(position)], now_ns);
-  }
+  void touch(uint16_t worker, int32_t position) noexcept { touch(sighting(worker, position)); }
 
   // ---- the writer (slow path) ----
   LearnResult learn(const FdbKey& key, uint16_t port, uint64_t now_ns, uint32_t mac_limit) noexcept;
   // Installs (or moves) a static entry; no MAC limit. kAdded, kMoved,
   // kRefreshed (already static there) or kTableFull.
   LearnResult learn_static(const FdbKey& key, uint16_t port, uint64_t now_ns) noexcept;
-  // Deletes entries older than ageing_ns[network] (0 = never age). Returns the count.
+  // Records the previous harvest's time as the last sighting of every entry a
+  // worker marked since then (a lower bound of the real one), clears the
+  // marks and remembers `now_ns`. Returns the count of live entries marked.
+  uint32_t harvest(uint64_t now_ns) noexcept;
+  // Harvests, then deletes entries older than ageing_ns[network] (0 = never
+  // age). Returns the count deleted.
   uint32_t age(uint64_t now_ns, std::span<const uint64_t, kMaxNetworks> ageing_ns) noexcept;
   uint32_t flush_network(uint16_t network) noexcept;
   uint32_t flush_port(uint16_t port) noexcept;
   uint32_t flush_network_port(uint16_t network, uint16_t port) noexcept;
   uint32_t flush_all() noexcept;
-  // Appends the entries (of one network, or all) to out.
-  void dump(std::vector<FdbEntry>& out, uint64_t now_ns, std::optional<uint16_t> network) const;
+  // Harvests, then appends the entries (of one network, or all) to out.
+  void dump(std::vector<FdbEntry>& out, uint64_t now_ns, std::optional<uint16_t> network);
   // Returns deleted positions to the table once their grace period is over.
   uint32_t reclaim() noexcept;
   // Deleted positions not yet reclaimed.
@@ -212,7 +249,7 @@ class Fdb {
     uint16_t port = 0;
     SlotState state = SlotState::kFree;
     bool is_static = false;   // learn_static
-    uint64_t learned_ns = 0;  // learned, moved or refreshed by an event
+    uint64_t seen_ns = 0;     // last sighting: learned, moved, refreshed, harvested
   };
   struct PendingFree {
     int32_t position;
@@ -225,7 +262,7 @@ class Fdb {
   struct alignas(64) Bucket {
     Way ways[kWays];  // ways 0-3 in the first cache line, 4-7 in the second
   };
-  static_assert(sizeof(Bucket) == 128, "two cache lines");
+  static_assert(sizeof(Bucket) == 128 && sizeof(Way) * kLineWays == 64, "two cache lines");
   struct MemFree {
     void operator()(void* p) const noexcept;
   };
@@ -245,8 +282,8 @@ class Fdb {
   static uint32_t hash2(uint64_t key_word, uint16_t network, uint32_t shift) noexcept {
     return static_cast<uint32_t>(((key_word ^ (uint64_t{network} << 52)) * 0x9e3779b97f4a7c15ull) >> shift);
   }
-  static int32_t find_in(const Bucket& b, const FdbProbe& p, uint16_t* port) noexcept {
-    for (uint32_t w = 0; w < kWays; ++w) {
+  static int32_t find_in(const Bucket& b, uint32_t from, uint32_t to, const FdbProbe& p, uint16_t* port) noexcept {
+    for (uint32_t w = from; w < to; ++w) {
       if (b.ways[w].key.load(std::memory_order_acquire) != p.key_word) continue;
       const uint64_t d = b.ways[w].data.load(std::memory_order_relaxed);
       if (static_cast<uint16_t>(d) != p.network) continue;
@@ -257,25 +294,27 @@ class Fdb {
   }
 
   Fdb() = default;
-  int32_t free_way(uint32_t bucket) const noexcept;
-  uint32_t used_ways(uint32_t bucket) const noexcept;
-  uint64_t last_sighting(int32_t position) const noexcept;
+  int32_t free_way(uint32_t bucket, uint32_t from, uint32_t to) const noexcept;
+  uint32_t used_ways(uint32_t bucket, uint32_t from, uint32_t to) const noexcept;
+  int32_t place(const FdbProbe& p) const noexcept;
   void remove(int32_t position) noexcept;
   template <class Pred>
   uint32_t remove_if(Pred pred) noexcept;
 
   std::atomic<uint64_t> version_{0};
+  uint64_t harvested_ns_ = 0;  // the previous harvest's time
   Bucket* buckets_ = nullptr;  // [bucket_mask_ + 1], owned by buckets_mem_
   std::unique_ptr<void, MemFree> buckets_mem_;
-  std::unique_ptr<void, MemFree> last_seen_mem_;
+  std::unique_ptr<void, MemFree> seen_bits_mem_;
   rte_rcu_qsbr* qsbr_ = nullptr;
   uint32_t bucket_mask_ = 0;
   uint32_t bucket_shift_ = 0;  // 64 - log2(bucket count), for hash2
   uint32_t slot_count_ = 0;    // buckets * kWays
+  uint32_t seen_words_ = 0;    // slot_count_ / 64: one worker's bitmap
   uint32_t capacity_ = 0;
   uint16_t max_workers_ = 0;
   std::unique_ptr<Slot[]> slots_;
-  std::atomic<uint64_t>* last_seen_ = nullptr;  // [max_workers_][slot_count_], owned by last_seen_mem_
+  std::atomic<uint64_t>* seen_bits_ = nullptr;  // [max_workers_][seen_words_], owned by seen_bits_mem_
   std::vector<PendingFree> pending_;
   std::unique_ptr<FdbNetworkStats[]> net_stats_;  // [kMaxNetworks]
   Counter live_;  // writer-owned gauge

@@ -52,7 +52,7 @@ bool flow_cache_lookup(Burst& b, const StageContext& ctx, FlowCacheMisses& misse
     // meta stays zero: only floods and egress edits read it, and a hit is
     // neither (its tag is pushed right here).
     if (e.touched != tick) {
-      Fdb::touch(ctx.fdb->sighting(ctx.worker, e.src_pos), ctx.now_ns);
+      ctx.fdb->touch(ctx.worker, e.src_pos);
       e.touched = tick;
     }
     ++decided;

@@ -59,7 +59,7 @@ void forward_stage(Burst& b, const StageContext& ctx) noexcept {
   const NetworkState* net = in != nullptr ? ctx.snap->network(in->network) : nullptr;
   const bool gateway = net != nullptr && net->has_gateway;
   // Pass 1: decide what needs no lookup, probe the destination of the rest
-  // (prefetches its buckets); pass 2 resolves the probes.
+  // (prefetches its first line).
   std::array<FdbProbe, kBurst> probes;
   uint32_t todo = 0;
   for (uint16_t i = 0; i < b.count; ++i) {
@@ -86,15 +86,14 @@ void forward_stage(Burst& b, const StageContext& ctx) noexcept {
     probes[i] = ctx.fdb->probe(FdbKey{b.meta[i].network, b.meta[i].vlan, eth->dst, 0});
     todo |= 1u << i;
   }
+  // Pass 2: resolve in the prefetched line; the rest get their other lines
+  // prefetched and are resolved in pass 3.
   uint64_t cached_key = UINT64_MAX;  // network << 32 | out_port << 16 | vlan of `cached`
   UnicastDecision cached;
-  while (todo != 0) {
-    const auto i = static_cast<uint16_t>(__builtin_ctz(todo));
-    todo &= todo - 1;
-    uint16_t out_port = 0;
-    if (ctx.fdb->find(probes[i], &out_port) < 0) {
+  auto resolve = [&](uint16_t i, int32_t pos, uint16_t out_port) {
+    if (pos < 0) {
       b.verdicts[i].action = Action::kFlood;
-      continue;
+      return;
     }
     const PacketMeta& meta = b.meta[i];
     const uint64_t k = uint64_t{meta.network} << 32 | uint64_t{out_port} << 16 | meta.vlan;
@@ -103,6 +102,25 @@ void forward_stage(Burst& b, const StageContext& ctx) noexcept {
       cached_key = k;
     }
     apply(b, i, cached, out_port);
+  };
+  uint32_t rest = 0;
+  while (todo != 0) {
+    const auto i = static_cast<uint16_t>(__builtin_ctz(todo));
+    todo &= todo - 1;
+    uint16_t out_port = 0;
+    const int32_t pos = ctx.fdb->find_first(probes[i], &out_port);
+    if (pos < 0) {
+      ctx.fdb->probe_rest(probes[i]);
+      rest |= 1u << i;
+      continue;
+    }
+    resolve(i, pos, out_port);
+  }
+  while (rest != 0) {
+    const auto i = static_cast<uint16_t>(__builtin_ctz(rest));
+    rest &= rest - 1;
+    uint16_t out_port = 0;
+    resolve(i, ctx.fdb->find_rest(probes[i], &out_port), out_port);
   }
 }
 

@@ -57,7 +57,7 @@ namespace vnet::dp {
 struct StageContext {
   const ConfigSnapshot* snap = nullptr;
   Fdb* fdb = nullptr;                          // lookups + this worker's touch()
-  uint16_t worker = 0;                         // index: tx queue, FDB last_seen array
+  uint16_t worker = 0;                         // index: tx queue, FDB seen bitmap
   uint64_t now_ns = 0;                         // read once per loop iteration
   WorkerCounters* counters = nullptr;
   TypedRing<LearnEvent>* learn_ring = nullptr; // to the slow path; null = no learning

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <random>
 #include <thread>
+#include <vector>
 
 #include "tests/dp/fake_clock.h"
 #include "tests/dp/qsbr_helper.h"
@@ -92,12 +93,17 @@ TEST_F(FdbTest, AgeingWithInjectedClock) {
   ASSERT_EQ(fdb_->learn(a, 1, clock_.now_ns(), 8192), LearnResult::kAdded);
   ASSERT_EQ(fdb_->learn(b, 2, clock_.now_ns(), 8192), LearnResult::kAdded);
   clock_.advance_s(200);
-  // Worker 1 sees b again: its last_seen refreshes b.
+  // Worker 1 sees b again: the next harvest records it as seen at 200 s.
   uint16_t p = 0;
   const int32_t pos = fdb_->lookup(b, &p);
   ASSERT_GE(pos, 0);
-  fdb_->touch(1, pos, clock_.now_ns());
-  clock_.advance_s(99);
+  EXPECT_EQ(fdb_->harvest(clock_.now_ns()), 0u);  // the ageing sweep before the sighting
+  fdb_->touch(1, pos);
+  fdb_->touch(1, pos);  // marked once
+  clock_.advance_s(1);
+  EXPECT_EQ(fdb_->harvest(clock_.now_ns()), 1u);  // b seen at 200 s
+  EXPECT_EQ(fdb_->harvest(clock_.now_ns()), 0u) << "marks are cleared by a harvest";
+  clock_.advance_s(98);
   EXPECT_EQ(fdb_->age(clock_.now_ns(), ageing_), 0u);  // a is 299 s old
   clock_.advance_s(1);
   EXPECT_EQ(fdb_->age(clock_.now_ns(), ageing_), 1u);  // a is 300 s old
@@ -249,6 +255,83 @@ TEST(FdbLarge, RandomMacsFillToCapacity) {
     }
     EXPECT_GE(added, capacity - 16) << "random duplicates only";
   }
+}
+
+// At the load a 100k-station network puts on its table (capacity 262144,
+// 200k stations), most keys are in the one line probe() prefetches, and
+// find_first/find_rest together find every key exactly where find() does.
+TEST(FdbLarge, MostKeysInTheFirstLine) {
+  test::TestQsbr qsbr{2};
+  test::FakeClock clock;
+  FdbOptions o;
+  o.name = "fdb_first_line";
+  o.capacity = 262144;
+  o.qsbr = qsbr.get();
+  auto r = Fdb::create(o);
+  ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+  std::unique_ptr<Fdb> fdb = std::move(r).value();
+  std::vector<FdbKey> keys;
+  for (uint32_t i = 0; i < 200000; ++i) {
+    const net::MacAddr m{{0x02, 0x00, static_cast<uint8_t>(i >> 24), static_cast<uint8_t>(i >> 16),
+                          static_cast<uint8_t>(i >> 8), static_cast<uint8_t>(i)}};
+    keys.push_back(key(1, 0, m));
+    ASSERT_EQ(fdb->learn(keys.back(), static_cast<uint16_t>(i % 7), clock.now_ns(), UINT32_MAX), LearnResult::kAdded);
+  }
+  uint32_t first = 0;
+  for (uint32_t i = 0; i < keys.size(); ++i) {
+    const FdbProbe p = fdb->probe(keys[i]);
+    uint16_t port = 0xffff;
+    const int32_t pos = fdb->find(p, &port);
+    ASSERT_GE(pos, 0);
+    EXPECT_EQ(port, i % 7);
+    uint16_t port1 = 0xffff;
+    const int32_t pos1 = fdb->find_first(p, &port1);
+    if (pos1 >= 0) {
+      ++first;
+      EXPECT_EQ(pos1, pos);
+      EXPECT_EQ(port1, port);
+    } else {
+      EXPECT_EQ(fdb->find_rest(p, &port1), pos);
+    }
+  }
+  EXPECT_GE(first, keys.size() * 85 / 100) << first << " of " << keys.size() << " in the first line";
+  // An absent key: in no line.
+  uint16_t port = 0;
+  const FdbProbe absent = fdb->probe(key(2, 0, mac(1)));
+  EXPECT_LT(fdb->find_first(absent, &port), 0);
+  EXPECT_LT(fdb->find_rest(absent, &port), 0);
+}
+
+TEST_F(FdbTest, HarvestTakesEveryWorkersMarksOfLiveEntriesOnly) {
+  const auto a = key(1, 0, mac(1));
+  const auto b = key(1, 0, mac(2));
+  ASSERT_EQ(fdb_->learn(a, 1, clock_.now_ns(), 8192), LearnResult::kAdded);
+  ASSERT_EQ(fdb_->learn(b, 2, clock_.now_ns(), 8192), LearnResult::kAdded);
+  uint16_t p = 0;
+  const int32_t pa = fdb_->lookup(a, &p);
+  const int32_t pb = fdb_->lookup(b, &p);
+  clock_.advance_s(100);
+  EXPECT_EQ(fdb_->harvest(clock_.now_ns()), 0u);
+  fdb_->touch(0, pa);
+  fdb_->touch(1, pb);
+  clock_.advance_s(1);
+  EXPECT_EQ(fdb_->harvest(clock_.now_ns()), 2u) << "seen since 100 s";
+  // A mark on an entry deleted before the harvest is dropped.
+  fdb_->touch(0, pa);
+  ASSERT_EQ(fdb_->flush_port(1), 1u);
+  EXPECT_EQ(fdb_->harvest(clock_.now_ns()), 0u);
+  clock_.advance_s(249);
+  std::vector<FdbEntry> rows;
+  fdb_->dump(rows, clock_.now_ns(), 1);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].age_ns, 250 * kNsPerSec) << "b seen at 100 s";
+  // dump() harvests too: a mark since the previous harvest (the dump at 350 s).
+  fdb_->touch(1, pb);
+  clock_.advance_s(10);
+  rows.clear();
+  fdb_->dump(rows, clock_.now_ns(), 1);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].age_ns, 10 * kNsPerSec);
 }
 
 TEST_F(FdbTest, CreateChecksCapacity) {
