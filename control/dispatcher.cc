@@ -220,6 +220,12 @@ json CommandDispatcher::run(const Request& req) {
     j["leases"] = leases_ ? leases_(info.name, mac) : json::array();
     return j;
   }
+  if (cmd == "pmd-stats") {
+    if (!pmd_stats_) throw RequestError("vnetd runs without a dataplane: no PMD workers");
+    json j = json::object();
+    j["pmds"] = pmd_stats_();
+    return j;
+  }
   if (cmd == "gateway-stats") {
     const NetworkInfo info = take(registry_.info(require_string(a, "network")));
     if (!info.active) throw RequestError("network '" + info.name + "' is not active");

@@ -50,6 +50,9 @@ class CommandDispatcher {
   // gateway-stats: the counters of an active network's gateway (nullopt: none).
   using GatewayStatsSource = std::function<std::optional<nlohmann::json>(const std::string& network)>;
   void set_gateway_stats_source(GatewayStatsSource source) { gateway_stats_ = std::move(source); }
+  // pmd-stats: every PMD worker's counters as a JSON array. Unset: "no dataplane".
+  using PmdStatsSource = std::function<nlohmann::json()>;
+  void set_pmd_stats_source(PmdStatsSource source) { pmd_stats_ = std::move(source); }
 
  private:
   nlohmann::json run(const Request& req);  // throws on error; handle() catches
@@ -62,6 +65,7 @@ class CommandDispatcher {
   LeaseSource leases_;
   L3Source l3_;
   GatewayStatsSource gateway_stats_;
+  PmdStatsSource pmd_stats_;
 };
 
 }  // namespace vnet::ctl

@@ -529,6 +529,43 @@ int run_nat_stats(CtlContext& ctx, const po::variables_map& vm) {
   return 0;
 }
 
+// pmd-stats: where each PMD worker's time goes, as OVS's pmd-stats-show.
+int run_pmd_stats(CtlContext& ctx, const po::variables_map&) {
+  int rc = 0;
+  std::optional<json> r = call_for_text(ctx, "pmd-stats", json::object(), rc);
+  if (!r) return rc;
+  auto pct = [](uint64_t part, uint64_t whole) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%.1f %%", whole == 0 ? 0.0 : 100.0 * static_cast<double>(part) / static_cast<double>(whole));
+    return std::string(b);
+  };
+  auto per = [](uint64_t a, uint64_t b) {
+    char s[32];
+    std::snprintf(s, sizeof s, "%.1f", b == 0 ? 0.0 : static_cast<double>(a) / static_cast<double>(b));
+    return std::string(s);
+  };
+  for (const json& p : r->value("pmds", json::array())) {
+    const uint64_t busy = u64_member(p, "busy_cycles");
+    const uint64_t idle = u64_member(p, "idle_cycles");
+    const uint64_t frames = u64_member(p, "frames");
+    const uint64_t busy_loops = u64_member(p, "busy_loops");
+    const int cpu = p.value("cpu", -1);
+    *ctx.out << "pmd " << u64_member(p, "worker") << " (lcore " << u64_member(p, "lcore")
+             << (cpu >= 0 ? ", cpu " + std::to_string(cpu) : std::string()) << "):\n";
+    std::vector<std::vector<std::string>> rows;
+    rows.push_back({" iterations:", std::to_string(u64_member(p, "loops"))});
+    rows.push_back({" busy iterations:", std::to_string(busy_loops)});
+    rows.push_back({" frames:", std::to_string(frames)});
+    rows.push_back({" frames per busy iteration:", per(frames, busy_loops)});
+    rows.push_back({" busy cycles:", std::to_string(busy) + " (" + pct(busy, busy + idle) + ")"});
+    rows.push_back({" idle cycles:", std::to_string(idle) + " (" + pct(idle, busy + idle) + ")"});
+    rows.push_back({" busy cycles per frame:", per(busy, frames)});
+    rows.push_back({" TSC:", std::to_string(u64_member(p, "tsc_hz")) + " Hz"});
+    *ctx.out << format_table({"Counter", "Value"}, rows, false);
+  }
+  return 0;
+}
+
 // gateway-stats: the non-zero counters, one "group.name: n" per line.
 int run_gateway_stats(CtlContext& ctx, const po::variables_map& vm) {
   json args = json::object();
@@ -597,6 +634,8 @@ const std::vector<VerbSpec>& vnetctl_verbs() {
        nat_sessions_options, run_nat_sessions},
       {"nat-stats", "routing state of a nat/route/open network: uplink, next hop, sessions, counters by reason",
        {"network"}, no_options, run_nat_stats},
+      {"pmd-stats", "where each PMD worker's time goes: frames, busy and idle cycles, cycles per frame", {},
+       no_options, run_pmd_stats},
   };
   return verbs;
 }

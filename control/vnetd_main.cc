@@ -165,6 +165,23 @@ int run(const std::vector<std::string>& args) {
     dataplane_runtime.set_l3_options(
         L3Options{std::filesystem::absolute(opts.run_dir).lexically_normal().string(), opts.nat_sessions, opts.pci,
                   opts.sysfs_root});
+    dispatcher.set_pmd_stats_source([dp = dataplane.get()] {
+      nlohmann::json arr = nlohmann::json::array();
+      for (const vnet::dp::PmdStats& s : dp->pmd_stats()) {
+        nlohmann::json j = nlohmann::json::object();
+        j["worker"] = s.worker;
+        j["lcore"] = s.lcore;
+        j["cpu"] = s.cpu;
+        j["loops"] = s.loops;
+        j["busy_loops"] = s.busy_loops;
+        j["frames"] = s.frames;
+        j["busy_cycles"] = s.busy_cycles;
+        j["idle_cycles"] = s.idle_cycles;
+        j["tsc_hz"] = s.tsc_hz;
+        arr.push_back(std::move(j));
+      }
+      return arr;
+    });
     dispatcher.set_l3_source([&dataplane_runtime](const std::string& cmd, const std::string& network,
                                                   const nlohmann::json& args) {
       return dataplane_runtime.l3_query(cmd, network, args);

@@ -129,6 +129,20 @@ struct PortInfo {
   uint32_t guest_mtu = 0;    // vhost-user: MTU QEMU announced (VIRTIO_NET_F_MTU); 0 = none
 };
 
+// One PMD worker's time (pmd-stats; WorkerCounters): TSC cycles of the
+// iterations that took frames (busy) and of those that found none (idle).
+struct PmdStats {
+  uint16_t worker = 0;
+  unsigned lcore = 0;
+  int cpu = -1;            // the lcore's CPU (-1: not pinned to one)
+  uint64_t loops = 0;
+  uint64_t busy_loops = 0;
+  uint64_t frames = 0;     // rx, hand-off and inject frames of busy iterations
+  uint64_t busy_cycles = 0;
+  uint64_t idle_cycles = 0;
+  uint64_t tsc_hz = 0;
+};
+
 struct PortStats {
   uint64_t rx_pkts = 0;
   uint64_t rx_bytes = 0;
@@ -190,6 +204,8 @@ class Dataplane {
   Result<PortStats> port_stats(std::string_view port) const;
   // A port of `network`; kGatewayPortName names the network's gateway port.
   Result<PortStats> port_stats(std::string_view port, std::string_view network) const;
+  // Every PMD worker's counters (empty when the dataplane is not started).
+  std::vector<PmdStats> pmd_stats() const;
 
   // ---- gateway (punt.h) ----
   static constexpr std::string_view kGatewayPortName = "gateway";  // reserved port name

@@ -1,5 +1,7 @@
 // Dataplane facade: statistics, FDB commands, port events, port info.
+#include <rte_cycles.h>
 #include <rte_eth_vhost.h>
+#include <rte_lcore.h>
 #include <rte_ethdev.h>
 #include <rte_mempool.h>
 #include <rte_vhost.h>
@@ -37,6 +39,29 @@ PortInfo Dataplane::info_locked(const PortRecord& r) const {
     if (vid >= 0 && rte_vhost_get_mtu(vid, &mtu) == 0) i.guest_mtu = mtu;
   }
   return i;
+}
+
+std::vector<PmdStats> Dataplane::pmd_stats() const {
+  std::lock_guard lock(mu_);
+  std::vector<PmdStats> out;
+  for (size_t w = 0; w < workers_.size() && w < lcores_.size(); ++w) {
+    const WorkerCounters& c = workers_[w]->counters();
+    PmdStats s;
+    s.worker = static_cast<uint16_t>(w);
+    s.lcore = lcores_[w];
+    const rte_cpuset_t cpus = rte_lcore_cpuset(lcores_[w]);
+    if (CPU_COUNT(&cpus) == 1)
+      for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu)
+        if (CPU_ISSET(cpu, &cpus)) s.cpu = cpu;
+    s.loops = c.loops.read();
+    s.busy_loops = c.busy_loops.read();
+    s.frames = c.frames.read();
+    s.busy_cycles = c.busy_cycles.read();
+    s.idle_cycles = c.idle_cycles.read();
+    s.tsc_hz = rte_get_tsc_hz();
+    out.push_back(s);
+  }
+  return out;
 }
 
 std::vector<PortInfo> Dataplane::list_ports(std::string_view network) const {

@@ -1,5 +1,6 @@
 #include "dataplane/worker.h"
 
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 
 #include <thread>
@@ -14,7 +15,8 @@ Worker::Worker(const WorkerDeps& deps)
       tx_(std::make_unique<TxBuffers>(deps.index)),
       learn_filter_(std::make_unique<LearnFilter>()),
       resolve_filter_(std::make_unique<ResolveFilter>()),
-      flow_cache_(deps.flow_cache ? std::make_unique<FlowCache>() : nullptr) {}
+      flow_cache_(deps.flow_cache ? std::make_unique<FlowCache>() : nullptr),
+      last_tsc_(rte_rdtsc()) {}
 
 void Worker::drain_commands() noexcept {
   if (deps_.commands == nullptr) return;
@@ -93,17 +95,29 @@ uint32_t Worker::poll_once() noexcept {
     tx_->flush_all(*counters_);
   }
   counters_->loops.add();
+  const uint64_t tsc = rte_rdtsc();
+  const uint64_t spent = tsc - last_tsc_;
+  last_tsc_ = tsc;
+  if (received > 0) {
+    counters_->busy_loops.add();
+    counters_->frames.add(received);
+    counters_->busy_cycles.add(spent);
+  } else {
+    counters_->idle_cycles.add(spent);
+  }
   deps_.publisher->quiescent(deps_.index);
   return received;
 }
 
 void Worker::run(const std::atomic<bool>& stop) noexcept {
   deps_.publisher->online(deps_.index);
+  last_tsc_ = rte_rdtsc();
   while (!stop.load(std::memory_order_relaxed)) {
     if (poll_once() == 0 && deps_.idle_sleep_us > 0) {
       deps_.publisher->offline(deps_.index);
       std::this_thread::sleep_for(std::chrono::microseconds(deps_.idle_sleep_us));
       deps_.publisher->online(deps_.index);
+      last_tsc_ = rte_rdtsc();  // the sleep is neither busy nor idle
     }
   }
   deps_.publisher->offline(deps_.index);

@@ -12,6 +12,8 @@
 //   Because of 4 and 5, once a grace period has passed after a snapshot
 //   without port P was published, no worker holds a packet for P nor uses
 //   P's queues: the port can be stopped and detached.
+//   The TSC is read once at the end of every iteration: the cycles since the
+//   previous read are the iteration's, busy or idle (pmd-stats).
 //   run() loops until asked to stop. With idle_sleep_us > 0 it sleeps after
 //   an iteration that received nothing (offline while asleep) — for small
 //   test machines where PMDs share cores; 0 (default) is pure polling.
@@ -75,6 +77,7 @@ class Worker {
   std::unique_ptr<ResolveFilter> resolve_filter_;
   std::unique_ptr<FlowCache> flow_cache_;  // null: DataplaneOptions::flow_cache off
   Burst burst_;
+  uint64_t last_tsc_ = 0;  // end of the previous iteration (or of a sleep)
 };
 
 }  // namespace vnet::dp

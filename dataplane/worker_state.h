@@ -59,6 +59,13 @@ struct PortCounters {
 struct alignas(64) WorkerCounters {
   std::array<PortCounters, kMaxPorts> ports;
   Counter loops;  // loop iterations (liveness)
+  // pmd-stats: where the PMD's time goes (TSC cycles), as OVS's
+  // pmd-stats-show: an iteration that took frames (rx, hand-off, inject)
+  // is busy, one that found none is idle; sleeping is neither.
+  Counter busy_loops;
+  Counter frames;       // frames taken by busy iterations
+  Counter busy_cycles;
+  Counter idle_cycles;
 };
 
 class TxBuffers {

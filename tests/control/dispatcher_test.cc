@@ -134,6 +134,15 @@ TEST_F(DispatcherTest, DhcpLeases) {
   EXPECT_EQ(asked_mac, "unchanged") << "a bad request reaches no gateway";
 }
 
+TEST_F(DispatcherTest, PmdStats) {
+  EXPECT_EQ(call("pmd-stats", json::object()),
+            json::parse(R"({"ok":false,"error":"vnetd runs without a dataplane: no PMD workers"})"));
+  dispatcher_.set_pmd_stats_source([] { return json::array({{{"worker", 0}, {"frames", 7}}}); });
+  json r = call("pmd-stats", json::object());
+  ASSERT_EQ(r["ok"], true) << r.dump();
+  EXPECT_EQ(r["result"]["pmds"][0]["frames"], 7);
+}
+
 TEST_F(DispatcherTest, Validate) {
   json r = call("net-validate", {{"xml", kNetXml}, {"print", true}});
   ASSERT_EQ(r["ok"], true) << r.dump();

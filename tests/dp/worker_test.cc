@@ -99,6 +99,12 @@ TEST(WorkerLoop, RxPipelineTxOverRingPorts) {
   EXPECT_EQ(c0.rx_bytes.read(), bytes);
   EXPECT_EQ(worker.counters().ports[ports.id(2)].tx_bytes.read(), bytes);
   EXPECT_EQ(learn->count(), 1u);  // the second burst finds its event still queued
+  // pmd-stats: two busy iterations took the 33 frames, the third was idle.
+  EXPECT_EQ(worker.counters().loops.read(), 3u);
+  EXPECT_EQ(worker.counters().busy_loops.read(), 2u);
+  EXPECT_EQ(worker.counters().frames.read(), 33u);
+  EXPECT_GT(worker.counters().busy_cycles.read(), 0u);
+  EXPECT_GT(worker.counters().idle_cycles.read(), 0u);
 
   // The slow path learns; unicast from port 2 to MAC 1 goes to port 0 only.
   slow.poll_once();
@@ -204,6 +210,15 @@ TEST_F(FacadeTest, FloodLearnUnicastStatsFdb) {
   EXPECT_EQ(sa->tx_pkts, 1u);
   EXPECT_EQ(sa->tx_bytes, 114u);
   EXPECT_EQ(dp_->port_stats("nope").status().code(), StatusCode::kNotFound);
+  // Every PMD worker, with the frames it took (the flood, then the unicast).
+  const std::vector<PmdStats> pmds = dp_->pmd_stats();
+  ASSERT_EQ(pmds.size(), 1u);
+  EXPECT_EQ(pmds[0].worker, 0u);
+  EXPECT_GE(pmds[0].frames, 2u);
+  EXPECT_GE(pmds[0].busy_loops, 1u);
+  EXPECT_GT(pmds[0].busy_cycles, 0u);
+  EXPECT_GT(pmds[0].loops, pmds[0].busy_loops);
+  EXPECT_GT(pmds[0].tsc_hz, 0u);
 
   std::vector<FdbRow> rows;
   for (int i = 0; i < 300 && rows.size() < 2; ++i) {
