@@ -12,43 +12,13 @@ namespace {
 
 constexpr int kA = 0, kB = 1, kC = 2;  // harness ports
 
-class FlowCacheTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    pool_ = rte_pktmbuf_pool_create("fc_pool", 4095, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
-    ASSERT_NE(pool_, nullptr);
-    ports_ = new RingPorts();
-    ports_->create("fc", pool_);
-  }
-  void SetUp() override {
-    avail_ = rte_mempool_avail_count(pool_);
-    h_ = std::make_unique<StageHarness>(pool_, *ports_, "fc" + std::to_string(n_++));
-  }
-  void TearDown() override {
-    for (int i = 0; i < RingPorts::kCount; ++i) h_->received(i);
-    h_.reset();
-    EXPECT_EQ(rte_mempool_avail_count(pool_), avail_) << "mbuf leak";
-  }
-  static FrameSpec frame(int src, int dst, size_t payload = 46) {
-    return FrameSpec{mac(static_cast<uint8_t>(dst + 1)), mac(static_cast<uint8_t>(src + 1)),
-                     std::nullopt, 0, net::kEtherTypeIpv4, payload, static_cast<uint8_t>(src * 16 + dst)};
-  }
-  static FrameSpec bcast(int src) {
-    FrameSpec f = frame(src, 0);
-    f.dst = net::kBroadcastMac;
-    return f;
-  }
-  void learn_ports(std::initializer_list<int> ps) {
-    for (int p : ps) h_->send(p, {bcast(p)});
-    for (int i = 0; i < RingPorts::kCount; ++i) h_->received(i);
-  }
-  uint64_t hits(int port) const { return h_->port_counters(port).flow_cache_hits.read(); }
+class FlowCacheTest : public StageTest<FlowCacheTest> {
+ public:
+  static constexpr const char* kTag = "fc";
+  static constexpr unsigned kPoolSize = 4095;
 
-  static inline rte_mempool* pool_ = nullptr;
-  static inline RingPorts* ports_ = nullptr;
-  static inline int n_ = 0;
-  unsigned avail_ = 0;
-  std::unique_ptr<StageHarness> h_;
+ protected:
+  uint64_t hits(int port) const { return h_->port_counters(port).flow_cache_hits.read(); }
 };
 
 TEST_F(FlowCacheTest, SecondFrameOfAConversationHitsWithTheSameResult) {

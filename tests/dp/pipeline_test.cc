@@ -10,50 +10,10 @@ namespace {
 
 constexpr int kA = 0, kB = 1, kC = 2, kD = 3, kE = 4;  // harness ports
 
-class PipelineTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    pool_ = rte_pktmbuf_pool_create("pipe_pool", 8191, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
-    ASSERT_NE(pool_, nullptr);
-    ports_ = new RingPorts();
-    ports_->create("pipe", pool_);
-  }
-  void SetUp() override {
-    avail_ = rte_mempool_avail_count(pool_);
-    h_ = std::make_unique<StageHarness>(pool_, *ports_, "pt" + std::to_string(n_++));
-  }
-  void TearDown() override {
-    for (int i = 0; i < RingPorts::kCount; ++i) h_->received(i);
-    h_.reset();
-    EXPECT_EQ(rte_mempool_avail_count(pool_), avail_) << "mbuf leak";
-  }
-
-  // A frame: src/dst by harness index (MAC 52:54:00:00:00:<i+1>).
-  static FrameSpec frame(int src, int dst, size_t payload = 46) {
-    return FrameSpec{mac(static_cast<uint8_t>(dst + 1)), mac(static_cast<uint8_t>(src + 1)),
-                     std::nullopt, 0, net::kEtherTypeIpv4, payload, static_cast<uint8_t>(src * 16)};
-  }
-  static FrameSpec bcast(int src, size_t payload = 46) {
-    FrameSpec f = frame(src, 0, payload);
-    f.dst = net::kBroadcastMac;
-    return f;
-  }
-  static FrameSpec tagged(FrameSpec f, uint16_t vid, uint8_t pcp = 0) {
-    f.vid = vid;
-    f.pcp = pcp;
-    return f;
-  }
-  // Every port announces itself with a broadcast so the FDB knows all MACs.
-  void learn_ports(std::initializer_list<int> ps) {
-    for (int p : ps) h_->send(p, {bcast(p)});
-    for (int i = 0; i < RingPorts::kCount; ++i) h_->received(i);
-  }
-
-  static inline rte_mempool* pool_ = nullptr;
-  static inline RingPorts* ports_ = nullptr;
-  static inline int n_ = 0;
-  unsigned avail_ = 0;
-  std::unique_ptr<StageHarness> h_;
+class PipelineTest : public StageTest<PipelineTest> {
+ public:
+  static constexpr const char* kTag = "pipe";
+  static constexpr unsigned kPoolSize = 8191;
 };
 
 TEST_F(PipelineTest, BurstSizesFloodUnknownUnicast) {

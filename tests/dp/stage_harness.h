@@ -1,6 +1,9 @@
 // A test harness around the stages: a pool, ring ethdevs as ports, a
 // publisher, an FDB, a slow path and one worker's state, all driven by hand
 // from the test thread (QSBR reader 0 = the worker, 1 = the slow path).
+// StageTest is the gtest fixture of the stage tests built on it: one pool and
+// one set of ring ports per suite, a fresh StageHarness per test, frames by
+// harness port index, and a check that every test returns its mbufs.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -10,7 +13,9 @@
 #include <rte_ring.h>
 
 #include <array>
+#include <initializer_list>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -222,5 +227,63 @@ inline VlanConfig trunk(std::vector<uint16_t> tags, uint16_t native = 0,
                         NativeMode mode = NativeMode::kNone) {
   return VlanConfig{std::move(tags), true, native, mode};
 }
+
+// The fixture: Derived (CRTP) names the suite's DPDK objects with
+// `static constexpr const char* kTag` (pool "<tag>_pool", ring ports
+// "<tag>0".., harnesses "<tag>_<n>") and sizes its pool with
+// `static constexpr unsigned kPoolSize` (mbufs).
+template <typename Derived>
+class StageTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    const std::string tag = Derived::kTag;
+    pool_ = rte_pktmbuf_pool_create((tag + "_pool").c_str(), Derived::kPoolSize, 0, 0,
+                                    RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+    ASSERT_NE(pool_, nullptr);
+    ports_ = new RingPorts();
+    ports_->create(tag, pool_);
+  }
+  void SetUp() override {
+    avail_ = rte_mempool_avail_count(pool_);
+    h_ = std::make_unique<StageHarness>(pool_, *ports_, std::string(Derived::kTag) + "_" + std::to_string(n_++));
+  }
+  void TearDown() override {
+    drain();
+    h_.reset();
+    EXPECT_EQ(rte_mempool_avail_count(pool_), avail_) << "mbuf leak";
+  }
+
+  // A frame: src/dst by harness index (MAC 52:54:00:00:00:<i+1>); the payload
+  // bytes count up from src * 16 + dst.
+  static FrameSpec frame(int src, int dst, size_t payload = 46) {
+    return FrameSpec{mac(static_cast<uint8_t>(dst + 1)), mac(static_cast<uint8_t>(src + 1)),
+                     std::nullopt, 0, net::kEtherTypeIpv4, payload, static_cast<uint8_t>(src * 16 + dst)};
+  }
+  static FrameSpec bcast(int src, size_t payload = 46) {
+    FrameSpec f = frame(src, 0, payload);
+    f.dst = net::kBroadcastMac;
+    return f;
+  }
+  static FrameSpec tagged(FrameSpec f, uint16_t vid, uint8_t pcp = 0) {
+    f.vid = vid;
+    f.pcp = pcp;
+    return f;
+  }
+  // Every port announces itself with a broadcast so the FDB knows all MACs.
+  void learn_ports(std::initializer_list<int> ps) {
+    for (int p : ps) h_->send(p, {bcast(p)});
+    drain();
+  }
+  // Frees whatever the switch sent to any harness port.
+  void drain() {
+    for (int i = 0; i < RingPorts::kCount; ++i) h_->received(i);
+  }
+
+  static inline rte_mempool* pool_ = nullptr;
+  static inline RingPorts* ports_ = nullptr;
+  static inline int n_ = 0;
+  unsigned avail_ = 0;
+  std::unique_ptr<StageHarness> h_;
+};
 
 }  // namespace vnet::dp::test

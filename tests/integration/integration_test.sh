@@ -11,82 +11,15 @@
 set -u
 
 scenario=$1
-VNETD=$2
-VNETCTL=$3
-PEER=$4
-
-TMP=$(mktemp -d /tmp/vnet-it.XXXXXX)
-STATE=$TMP/state
-RUN=$TMP/run
-SOCK=$RUN/vnetd.sock
-LOG=$TMP/vnetd.log
-export VNET_SOCKET=$SOCK
-TAG=$$  # unique part of peer prefixes, interface and namespace names
-
-DAEMON_PID=
-declare -A PEER_PID PEER_FD
-FAILURES=0
-CHECKS=0
+. "$(dirname "$0")/peer_lib.sh"
+peer_lib_init it "$2" "$3" "$4"  # TAG: also the unique part of interface and namespace names
 NETNS=
 TAPIF=
 
-cleanup() {
-  local name
-  for name in "${!PEER_PID[@]}"; do stop_peer "$name"; done
-  if [ -n "$DAEMON_PID" ]; then
-    kill -TERM "$DAEMON_PID" 2>/dev/null
-    for _ in $(seq 50); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$DAEMON_PID" 2>/dev/null
-    wait "$DAEMON_PID" 2>/dev/null
-  fi
+peer_lib_cleanup_more() {
   [ -n "$NETNS" ] && ip netns del "$NETNS" 2>/dev/null
-  # DPDK runtime directories of the processes started here.
-  local prefix
-  for prefix in $(sed -n 's/.*--file-prefix=\([^ ]*\).*/\1/p' "$LOG" 2>/dev/null | sort -u); do
-    case $prefix in vnet-*) rm -rf "/var/run/dpdk/$prefix" ;; esac
-  done
-  rm -rf /var/run/dpdk/vnet-it-"$TAG"-*
   [ -n "$TAPIF" ] && ip link del "$TAPIF" 2>/dev/null
-  if [ "$FAILURES" -ne 0 ]; then
-    echo "---- vnetd log ----"
-    cat "$LOG" 2>/dev/null
-    for f in "$TMP"/*.out "$TMP"/*.err; do
-      [ -s "$f" ] && { echo "---- $f ----"; cat "$f"; }
-    done
-  fi
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-skip() {
-  echo "SKIP: $*"
-  exit 77
-}
-
-fail() {
-  echo "FAIL: $*"
-  FAILURES=$((FAILURES + 1))
-}
-
-# check NAME CONDITION...: CONDITION (a test(1) expression) holds.
-check() {
-  local name=$1
-  shift
-  CHECKS=$((CHECKS + 1))
-  if ! test "$@"; then fail "$name: [ $* ]"; fi
-}
-
-ctl() { "$VNETCTL" "$@"; }
-
-# ctl_ok NAME ARGS...: the vnetctl command succeeds.
-ctl_ok() {
-  local name=$1
-  shift
-  CHECKS=$((CHECKS + 1))
-  if ! "$VNETCTL" -q "$@" >"$TMP/ctl.out" 2>"$TMP/ctl.err"; then
-    fail "$name: vnetctl $* failed: $(cat "$TMP/ctl.err")"
-    return 1
-  fi
+  return 0
 }
 
 # ctl_err NAME EXPECTED_STDERR ARGS...: vnetctl fails (exit 1) with exactly that message.
@@ -111,23 +44,6 @@ drops_of() {
   ctl --json port-stats "$1" --port "$2" | jq '[.ports[0].drops[]] | add'
 }
 
-start_daemon() {
-  "$VNETD" --state-dir "$STATE" --run-dir "$RUN" --log-level debug --hugepages no \
-    --pmd-idle-sleep-us 20 2>>"$LOG" &
-  DAEMON_PID=$!
-  for _ in $(seq 200); do
-    if ! kill -0 "$DAEMON_PID" 2>/dev/null; then
-      fail "vnetd exited during start-up"
-      DAEMON_PID=
-      return 1
-    fi
-    if ctl -q net-list >/dev/null 2>&1; then return 0; fi
-    sleep 0.05
-  done
-  fail "vnetd did not answer within 10 s"
-  return 1
-}
-
 stop_daemon() {
   kill -TERM "$DAEMON_PID"
   wait "$DAEMON_PID"
@@ -144,86 +60,16 @@ define_net() {
     ctl_ok "autostart $1" net-autostart "$1"
 }
 
-# start_peer NAME SOCKET MAC [IP] [--server]: start a guest, wait until it is
-# ready. A server (--server) blocks in its start-up until vnetd connects, so
-# it is only launched: call wait_ready after the client port exists.
-start_peer() {
-  local name=$1 path=$2 mac=$3 ip=${4:-} server=${5:-}
-  local args=(--prefix "vnet-it-$TAG-$name" --path "$path" --mac "$mac")
-  [ -n "$ip" ] && args+=(--ip "$ip")
-  [ -n "$server" ] && args+=(--server)
-  # PEER_QUEUES=N: the guest negotiates N queue pairs.
-  [ -n "${PEER_QUEUES:-}" ] && args+=(--queues "$PEER_QUEUES")
-  mkfifo "$TMP/$name.in"
-  : >"$TMP/$name.out"
-  "$PEER" "${args[@]}" <"$TMP/$name.in" >"$TMP/$name.out" 2>"$TMP/$name.err" &
-  PEER_PID[$name]=$!
-  local fd
-  exec {fd}>"$TMP/$name.in"
-  PEER_FD[$name]=$fd
-  [ -n "$server" ] && return 0
-  wait_ready "$name"
-}
-
-wait_ready() {
-  wait_line "$1" "ready" 20 || { fail "peer $1 did not start"; return 1; }
-}
-
-stop_peer() {
-  local name=$1
-  [ -n "${PEER_PID[$name]:-}" ] || return 0
-  echo quit >&"${PEER_FD[$name]}" 2>/dev/null
-  exec {PEER_FD[$name]}>&-
-  for _ in $(seq 50); do kill -0 "${PEER_PID[$name]}" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "${PEER_PID[$name]}" 2>/dev/null
-  wait "${PEER_PID[$name]}" 2>/dev/null
-  unset "PEER_PID[$name]" "PEER_FD[$name]"
-  rm -f "$TMP/$name.in"
-}
-
-# wait_line NAME PREFIX SECS: a line starting with PREFIX appears in the peer's output.
-wait_line() {
-  local name=$1 prefix=$2 secs=$3
-  for _ in $(seq $((secs * 20))); do
-    grep -q "^$prefix" "$TMP/$name.out" && return 0
-    sleep 0.05
-  done
-  return 1
-}
-
-# peer NAME COMMAND...: run a command, print its answer line. Answers are
-# tagged with a sequence number kept in a file, so that calls from command
-# substitutions (subshells) never reuse one.
+# peer NAME COMMAND...: run a command; stats and link print their answer line
+# (without its tag), send its "sent N" line.
 peer() {
-  local name=$1
-  shift
-  local SEQ
-  SEQ=$(( $(cat "$TMP/seq" 2>/dev/null || echo 0) + 1 ))
-  echo "$SEQ" >"$TMP/seq"
-  local cmd=$1
-  shift
+  local name=$1 cmd=$2
+  shift 2
   case $cmd in
-    stats) echo "stats q$SEQ" >&"${PEER_FD[$name]}" ;;
-    link) echo "link q$SEQ $1" >&"${PEER_FD[$name]}" ;;
-    send) ;;
+    stats | link) ask "$name" "$cmd" "$@" ;;
+    send) ask_untagged "$name" '^sent ' 60 send "$@" ;;
     *) echo "$cmd $*" >&"${PEER_FD[$name]}" ;;
   esac
-  if [ "$cmd" = send ]; then
-    # "sent N" lines are not tagged: wait for one more of them.
-    local want
-    want=$(( $(grep -c '^sent ' "$TMP/$name.out") + 1 ))
-    echo "send $*" >&"${PEER_FD[$name]}"
-    for _ in $(seq 1200); do
-      [ "$(grep -c '^sent ' "$TMP/$name.out")" -ge "$want" ] && break
-      sleep 0.05
-    done
-    grep '^sent ' "$TMP/$name.out" | tail -1
-    return
-  fi
-  if [ "$cmd" = stats ] || [ "$cmd" = link ]; then
-    wait_line "$name" "q$SEQ " 60 || { fail "peer $name did not answer '$cmd'"; return 1; }
-    grep "^q$SEQ " "$TMP/$name.out"
-  fi
 }
 
 # counter NAME FIELD: the peer's current counter.
@@ -234,7 +80,7 @@ counter() {
 link_up() {
   local r
   r=$(peer "$1" link 20)
-  check "peer $1 link up" "$(echo "$r" | awk '{print $3}')" = up
+  check "peer $1 link up" "$(echo "$r" | awk '{print $2}')" = up
 }
 
 # Let frames in flight arrive.

@@ -19,22 +19,8 @@
 set -u
 
 scenario=$1
-VNETD=$2
-VNETCTL=$3
-PEER=$4
-
-TMP=$(mktemp -d /tmp/vnet-uplink.XXXXXX)
-STATE=$TMP/state
-RUN=$TMP/run
-SOCK=$RUN/vnetd.sock
-LOG=$TMP/vnetd.log
-export VNET_SOCKET=$SOCK
-TAG=$$  # unique part of the peers' DPDK prefixes
-
-DAEMON_PID=
-declare -A PEER_PID PEER_FD
-FAILURES=0
-CHECKS=0
+. "$(dirname "$0")/peer_lib.sh"
+peer_lib_init uplink "$2" "$3" "$4"
 
 NET=up$TAG
 GUEST_IP=192.168.150.10
@@ -45,146 +31,12 @@ REMOTE_IP=203.0.113.5
 M_GUEST=02:00:00:00:01:0a
 M_OUT=02:00:00:00:01:0b
 
-cleanup() {
-  local name
-  for name in "${!PEER_PID[@]}"; do stop_peer "$name"; done
-  if [ -n "$DAEMON_PID" ]; then
-    kill -TERM "$DAEMON_PID" 2>/dev/null
-    for _ in $(seq 50); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$DAEMON_PID" 2>/dev/null
-    wait "$DAEMON_PID" 2>/dev/null
-  fi
-  local prefix
-  for prefix in $(sed -n 's/.*--file-prefix=\([^ ]*\).*/\1/p' "$LOG" 2>/dev/null | sort -u); do
-    case $prefix in vnet-*) rm -rf "/var/run/dpdk/$prefix" ;; esac
-  done
-  rm -rf /var/run/dpdk/vnet-uplink-"$TAG"-*
-  if [ "$FAILURES" -ne 0 ]; then
-    echo "---- vnetd log ----"
-    cat "$LOG" 2>/dev/null
-    for f in "$TMP"/*.out "$TMP"/*.err; do
-      [ -s "$f" ] && { echo "---- $f ----"; cat "$f"; }
-    done
-  fi
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-skip() {
-  echo "SKIP: $*"
-  exit 77
-}
-
-fail() {
-  echo "FAIL: $*"
-  FAILURES=$((FAILURES + 1))
-}
-
-# check NAME CONDITION...: CONDITION (a test(1) expression) holds.
-check() {
-  local name=$1
-  shift
-  CHECKS=$((CHECKS + 1))
-  if ! test "$@"; then fail "$name: [ $* ]"; fi
-}
-
-ctl() { "$VNETCTL" "$@"; }
-
-ctl_ok() {
-  local name=$1
-  shift
-  CHECKS=$((CHECKS + 1))
-  if ! "$VNETCTL" -q "$@" >"$TMP/ctl.out" 2>"$TMP/ctl.err"; then
-    fail "$name: vnetctl $* failed: $(cat "$TMP/ctl.err")"
-    return 1
-  fi
-}
-
-start_daemon() {
-  "$VNETD" --state-dir "$STATE" --run-dir "$RUN" --log-level debug --hugepages no \
-    --pmd-idle-sleep-us 20 2>>"$LOG" &
-  DAEMON_PID=$!
-  for _ in $(seq 200); do
-    if ! kill -0 "$DAEMON_PID" 2>/dev/null; then
-      fail "vnetd exited during start-up"
-      DAEMON_PID=
-      return 1
-    fi
-    if ctl -q net-list >/dev/null 2>&1; then return 0; fi
-    sleep 0.05
-  done
-  fail "vnetd did not answer within 10 s"
-  return 1
-}
-
-# start_peer NAME SOCKET MAC IP [--server]: start a peer; a client waits until
-# it is ready, a server only once vnetd has connected (wait_ready).
-start_peer() {
-  local name=$1 path=$2 mac=$3 ip=$4 server=${5:-}
-  local args=(--prefix "vnet-uplink-$TAG-$name" --path "$path" --mac "$mac" --ip "$ip")
-  [ -n "$server" ] && args+=(--server)
-  mkfifo "$TMP/$name.in"
-  : >"$TMP/$name.out"
-  "$PEER" "${args[@]}" <"$TMP/$name.in" >"$TMP/$name.out" 2>"$TMP/$name.err" &
-  PEER_PID[$name]=$!
-  local fd
-  exec {fd}>"$TMP/$name.in"
-  PEER_FD[$name]=$fd
-  [ -n "$server" ] && return 0
-  wait_ready "$name"
-}
-
-wait_ready() {
-  wait_line "$1" "ready" 20 || { fail "peer $1 did not start"; return 1; }
-}
-
-stop_peer() {
-  local name=$1
-  [ -n "${PEER_PID[$name]:-}" ] || return 0
-  echo quit >&"${PEER_FD[$name]}" 2>/dev/null
-  exec {PEER_FD[$name]}>&-
-  for _ in $(seq 50); do kill -0 "${PEER_PID[$name]}" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "${PEER_PID[$name]}" 2>/dev/null
-  wait "${PEER_PID[$name]}" 2>/dev/null
-  unset "PEER_PID[$name]" "PEER_FD[$name]"
-  rm -f "$TMP/$name.in"
-}
-
-wait_line() {
-  local name=$1 prefix=$2 secs=$3
-  for _ in $(seq $((secs * 20))); do
-    grep -q "^$prefix" "$TMP/$name.out" && return 0
-    sleep 0.05
-  done
-  return 1
-}
-
-# ask NAME COMMAND TAGGED-ARGS...: a tagged command (link, resolve, udpstats);
-# prints the answer line without its tag.
-ask() {
-  local name=$1 cmd=$2
-  shift 2
-  local SEQ
-  SEQ=$(( $(cat "$TMP/seq" 2>/dev/null || echo 0) + 1 ))
-  echo "$SEQ" >"$TMP/seq"
-  echo "$cmd q$SEQ $*" >&"${PEER_FD[$name]}"
-  wait_line "$name" "q$SEQ " 60 || { fail "peer $name did not answer '$cmd'"; return 1; }
-  grep "^q$SEQ " "$TMP/$name.out" | cut -d' ' -f2-
-}
-
 # udp NAME NEXTHOP SRC:PORT DST:PORT [COUNT]: send datagrams; prints the
 # answer, "udp sent N" (or the peer's "error ..." line).
 udp() {
   local name=$1
   shift
-  local want
-  want=$(( $(grep -c '^udp sent \|^error' "$TMP/$name.out") + 1 ))
-  echo "udp $*" >&"${PEER_FD[$name]}"
-  for _ in $(seq 600); do
-    [ "$(grep -c '^udp sent \|^error' "$TMP/$name.out")" -ge "$want" ] && break
-    sleep 0.05
-  done
-  grep '^udp sent \|^error' "$TMP/$name.out" | tail -1
+  ask_untagged "$name" '^udp sent \|^error' 30 udp "$@"
 }
 
 # udp_field NAME FIELD: udp_rx, last_src, last_dst or icmp_unreach of the peer.
