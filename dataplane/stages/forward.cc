@@ -120,7 +120,8 @@ void forward_stage(Burst& b, const StageContext& ctx) noexcept {
     const auto i = static_cast<uint16_t>(__builtin_ctz(rest));
     rest &= rest - 1;
     uint16_t out_port = 0;
-    resolve(i, ctx.fdb->find_rest(probes[i], &out_port), out_port);
+    const int32_t pos = ctx.fdb->find_rest(probes[i], &out_port);
+    resolve(i, pos, out_port);
   }
 }
 
