@@ -52,6 +52,10 @@ struct Burst {
   std::array<rte_mbuf*, kBurst> pkts{};
   std::array<PacketMeta, kBurst> meta{};
   std::array<Verdict, kBurst> verdicts{};
+  // learn_stage: the frames whose source MAC the FDB knows on in_port, with
+  // its position (flow_cache_insert caches them without a second lookup).
+  uint32_t src_known = 0;
+  std::array<int32_t, kBurst> src_pos{};
 
   // Resets verdicts and metadata of all kBurst slots to their defaults
   // (all-zero bytes: kContinue, reason 0, port 0): a fixed-size memset is a
@@ -59,6 +63,7 @@ struct Burst {
   void reset_verdicts() noexcept {
     __builtin_memset(static_cast<void*>(verdicts.data()), 0, sizeof(verdicts));
     __builtin_memset(static_cast<void*>(meta.data()), 0, sizeof(meta));
+    src_known = 0;
   }
   void drop(uint16_t i, DropReason r) noexcept { verdicts[i] = {Action::kDrop, r, 0}; }
   bool pending(uint16_t i) const noexcept { return verdicts[i].action == Action::kContinue; }

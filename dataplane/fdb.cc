@@ -1,42 +1,12 @@
 #include "dataplane/fdb.h"
 
-#include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
 
 #include <algorithm>
 #include <bit>
 #include <cstring>
-#include <new>
 
 namespace vnet::dp {
-
-namespace {
-
-// Table memory: hugepage-backed rte_malloc when the EAL has room, else the
-// heap (aligned new) — the same layout either way.
-struct Allocation {
-  void* ptr = nullptr;
-  bool from_rte = false;
-};
-
-Allocation allocate_zeroed(const std::string& name, size_t bytes, int socket_id) {
-  if (void* p = rte_zmalloc_socket(name.c_str(), bytes, 128, socket_id); p != nullptr) return {p, true};
-  void* p = ::operator new(bytes, std::align_val_t{128}, std::nothrow);
-  if (p != nullptr) std::memset(p, 0, bytes);
-  return {p, false};
-}
-
-}  // namespace
-
-void Fdb::MemFree::operator()(void* p) const noexcept {
-  // The low bit of the stored pointer says where it came from (both kinds are 128-aligned).
-  const auto v = reinterpret_cast<uintptr_t>(p);
-  if ((v & 1u) != 0) {
-    rte_free(reinterpret_cast<void*>(v & ~uintptr_t{1}));
-  } else {
-    ::operator delete(p, std::align_val_t{128});
-  }
-}
 
 Result<std::unique_ptr<Fdb>> Fdb::create(const FdbOptions& options) {
   if (options.qsbr == nullptr) return Status{StatusCode::kInvalidArgument, "fdb: qsbr is required"};
@@ -57,18 +27,16 @@ Result<std::unique_ptr<Fdb>> Fdb::create(const FdbOptions& options) {
   fdb->qsbr_ = options.qsbr;
   fdb->max_workers_ = options.max_workers;
 
-  auto adopt = [](Allocation a) { return reinterpret_cast<void*>(reinterpret_cast<uintptr_t>(a.ptr) | (a.from_rte ? 1u : 0u)); };
-  const Allocation b = allocate_zeroed(options.name + "_b", size_t{buckets} * sizeof(Bucket), options.socket_id);
-  if (b.ptr == nullptr) return Status{StatusCode::kResourceExhausted, "fdb: no memory for " + options.name};
-  fdb->buckets_mem_.reset(adopt(b));
-  fdb->buckets_ = static_cast<Bucket*>(b.ptr);
+  fdb->buckets_mem_ = TableMemory::allocate(options.name + "_b", size_t{buckets} * sizeof(Bucket), options.socket_id);
+  if (fdb->buckets_mem_.get() == nullptr)
+    return Status{StatusCode::kResourceExhausted, "fdb: no memory for " + options.name};
+  fdb->buckets_ = static_cast<Bucket*>(fdb->buckets_mem_.get());
   fdb->seen_words_ = slots / 64;  // slots >= 64, a power of two
-  const Allocation ls = allocate_zeroed(options.name + "_seen",
-                                        size_t{fdb->seen_words_} * options.max_workers * sizeof(uint64_t),
-                                        options.socket_id);
-  if (ls.ptr == nullptr) return Status{StatusCode::kResourceExhausted, "fdb: no memory for " + options.name};
-  fdb->seen_bits_mem_.reset(adopt(ls));
-  fdb->seen_bits_ = static_cast<std::atomic<uint64_t>*>(ls.ptr);
+  fdb->seen_bits_mem_ = TableMemory::allocate(
+      options.name + "_seen", size_t{fdb->seen_words_} * options.max_workers * sizeof(uint64_t), options.socket_id);
+  if (fdb->seen_bits_mem_.get() == nullptr)
+    return Status{StatusCode::kResourceExhausted, "fdb: no memory for " + options.name};
+  fdb->seen_bits_ = static_cast<std::atomic<uint64_t>*>(fdb->seen_bits_mem_.get());
   static_assert(sizeof(std::atomic<uint64_t>) == sizeof(uint64_t) && std::atomic<uint64_t>::is_always_lock_free);
 
   fdb->slots_ = std::make_unique<Slot[]>(slots);

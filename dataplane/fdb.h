@@ -76,6 +76,7 @@
 #include "dataplane/constants.h"
 #include "dataplane/net/ether.h"
 #include "dataplane/status.h"
+#include "dataplane/table_memory.h"
 
 struct rte_rcu_qsbr;
 
@@ -263,9 +264,6 @@ class Fdb {
     Way ways[kWays];  // ways 0-3 in the first cache line, 4-7 in the second
   };
   static_assert(sizeof(Bucket) == 128 && sizeof(Way) * kLineWays == 64, "two cache lines");
-  struct MemFree {
-    void operator()(void* p) const noexcept;
-  };
 
   static constexpr uint64_t kKeyValid = 1ull << 63;
   static_assert(kVlanCount == 4096, "the key word holds a 12-bit VID");
@@ -303,9 +301,9 @@ class Fdb {
 
   std::atomic<uint64_t> version_{0};
   uint64_t harvested_ns_ = 0;  // the previous harvest's time
-  Bucket* buckets_ = nullptr;  // [bucket_mask_ + 1], owned by buckets_mem_
-  std::unique_ptr<void, MemFree> buckets_mem_;
-  std::unique_ptr<void, MemFree> seen_bits_mem_;
+  Bucket* buckets_ = nullptr;  // [bucket_mask_ + 1], in buckets_mem_
+  TableMemory buckets_mem_;
+  TableMemory seen_bits_mem_;
   rte_rcu_qsbr* qsbr_ = nullptr;
   uint32_t bucket_mask_ = 0;
   uint32_t bucket_shift_ = 0;  // 64 - log2(bucket count), for hash2

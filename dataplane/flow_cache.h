@@ -8,17 +8,24 @@
 //   destination MAC) and of two versions: the configuration snapshot's
 //   generation and the FDB's version, which the FDB writer bumps whenever a
 //   MAC moves or is removed (an addition cannot change a known-unicast
-//   decision). The cache maps that key to the decision: direct-mapped,
-//   kEntries entries of 32 bytes per worker, no sharing, no locks.
+//   decision). The cache maps that key to the decision: kSets sets of two
+//   32-byte entries (one cache line per set), 8 MiB per worker (TableMemory:
+//   hugepages when vnetd has them), no sharing, no locks. A hit costs one
+//   line where the stages cost two FDB lines (source and destination) and
+//   ~3x the instructions, so the cache is sized for 100k conversations
+//   (about four in five of them keep their entry when every one recurs in
+//   turn): with many stations, lines per frame is what costs.
 //   Lookup (flow_cache_lookup, first in run_pipeline): every untagged frame
-//   within the network MTU is hashed (crc32c) and compared; a hit gets its
+//   within the network MTU is hashed and its set prefetched, then
+//   each frame's set is compared (so a burst's misses overlap); a hit gets its
 //   verdict (kForward, pushing the egress tag when the decision says so)
 //   and refreshes its source's FDB sighting at most once per ~1.07 s tick, so
 //   ageing still sees the station; a miss goes through the stages.
 //   Insert (flow_cache_insert, last in run_pipeline): a missed frame whose
 //   verdict became kForward through the FDB (not to the gateway MAC, not from
 //   an uplink or the gateway port, not to either) and whose source is known
-//   on its rx port is cached. Nothing a stage drops, floods, punts, routes
+//   on its rx port is cached in way 0 of its set, the previous way 0 moving
+//   to way 1. Nothing a stage drops, floods, punts, routes
 //   or hands off is ever cached, so those paths and their counters are the
 //   stages' own.
 //   Invalidation is wholesale: sync() bumps the worker's epoch whenever the
@@ -28,17 +35,18 @@
 //   stages' lock-free FDB reads).
 //   Thrashing (far more distinct conversations than entries) costs a lookup
 //   and an insert per frame for nothing: after a window of kWindow bursts
-//   with fewer than 1 hit in 8 frames the cache bypasses itself for
-//   kBypassBursts bursts, then tries again.
+//   with fewer than 1 hit in 8 cacheable frames (hits and inserts) the cache
+//   bypasses itself for kBypassBursts bursts, then tries again.
 //
 // Thread-safety
 //   One FlowCache per worker, used only by that worker.
 #pragma once
 
-#include <array>
 #include <cstdint>
+#include <string>
 
 #include "dataplane/constants.h"
+#include "dataplane/table_memory.h"
 
 namespace vnet::dp {
 
@@ -55,12 +63,29 @@ struct FlowCacheEntry {
 };
 static_assert(sizeof(FlowCacheEntry) == 32);
 
+// Two entries, one cache line: a set of the cache.
+struct alignas(64) FlowCacheSet {
+  FlowCacheEntry way[2];  // way[0] the most recently inserted
+};
+static_assert(sizeof(FlowCacheSet) == 64);
+
 class FlowCache {
  public:
-  static constexpr uint32_t kEntries = 8192;
+  static constexpr uint32_t kSetBits = 17;
+  static constexpr uint32_t kSets = 1u << kSetBits;  // 262144 entries, 8 MiB per worker
   static constexpr uint64_t kValid = 1ull << 63;
-  static constexpr uint32_t kWindow = 64;         // bursts per hit-rate window
-  static constexpr uint32_t kBypassBursts = 1024;  // bursts without the cache after a bad window
+  // Bursts with cacheable frames per hit-rate window: long enough (at 32
+  // frames a burst, twice the entries) for a conversation that recurs within
+  // the cache's reach to be cached and then hit inside one window.
+  static constexpr uint32_t kWindow = 16384;
+  static constexpr uint32_t kBypassBursts = 65536;  // bursts without the cache after a bad window
+
+  // `name` names the table's memory (unique per worker for debugging).
+  explicit FlowCache(const std::string& name = "vnet_flow_cache")
+      : mem_(TableMemory::allocate(name, sizeof(FlowCacheSet) * kSets)),
+        sets_(static_cast<FlowCacheSet*>(mem_.get())) {}
+  // False when there was no memory for the table (the worker runs without).
+  bool ok() const noexcept { return sets_ != nullptr; }
 
   // Start of a poll: a new snapshot or FDB version invalidates every entry.
   void sync(uint64_t snapshot_generation, uint64_t fdb_version) noexcept {
@@ -68,24 +93,48 @@ class FlowCache {
     seen_generation_ = snapshot_generation;
     seen_fdb_ = fdb_version;
     if (++epoch_ == 0) {  // wrapped: old entries could look valid again
-      entries_.fill(FlowCacheEntry{});
+      for (uint32_t i = 0; i < kSets; ++i) sets_[i] = FlowCacheSet{};
       epoch_ = 1;
     }
   }
   uint32_t epoch() const noexcept { return epoch_; }
 
-  FlowCacheEntry& slot(uint64_t k_dst, uint64_t k_src) noexcept {
-    const auto h = static_cast<uint32_t>(__builtin_ia32_crc32di(__builtin_ia32_crc32di(0, k_src), k_dst));
-    return entries_[h & (kEntries - 1)];
+  // Multiplicative hashing: CRC is linear, and a chained CRC of two MACs
+  // that differ by a constant (station i talking to station i of another
+  // range) cancels into a few thousand values.
+  static uint32_t set_index(uint64_t k_dst, uint64_t k_src) noexcept {
+    const uint64_t h = k_src * 0x9e3779b97f4a7c15ull ^ k_dst * 0xc2b2ae3d27d4eb4full;
+    return static_cast<uint32_t>(h >> (64 - kSetBits));
+  }
+  // The set of a key, prefetched: a burst hashes every frame first.
+  FlowCacheSet& set(uint64_t k_dst, uint64_t k_src) noexcept {
+    FlowCacheSet& s = sets_[set_index(k_dst, k_src)];
+    __builtin_prefetch(&s);
+    return s;
+  }
+  // The valid entry of `s` with this key, or null.
+  FlowCacheEntry* find(FlowCacheSet& s, uint64_t k_dst, uint64_t k_src) const noexcept {
+    for (FlowCacheEntry& e : s.way)
+      if (((e.k_dst ^ k_dst) | (e.k_src ^ k_src) | (e.epoch ^ epoch_)) == 0) return &e;
+    return nullptr;
+  }
+  // The entry a new key takes: way 0, after the previous way 0 moved to way 1
+  // (a set keeps its two most recently inserted keys).
+  static FlowCacheEntry& insert(FlowCacheSet& s) noexcept {
+    s.way[1] = s.way[0];
+    return s.way[0];
   }
 
-  // Bypass control, once per burst that used the cache.
+  // Bypass control: active() once per burst; account() once per burst that
+  // used the cache, with its hits and its cacheable frames (hits + inserts;
+  // floods, drops and not-yet-learned sources are no evidence either way).
   bool active() noexcept {
     if (bypass_ == 0) return true;
     --bypass_;
     return false;
   }
   void account(uint32_t hits, uint32_t frames) noexcept {
+    if (frames == 0) return;
     window_hits_ += hits;
     window_frames_ += frames;
     if (++window_bursts_ < kWindow) return;
@@ -94,7 +143,8 @@ class FlowCache {
   }
 
  private:
-  std::array<FlowCacheEntry, kEntries> entries_{};
+  TableMemory mem_;
+  FlowCacheSet* sets_;  // [kSets], in mem_
   uint32_t epoch_ = 1;
   uint64_t seen_generation_ = 0;
   uint64_t seen_fdb_ = 0;

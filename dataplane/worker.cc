@@ -15,8 +15,11 @@ Worker::Worker(const WorkerDeps& deps)
       tx_(std::make_unique<TxBuffers>(deps.index)),
       learn_filter_(std::make_unique<LearnFilter>()),
       resolve_filter_(std::make_unique<ResolveFilter>()),
-      flow_cache_(deps.flow_cache ? std::make_unique<FlowCache>() : nullptr),
-      last_tsc_(rte_rdtsc()) {}
+      flow_cache_(deps.flow_cache ? std::make_unique<FlowCache>("vnet_flow_cache_" + std::to_string(deps.index))
+                                  : nullptr),
+      last_tsc_(rte_rdtsc()) {
+  if (flow_cache_ != nullptr && !flow_cache_->ok()) flow_cache_.reset();  // no memory: run without
+}
 
 void Worker::drain_commands() noexcept {
   if (deps_.commands == nullptr) return;

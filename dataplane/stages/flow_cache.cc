@@ -4,6 +4,8 @@
 
 #include <rte_mbuf.h>
 
+#include <array>
+
 #include "dataplane/mbuf_ops.h"
 #include "dataplane/stages/stages.h"
 
@@ -22,16 +24,20 @@ inline const NetworkState* cacheable_rx(const StageContext& ctx, uint16_t in_por
 
 bool flow_cache_lookup(Burst& b, const StageContext& ctx, FlowCacheMisses& misses) noexcept {
   misses.mask = 0;
+  misses.looked_up = false;
   FlowCache* fc = ctx.flow_cache;
   if (fc == nullptr || b.count == 0 || !fc->active()) return false;
   const NetworkState* net = cacheable_rx(ctx, b.in_port);
   if (net == nullptr) return false;
+  misses.looked_up = true;
   const uint32_t max_len = static_cast<uint32_t>(net::kEtherHdrSize) + net->mtu;
-  const uint32_t epoch = fc->epoch();
   const auto tick = static_cast<uint8_t>(ctx.now_ns >> 30);
   uint32_t hits = 0, decided = 0;
   const uint64_t port_bits = uint64_t{b.in_port} << 48;
+  // Pass 1: key and set of every frame the cache may decide (prefetched).
   // Every frame is still pending here: the cache runs first.
+  std::array<FlowCacheSet*, kBurst> sets;
+  uint32_t todo = 0;
   for (uint16_t i = 0; i < b.count; ++i) {
     rte_mbuf* m = b.pkts[i];
     if (m->data_len < net::kEtherHdrSize || m->pkt_len > max_len) continue;
@@ -40,39 +46,47 @@ bool flow_cache_lookup(Burst& b, const StageContext& ctx, FlowCacheMisses& misse
     __builtin_memcpy(&w0, d, 8);
     __builtin_memcpy(&w1, d + 6, 8);
     if (static_cast<uint16_t>(w1 >> 48) == 0x0081) continue;  // 802.1Q tagged: the stages decide
-    const uint64_t k_dst = (w0 & 0xffffffffffffull) | port_bits;
-    const uint64_t k_src = (w1 & 0xffffffffffffull) | FlowCache::kValid;
-    FlowCacheEntry& e = fc->slot(k_dst, k_src);
-    if (((e.k_dst ^ k_dst) | (e.k_src ^ k_src) | (e.epoch ^ epoch)) != 0) {
+    misses.k_dst[i] = (w0 & 0xffffffffffffull) | port_bits;
+    misses.k_src[i] = (w1 & 0xffffffffffffull) | FlowCache::kValid;
+    sets[i] = &fc->set(misses.k_dst[i], misses.k_src[i]);
+    todo |= 1u << i;
+  }
+  // Pass 2: compare; a hit gets its verdict, a miss is noted for the insert.
+  while (todo != 0) {
+    const auto i = static_cast<uint16_t>(__builtin_ctz(todo));
+    todo &= todo - 1;
+    FlowCacheEntry* e = fc->find(*sets[i], misses.k_dst[i], misses.k_src[i]);
+    if (e == nullptr) {
       misses.mask |= 1u << i;
-      misses.k_dst[i] = k_dst;
-      misses.k_src[i] = k_src;
+      misses.set[i] = sets[i];
       continue;
     }
     // meta stays zero: only floods and egress edits read it, and a hit is
     // neither (its tag is pushed right here).
-    if (e.touched != tick) {
-      ctx.fdb->touch(ctx.worker, e.src_pos);
-      e.touched = tick;
+    if (e->touched != tick) {
+      ctx.fdb->touch(ctx.worker, e->src_pos);
+      e->touched = tick;
     }
     ++decided;
-    if (e.push_tag != 0 && !vlan_push(m, e.vlan, 0)) {
+    if (e->push_tag != 0 && !vlan_push(b.pkts[i], e->vlan, 0)) {
       b.drop(i, DropReason::kNoHeadroom);
       continue;
     }
-    b.verdicts[i] = {Action::kForward, DropReason::kNoPort, e.out_port};
+    b.verdicts[i] = {Action::kForward, DropReason::kNoPort, e->out_port};
     ++hits;
   }
-  fc->account(hits, b.count);
   ctx.counters->ports[b.in_port].flow_cache_hits.add(hits);
-  return decided == b.count;
+  misses.hits = hits;
+  if (decided != b.count) return false;
+  fc->account(hits, hits);  // no insert follows
+  return true;
 }
 
 void flow_cache_insert(const Burst& b, const StageContext& ctx, const FlowCacheMisses& misses) noexcept {
-  if (misses.mask == 0) return;
   FlowCache* fc = ctx.flow_cache;
-  const NetworkState* net = cacheable_rx(ctx, b.in_port);
-  if (fc == nullptr || net == nullptr) return;
+  const NetworkState* net = fc != nullptr ? cacheable_rx(ctx, b.in_port) : nullptr;
+  if (net == nullptr || !misses.looked_up) return;
+  uint32_t inserted = 0;
   uint32_t todo = misses.mask;
   while (todo != 0) {
     const auto i = static_cast<uint16_t>(__builtin_ctz(todo));
@@ -81,26 +95,25 @@ void flow_cache_insert(const Burst& b, const StageContext& ctx, const FlowCacheM
     if (v.action != Action::kForward) continue;
     const uint64_t k_dst = misses.k_dst[i];
     const uint64_t k_src = misses.k_src[i];
-    net::MacAddr dst, src;
+    net::MacAddr dst;
     __builtin_memcpy(dst.b.data(), &k_dst, 6);
-    __builtin_memcpy(src.b.data(), &k_src, 6);
     if (net->has_gateway && dst == net->gateway_mac) continue;  // gateway and routed frames
     const PortState* out = ctx.snap->port(v.out_port);
     if (out == nullptr || out->uplink || out->gateway || out->network != net->id) continue;
+    if ((b.src_known & (1u << i)) == 0) continue;  // source not learned here (yet)
     const PacketMeta& meta = b.meta[i];
-    uint16_t src_port = 0;
-    const int32_t src_pos = ctx.fdb->lookup(FdbKey{meta.network, meta.vlan, src, 0}, &src_port);
-    if (src_pos < 0 || src_port != b.in_port) continue;  // not learned here (yet)
-    FlowCacheEntry& e = fc->slot(k_dst, k_src);
+    FlowCacheEntry& e = FlowCache::insert(*misses.set[i]);
     e.k_dst = k_dst;
     e.k_src = k_src;
     e.epoch = fc->epoch();
-    e.src_pos = src_pos;
+    e.src_pos = b.src_pos[i];
     e.out_port = v.out_port;
     e.vlan = meta.vlan;
     e.push_tag = out->vlan.egress_tagged(meta.vlan) ? 1 : 0;
     e.touched = static_cast<uint8_t>(ctx.now_ns >> 30);
+    ++inserted;
   }
+  fc->account(misses.hits, misses.hits + inserted);
 }
 
 }  // namespace vnet::dp

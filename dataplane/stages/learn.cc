@@ -35,6 +35,7 @@ void learn_stage(Burst& b, const StageContext& ctx) noexcept {
     } else if (port == b.in_port) {
       sightings[i] = ctx.fdb->sighting(ctx.worker, pos);
       touch |= 1u << i;
+      b.src_pos[i] = pos;
     } else {
       rest |= 1u << i;  // moved: pass 3 posts the event
     }
@@ -50,6 +51,7 @@ void learn_stage(Burst& b, const StageContext& ctx) noexcept {
     if (pos >= 0 && port == b.in_port) {
       sightings[i] = ctx.fdb->sighting(ctx.worker, pos);
       touch |= 1u << i;
+      b.src_pos[i] = pos;
       continue;
     }
     const FdbKey key{b.meta[i].network, b.meta[i].vlan, view_of(b.pkts[i]).header<net::EtherHdr>(0)->src, 0};
@@ -67,6 +69,7 @@ void learn_stage(Burst& b, const StageContext& ctx) noexcept {
     if (ctx.learn_filter != nullptr) ctx.learn_filter->record(key, b.in_port);
   }
   // Pass 4: mark the sightings (ageing).
+  b.src_known = touch;
   while (touch != 0) {
     const auto i = static_cast<uint16_t>(__builtin_ctz(touch));
     touch &= touch - 1;

@@ -6,10 +6,12 @@
 //                  MACs; apply the rx port's VLAN policy (pop the tag, set
 //                  meta.vlan); enforce the network MTU on the L3 payload.
 //   learn_stage and forward_stage probe the FDB for every packet of the
-//                  burst first (hash + prefetch of the buckets) and resolve
+//                  burst first (hash + prefetch of a bucket line) and resolve
 //                  the probes in a second pass, so table cache misses overlap.
 //   learn_stage    look the source MAC up in the FDB: same port -> touch the
-//                  entry (ageing); unknown or moved -> post a LearnEvent to
+//                  entry (ageing) and note its position in the burst
+//                  (Burst::src_known, for flow_cache_insert); unknown or
+//                  moved -> post a LearnEvent to
 //                  the slow path (which alone writes the FDB), unless the
 //                  worker's LearnFilter says the same event is still queued.
 //   forward_stage  broadcast/multicast -> kFlood; known unicast -> kForward
@@ -72,9 +74,12 @@ struct StageContext {
 
 // The frames of a burst that missed the flow cache, with their keys.
 struct FlowCacheMisses {
+  bool looked_up = false;  // the cache ran for this burst (not bypassed, cacheable rx port)
+  uint32_t hits = 0;
   uint32_t mask = 0;
   std::array<uint64_t, kBurst> k_dst;
   std::array<uint64_t, kBurst> k_src;
+  std::array<FlowCacheSet*, kBurst> set;  // the frame's set (flow_cache_insert fills a way)
 };
 
 // flow_cache.cc (flow_cache.h): hits get their verdict; misses are noted.

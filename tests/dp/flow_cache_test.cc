@@ -3,6 +3,9 @@
 // could alter a cached decision (MAC move, ageing, flush, port
 // configuration, MTU, tags) is honoured on the next frame.
 #include <gtest/gtest.h>
+#include <algorithm>
+#include <utility>
+#include <vector>
 #include <rte_mbuf.h>
 
 #include "tests/dp/stage_harness.h"
@@ -210,6 +213,61 @@ TEST(FlowCacheBypass, BadWindowBypassesThenRetries) {
   EXPECT_TRUE(fc.active());
   for (uint32_t i = 0; i < FlowCache::kWindow; ++i) fc.account(8, 32);  // 1 in 4: good enough
   EXPECT_TRUE(fc.active());
+}
+
+TEST(FlowCacheBypass, BurstsWithNothingCacheableAreNoEvidence) {
+  FlowCache fc;
+  // Floods and not-yet-learned sources (no hit, no insert): never a bypass.
+  for (uint32_t i = 0; i < 2 * FlowCache::kWindow; ++i) fc.account(0, 0);
+  EXPECT_TRUE(fc.active());
+}
+
+// Pure: a set keeps the two most recently inserted keys of this epoch.
+TEST(FlowCacheSets, TwoMostRecentKeysPerSet) {
+  FlowCache fc;
+  ASSERT_TRUE(fc.ok());
+  auto key = [](uint64_t n) { return std::pair<uint64_t, uint64_t>{n | 1ull << 48, (n + 100) | FlowCache::kValid}; };
+  FlowCacheSet& s = fc.set(key(1).first, key(1).second);
+  auto put = [&](uint64_t n) {
+    FlowCacheEntry& e = FlowCache::insert(s);
+    e.k_dst = key(n).first;
+    e.k_src = key(n).second;
+    e.epoch = fc.epoch();
+    e.out_port = static_cast<uint16_t>(n);
+  };
+  EXPECT_EQ(fc.find(s, key(1).first, key(1).second), nullptr) << "empty";
+  put(1);
+  put(2);
+  ASSERT_NE(fc.find(s, key(1).first, key(1).second), nullptr);
+  ASSERT_NE(fc.find(s, key(2).first, key(2).second), nullptr);
+  EXPECT_EQ(fc.find(s, key(2).first, key(2).second)->out_port, 2u);
+  put(3);
+  EXPECT_EQ(fc.find(s, key(1).first, key(1).second), nullptr) << "the oldest left";
+  EXPECT_NE(fc.find(s, key(2).first, key(2).second), nullptr);
+  EXPECT_NE(fc.find(s, key(3).first, key(3).second), nullptr);
+  EXPECT_EQ(fc.find(s, key(3).first, key(2).second), nullptr) << "both halves of the key count";
+  fc.sync(9, 9);
+  EXPECT_EQ(fc.find(s, key(3).first, key(3).second), nullptr) << "another epoch";
+}
+
+// Pure: 100k conversations station i -> station i of another range (how
+// generators build flow sets) spread over the sets like random keys do
+// (about 1 - e^-0.76 of the sets used), not into a few thousand.
+TEST(FlowCacheSets, ConversationsSpreadOverTheSets) {
+  std::vector<bool> used(FlowCache::kSets);
+  // Keys as the cache loads them from frames (little-endian): MAC
+  // 02:00:<range>:<i>>16>:<i>>8>:<i> is 0x02 | range << 16 | i's bytes above.
+  auto mac_word = [](uint64_t range, uint32_t i) {
+    return 0x02ull | range << 16 | uint64_t{(i >> 16) & 0xff} << 24 | uint64_t{(i >> 8) & 0xff} << 32 |
+           uint64_t{i & 0xff} << 40;
+  };
+  for (uint32_t i = 0; i < 100000; ++i) {
+    const uint64_t src = mac_word(0, i);
+    const uint64_t dst = mac_word(1, i);
+    used[FlowCache::set_index(dst | uint64_t{1} << 48, src | FlowCache::kValid)] = true;
+  }
+  const auto n = static_cast<uint32_t>(std::count(used.begin(), used.end(), true));
+  EXPECT_GE(n, FlowCache::kSets / 2) << n << " sets used";
 }
 
 TEST(FlowCacheEpoch, NewVersionsInvalidate) {
