@@ -155,6 +155,10 @@ scenario_switching() {
   check "unicast again at B" "$(counter B ucast_me)" -eq 40
   check "still nothing at C" "$(counter C test)" -eq 0
   check "port-stats: the repeat hit the flow cache" "$(stat_of sw p1 flow_cache_hits)" -ge 20
+  # pmd-stats: the PMD took at least the frames the guests sent, in busy iterations.
+  check "pmd-stats frames" "$(ctl --json pmd-stats | jq '[.pmds[].frames] | add')" -ge 40
+  check "pmd-stats busy cycles" "$(ctl --json pmd-stats | jq '[.pmds[].busy_cycles] | add')" -gt 0
+  check "pmd-stats text" "$(ctl pmd-stats | grep -c 'busy cycles per frame')" -eq 1
 
   # Unknown unicast is flooded.
   peer A send 02:00:00:00:00:99 5 >/dev/null
