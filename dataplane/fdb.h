@@ -196,6 +196,33 @@ class Fdb {
     return pos >= 0 ? pos : find_rest(p, port);
   }
   int32_t lookup(const FdbKey& key, uint16_t* port) const noexcept { return find(probe(key), port); }
+  // Resolves the probes of a burst (bit i of `todo`: probes[i]): fn(i, pos,
+  // port) for each, pos -1 when absent. Keys in their prefetched line come
+  // first (in index order); the others get their other lines prefetched
+  // together, then follow (in index order).
+  template <class Fn>
+  void find_burst(const FdbProbe* probes, uint32_t todo, Fn&& fn) const noexcept {
+    uint32_t rest = 0;
+    while (todo != 0) {
+      const auto i = static_cast<uint16_t>(__builtin_ctz(todo));
+      todo &= todo - 1;
+      uint16_t port = 0;
+      const int32_t pos = find_first(probes[i], &port);
+      if (pos >= 0) {
+        fn(i, pos, port);
+        continue;
+      }
+      probe_rest(probes[i]);
+      rest |= 1u << i;
+    }
+    while (rest != 0) {
+      const auto i = static_cast<uint16_t>(__builtin_ctz(rest));
+      rest &= rest - 1;
+      uint16_t port = 0;
+      const int32_t pos = find_rest(probes[i], &port);
+      fn(i, pos, port);
+    }
+  }
   // Bumped by the writer after every MAC move and removal (not after an
   // addition): a worker's flow cache (flow_cache.h) is valid for one version.
   uint64_t version() const noexcept { return version_.load(std::memory_order_acquire); }

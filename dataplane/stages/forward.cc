@@ -86,8 +86,7 @@ void forward_stage(Burst& b, const StageContext& ctx) noexcept {
     probes[i] = ctx.fdb->probe(FdbKey{b.meta[i].network, b.meta[i].vlan, eth->dst, 0});
     todo |= 1u << i;
   }
-  // Pass 2: resolve in the prefetched line; the rest get their other lines
-  // prefetched and are resolved in pass 3.
+  // Pass 2: resolve (Fdb::find_burst: the prefetched line first).
   uint64_t cached_key = UINT64_MAX;  // network << 32 | out_port << 16 | vlan of `cached`
   UnicastDecision cached;
   auto resolve = [&](uint16_t i, int32_t pos, uint16_t out_port) {
@@ -103,26 +102,7 @@ void forward_stage(Burst& b, const StageContext& ctx) noexcept {
     }
     apply(b, i, cached, out_port);
   };
-  uint32_t rest = 0;
-  while (todo != 0) {
-    const auto i = static_cast<uint16_t>(__builtin_ctz(todo));
-    todo &= todo - 1;
-    uint16_t out_port = 0;
-    const int32_t pos = ctx.fdb->find_first(probes[i], &out_port);
-    if (pos < 0) {
-      ctx.fdb->probe_rest(probes[i]);
-      rest |= 1u << i;
-      continue;
-    }
-    resolve(i, pos, out_port);
-  }
-  while (rest != 0) {
-    const auto i = static_cast<uint16_t>(__builtin_ctz(rest));
-    rest &= rest - 1;
-    uint16_t out_port = 0;
-    const int32_t pos = ctx.fdb->find_rest(probes[i], &out_port);
-    resolve(i, pos, out_port);
-  }
+  ctx.fdb->find_burst(probes.data(), todo, resolve);
 }
 
 void run_pipeline(Burst& b, const StageContext& ctx) noexcept {

@@ -17,58 +17,37 @@ void learn_stage(Burst& b, const StageContext& ctx) noexcept {
     probes[i] = ctx.fdb->probe(FdbKey{b.meta[i].network, b.meta[i].vlan, eth->src, 0});
     todo |= 1u << i;
   }
-  // Pass 2: resolve in the line each probe prefetched. Known on this port
-  // (the common case): prefetch this worker's seen bit of the entry and
-  // touch it in pass 4. Not there: prefetch the key's other lines (pass 3).
+  // Pass 2: resolve (Fdb::find_burst: the prefetched line first). Known on
+  // this port (the common case): prefetch this worker's seen bit of the
+  // entry, touch it in pass 3 and note its position. Unknown or moved: post
+  // a learn event.
   PortCounters& pc = ctx.counters->ports[b.in_port];
   std::array<FdbSighting, kBurst> sightings;
   uint32_t touch = 0;
-  uint32_t rest = 0;
-  while (todo != 0) {
-    const auto i = static_cast<uint16_t>(__builtin_ctz(todo));
-    todo &= todo - 1;
-    uint16_t port = 0;
-    const int32_t pos = ctx.fdb->find_first(probes[i], &port);
-    if (pos < 0) {
-      ctx.fdb->probe_rest(probes[i]);
-      rest |= 1u << i;
-    } else if (port == b.in_port) {
-      sightings[i] = ctx.fdb->sighting(ctx.worker, pos);
-      touch |= 1u << i;
-      b.src_pos[i] = pos;
-    } else {
-      rest |= 1u << i;  // moved: pass 3 posts the event
-    }
-  }
-  // Pass 3: the rest — in another line, moved, or new.
   FdbKey last{};
   bool have_last = false;
-  while (rest != 0) {
-    const auto i = static_cast<uint16_t>(__builtin_ctz(rest));
-    rest &= rest - 1;
-    uint16_t port = 0;
-    const int32_t pos = ctx.fdb->find(probes[i], &port);
+  ctx.fdb->find_burst(probes.data(), todo, [&](uint16_t i, int32_t pos, uint16_t port) {
     if (pos >= 0 && port == b.in_port) {
       sightings[i] = ctx.fdb->sighting(ctx.worker, pos);
       touch |= 1u << i;
       b.src_pos[i] = pos;
-      continue;
+      return;
     }
     const FdbKey key{b.meta[i].network, b.meta[i].vlan, view_of(b.pkts[i]).header<net::EtherHdr>(0)->src, 0};
     // Consecutive frames from one new MAC: one event per burst is enough.
-    if (have_last && last == key) continue;
+    if (have_last && last == key) return;
     last = key;
     have_last = true;
     if (ctx.learn_filter != nullptr &&
         ctx.learn_filter->pending(key, b.in_port, ctx.learn_ring->count()))
-      continue;
+      return;
     if (!ctx.learn_ring->push(LearnEvent{key, b.in_port, 0})) {
       pc.drops.add(DropReason::kLearnRingFull);
-      continue;
+      return;
     }
     if (ctx.learn_filter != nullptr) ctx.learn_filter->record(key, b.in_port);
-  }
-  // Pass 4: mark the sightings (ageing).
+  });
+  // Pass 3: mark the sightings (ageing).
   b.src_known = touch;
   while (touch != 0) {
     const auto i = static_cast<uint16_t>(__builtin_ctz(touch));
