@@ -15,6 +15,7 @@ constexpr size_t kMinMtu = 576;         // RFC 791: every host accepts 576-byte 
 constexpr size_t kGiaddrOffset = 24;    // RFC 2131 §2, figure 1
 constexpr size_t kLargeLeaseView = 1024;                   // leases
 constexpr int64_t kLargeLeaseViewIntervalNs = 100'000'000; // 100 ms
+constexpr int64_t kLargeLeaseFileIntervalNs = 1'000'000'000;  // 1 s
 
 template <size_t N>
 void add_into(std::array<uint64_t, N>& to, const std::array<uint64_t, N>& from) {
@@ -222,6 +223,7 @@ void Gateway::persist_leases() {
   if (write_file_atomic(config_.lease_file, leases_->serialize(), &error)) {
     count(GatewayCounter::kLeaseWrites);
     leases_dirty_ = false;
+    last_write_ns_ = clock_.now_ns();
   } else {
     count(GatewayCounter::kLeaseWriteFailed);
     counters_.last_lease_error = config_.lease_file + ": " + error;
@@ -543,7 +545,13 @@ void Gateway::on_tick(FrameSink& out) {
   if (lease_view_stale_ && (published_count_ <= kLargeLeaseView ||
                             clock_.now_ns() - last_publish_ns_ >= kLargeLeaseViewIntervalNs))
     publish_leases();
-  if (leases_dirty_ && now >= next_write_attempt_s_) persist_leases();
+  // The same for the lease file (write-temp + fsync + rename of every lease):
+  // under a DHCP storm, rewriting a large file every tick would keep the
+  // service thread and the disk busy for nothing. A crash loses at most the
+  // last second of changes, which clients recover by renewing.
+  if (leases_dirty_ && now >= next_write_attempt_s_ &&
+      (published_count_ <= kLargeLeaseView || clock_.now_ns() - last_write_ns_ >= kLargeLeaseFileIntervalNs))
+    persist_leases();
   publish_stats();
 }
 

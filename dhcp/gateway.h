@@ -36,7 +36,8 @@
 //
 //   Leases live in a LeaseDb, are loaded from `lease_file` at construction,
 //   and are written back atomically (write-temp + fsync + rename) by on_tick()
-//   after any change, and at destruction. on_tick() also expires leases by
+//   after any change — with more than 1024 leases at most once a second —
+//   and at destruction. on_tick() also expires leases by
 //   the clock and drives the forwarder's timeouts and retries.
 //
 // Thread-safety
@@ -257,6 +258,7 @@ class Gateway {
   bool lease_view_stale_ = false;         // published_leases_ is behind the LeaseDb
   size_t published_count_ = 0;            // rows in the last published lease view
   int64_t last_publish_ns_ = 0;           // Clock::now_ns() of the last publish_leases()
+  int64_t last_write_ns_ = 0;             // Clock::now_ns() of the last lease file write
   int64_t next_write_attempt_s_ = 0;      // after a failed write
   int64_t next_expiry_s_ = kLeaseNever;   // earliest expiry among published leases
   int64_t last_expire_s_ = 0;             // second of the last LeaseDb::expire()

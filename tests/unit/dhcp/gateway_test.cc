@@ -448,6 +448,45 @@ TEST(Gateway, LeasesExpireByTimeAndLeaveTheFile) {
   EXPECT_EQ(fx.gw.stats().of(GatewayCounter::kLeaseWrites), 2u);
 }
 
+// With more than 1024 leases the file is rewritten at most once a second
+// (a DHCP storm would otherwise rewrite and fsync it every tick), and still
+// at destruction.
+TEST(Gateway, LargeLeaseFileIsWrittenAtMostOnceASecond) {
+  TempDir dir;
+  const std::string file = dir.file("big.leases");
+  GatewayConfig c = nat_config(file);
+  c.ipv4 = {Ipv4Interface{kGwIp, 16}};
+  c.dhcp->prefix_len = 16;
+  c.dhcp->ranges[0] = DhcpRange{ip("192.168.122.2"), ip("192.168.130.254"), std::nullopt};
+  c.dhcp->lease_max = 4000;
+  {
+    Fixture fx(c);
+    auto client = [](uint32_t i) {
+      ClientMsg m;
+      m.chaddr = Mac{{0x52, 0x54, 0x01, 0x00, static_cast<uint8_t>(i >> 8), static_cast<uint8_t>(i)}};
+      return m;
+    };
+    uint32_t i = 0;
+    for (; i < 1100; ++i) dora(fx, client(i));
+    fx.tick();  // the view becomes large (1100 leases)
+    const uint64_t writes = fx.gw.stats().of(GatewayCounter::kLeaseWrites);
+    EXPECT_GE(writes, 1u);
+    dora(fx, client(i++));
+    fx.tick();
+    dora(fx, client(i++));
+    fx.tick();
+    EXPECT_EQ(fx.gw.stats().of(GatewayCounter::kLeaseWrites), writes) << "within the second: not rewritten";
+    fx.clock.advance_ns(1'000'000'000);
+    fx.tick();
+    EXPECT_EQ(fx.gw.stats().of(GatewayCounter::kLeaseWrites), writes + 1);
+    EXPECT_NE(slurp(file).find("52:54:01:00:04:4d"), std::string::npos) << "client 1101 written";
+    dora(fx, client(i++));
+    fx.tick();
+    EXPECT_EQ(fx.gw.stats().of(GatewayCounter::kLeaseWrites), writes + 1);
+  }
+  EXPECT_NE(slurp(file).find("52:54:01:00:04:4e"), std::string::npos) << "the last client, written at destruction";
+}
+
 TEST(Gateway, LeaseWriteFailureIsCountedAndRetried) {
   TempDir dir;
   Fixture fx(nat_config(dir.file("missing-dir/net.leases")));
