@@ -16,7 +16,9 @@
 //   (about four in five of them keep their entry when every one recurs in
 //   turn): with many stations, lines per frame is what costs.
 //   Lookup (flow_cache_lookup, first in run_pipeline): every untagged frame
-//   within the network MTU is hashed and its set prefetched, then
+//   within the network MTU whose destination could be cached (unicast, not
+//   the gateway's MAC: floods, gateway and routed frames never are) is
+//   hashed and its set prefetched, then
 //   each frame's set is compared (so a burst's misses overlap); a hit gets its
 //   verdict (kForward, pushing the egress tag when the decision says so)
 //   and refreshes its source's FDB sighting at most once per ~1.07 s tick, so

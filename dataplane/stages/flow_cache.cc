@@ -34,6 +34,11 @@ bool flow_cache_lookup(Burst& b, const StageContext& ctx, FlowCacheMisses& misse
   const auto tick = static_cast<uint8_t>(ctx.now_ns >> 30);
   uint32_t hits = 0, decided = 0;
   const uint64_t port_bits = uint64_t{b.in_port} << 48;
+  uint64_t gateway = UINT64_MAX;  // no frame's 48-bit destination
+  if (net->has_gateway) {
+    gateway = 0;
+    __builtin_memcpy(&gateway, net->gateway_mac.b.data(), 6);
+  }
   // Pass 1: key and set of every frame the cache may decide (prefetched).
   // Every frame is still pending here: the cache runs first.
   std::array<FlowCacheSet*, kBurst> sets;
@@ -46,7 +51,11 @@ bool flow_cache_lookup(Burst& b, const StageContext& ctx, FlowCacheMisses& misse
     __builtin_memcpy(&w0, d, 8);
     __builtin_memcpy(&w1, d + 6, 8);
     if (static_cast<uint16_t>(w1 >> 48) == 0x0081) continue;  // 802.1Q tagged: the stages decide
-    misses.k_dst[i] = (w0 & 0xffffffffffffull) | port_bits;
+    // Never cached, so not looked up: group destinations (floods) and the
+    // gateway's MAC (gateway and routed frames).
+    const uint64_t dst = w0 & 0xffffffffffffull;
+    if ((dst & 1) != 0 || dst == gateway) continue;
+    misses.k_dst[i] = dst | port_bits;
     misses.k_src[i] = (w1 & 0xffffffffffffull) | FlowCache::kValid;
     sets[i] = &fc->set(misses.k_dst[i], misses.k_src[i]);
     todo |= 1u << i;

@@ -202,6 +202,29 @@ TEST_F(FlowCacheTest, OffMeansNoHits) {
   EXPECT_EQ(h_->received(kB).size(), 3u);
 }
 
+// Group destinations are never cached, so the cache does not even look them
+// up: a burst of broadcasts leaves no miss behind (nor does a known unicast
+// mixed in, once cached).
+TEST_F(FlowCacheTest, GroupDestinationsAreNotLookedUp) {
+  h_->configure({network(1)}, {port(kA, 1), port(kB, 1), port(kC, 1)});
+  learn_ports({kA, kB, kC});
+  h_->send(kA, {frame(kA, kB)});  // cached
+  drain();
+  std::vector<FrameSpec> frames;
+  for (int i = 0; i < 8; ++i) frames.push_back(bcast(kA));
+  frames.push_back(frame(kA, kB));
+  Burst b = h_->burst(kA, frames);
+  StageContext c = h_->ctx();
+  FlowCacheMisses misses;
+  EXPECT_FALSE(flow_cache_lookup(b, c, misses)) << "the broadcasts are the stages' to decide";
+  EXPECT_TRUE(misses.looked_up);
+  EXPECT_EQ(misses.mask, 0u) << "no broadcast counted as a miss";
+  EXPECT_EQ(misses.hits, 1u);
+  EXPECT_EQ(b.verdicts[8].action, Action::kForward);
+  for (int i = 0; i < 8; ++i) EXPECT_TRUE(b.pending(static_cast<uint16_t>(i)));
+  h_->free_burst(b);
+}
+
 // Pure: a window of bursts with almost no hits turns the cache off for a while.
 TEST(FlowCacheBypass, BadWindowBypassesThenRetries) {
   FlowCache fc;
