@@ -8,32 +8,13 @@
 #include <limits>
 #include <numeric>
 
+#include "bytes.h"
+
 namespace vnet::perf {
 namespace {
 
 constexpr std::size_t kIpOffset = kEthHeaderSize;
 constexpr std::size_t kUdpOffset = kEthHeaderSize + kIpv4HeaderSize;
-
-void put_be16(uint8_t* p, uint16_t v) {
-  p[0] = static_cast<uint8_t>(v >> 8);
-  p[1] = static_cast<uint8_t>(v);
-}
-
-void put_be32(uint8_t* p, uint32_t v) {
-  p[0] = static_cast<uint8_t>(v >> 24);
-  p[1] = static_cast<uint8_t>(v >> 16);
-  p[2] = static_cast<uint8_t>(v >> 8);
-  p[3] = static_cast<uint8_t>(v);
-}
-
-uint16_t get_be16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
-
-void put_mac_raw(uint8_t* p, uint64_t mac48) {
-  for (int i = 5; i >= 0; --i) {
-    p[i] = static_cast<uint8_t>(mac48);
-    mac48 >>= 8;
-  }
-}
 
 uint64_t saturating_lcm(uint64_t a, uint64_t b) {
   const uint64_t g = std::gcd(a, b);
@@ -44,32 +25,32 @@ uint64_t saturating_lcm(uint64_t a, uint64_t b) {
   return a_div * b;
 }
 
-// Ethernet + IPv4 + UDP header for a frame of `data_size` bytes (no FCS).
-void write_headers(uint8_t* h, uint64_t dst_mac, uint64_t src_mac, uint32_t src_ip,
-                   uint32_t dst_ip, uint16_t src_port, uint16_t dst_port, std::size_t data_size) {
-  put_mac_raw(h, dst_mac);
-  put_mac_raw(h + 6, src_mac);
-  put_be16(h + 12, 0x0800);
+
+}  // namespace
+
+void write_udp_headers(uint8_t* h, uint64_t dst_mac, uint64_t src_mac, uint32_t src_ip, uint32_t dst_ip,
+                       uint16_t src_port, uint16_t dst_port, std::size_t data_size, bool dont_fragment) {
+  put_mac48(h, dst_mac);
+  put_mac48(h + 6, src_mac);
+  put16(h + 12, 0x0800);
   uint8_t* ip = h + kIpOffset;
   ip[0] = 0x45;  // version 4, IHL 5 (RFC 791)
   ip[1] = 0;
-  put_be16(ip + 2, static_cast<uint16_t>(data_size - kEthHeaderSize));
-  put_be16(ip + 4, 0);       // id
-  put_be16(ip + 6, 0x4000);  // DF
+  put16(ip + 2, static_cast<uint16_t>(data_size - kEthHeaderSize));
+  put16(ip + 4, 0);       // id
+  put16(ip + 6, dont_fragment ? 0x4000 : 0);  // DF
   ip[8] = 64;                // TTL
   ip[9] = 17;                // UDP
-  put_be16(ip + 10, 0);
-  put_be32(ip + 12, src_ip);
-  put_be32(ip + 16, dst_ip);
-  put_be16(ip + 10, ipv4_header_checksum({ip, kIpv4HeaderSize}));
+  put16(ip + 10, 0);
+  put32(ip + 12, src_ip);
+  put32(ip + 16, dst_ip);
+  put16(ip + 10, ipv4_header_checksum({ip, kIpv4HeaderSize}));
   uint8_t* udp = h + kUdpOffset;
-  put_be16(udp, src_port);
-  put_be16(udp + 2, dst_port);
-  put_be16(udp + 4, static_cast<uint16_t>(data_size - kUdpOffset));
-  put_be16(udp + 6, 0);  // no UDP checksum (allowed for IPv4, RFC 768)
+  put16(udp, src_port);
+  put16(udp + 2, dst_port);
+  put16(udp + 4, static_cast<uint16_t>(data_size - kUdpOffset));
+  put16(udp + 6, 0);  // no UDP checksum (allowed for IPv4, RFC 768)
 }
-
-}  // namespace
 
 uint64_t distinct_flows(const FlowSpec& spec, uint32_t dest_port_count) {
   uint64_t n = std::max<uint32_t>(dest_port_count, 1);
@@ -86,7 +67,7 @@ uint64_t station_mac(uint64_t mac_base, unsigned port_index, uint32_t k) {
          0xffffffffffffULL;
 }
 
-void put_mac(std::span<uint8_t, 6> out, uint64_t mac48) { put_mac_raw(out.data(), mac48); }
+void put_mac(std::span<uint8_t, 6> out, uint64_t mac48) { put_mac48(out.data(), mac48); }
 
 std::optional<uint64_t> parse_mac(std::string_view text) {
   uint64_t mac = 0;
@@ -143,7 +124,7 @@ std::string format_ipv4(uint32_t addr) {
 
 uint16_t ipv4_header_checksum(std::span<const uint8_t> header) {
   uint32_t sum = 0;
-  for (std::size_t i = 0; i + 1 < header.size(); i += 2) sum += get_be16(header.data() + i);
+  for (std::size_t i = 0; i + 1 < header.size(); i += 2) sum += be16(header.data() + i);
   while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
   return static_cast<uint16_t>(~sum);
 }
@@ -160,7 +141,7 @@ void write_stamp(std::span<uint8_t> frame, uint64_t tag, uint64_t tsc) {
 std::optional<Stamp> read_stamp(std::span<const uint8_t> frame) {
   if (frame.size() < kStampOffset + kStampSize) return std::nullopt;
   const uint8_t* h = frame.data();
-  if (get_be16(h + 12) != 0x0800 || h[kIpOffset] != 0x45 || h[kIpOffset + 9] != 17) {
+  if (be16(h + 12) != 0x0800 || h[kIpOffset] != 0x45 || h[kIpOffset + 9] != 17) {
     return std::nullopt;
   }
   uint16_t magic = 0;
@@ -188,7 +169,7 @@ FlowCursor::FlowCursor(const FlowSpec& spec, unsigned tx_index,
   dst_ip_.count = std::max<uint32_t>(spec.dst_ip.count, 1);
   src_port_.count = std::max<uint32_t>(spec.src_port.count, 1);
   dst_port_.count = std::max<uint32_t>(spec.dst_port.count, 1);
-  write_headers(header_.data(), spec.dst_mac != 0 ? spec.dst_mac : station_mac(spec.mac_base, dests_[0], 0),
+  write_udp_headers(header_.data(), spec.dst_mac != 0 ? spec.dst_mac : station_mac(spec.mac_base, dests_[0], 0),
                 station_mac(spec.mac_base, tx_index, 0), static_cast<uint32_t>(spec.src_ip.base),
                 static_cast<uint32_t>(spec.dst_ip.base), static_cast<uint16_t>(spec.src_port.base),
                 static_cast<uint16_t>(spec.dst_port.base), data_size_);
@@ -199,21 +180,21 @@ unsigned FlowCursor::build_next(std::span<uint8_t> frame, uint64_t seq, uint64_t
   std::memcpy(h, header_.data(), kHeadersSize);
   const unsigned dest = dests_[dest_.index];
   if (spec_.dst_mac == 0 && (dest_.count > 1 || dst_mac_.count > 1)) {
-    put_mac_raw(h, station_mac(spec_.mac_base, dest, dst_mac_.index));
+    put_mac48(h, station_mac(spec_.mac_base, dest, dst_mac_.index));
   }
-  if (src_mac_.count > 1) put_mac_raw(h + 6, station_mac(spec_.mac_base, tx_index_, src_mac_.index));
+  if (src_mac_.count > 1) put_mac48(h + 6, station_mac(spec_.mac_base, tx_index_, src_mac_.index));
   if (src_ip_.count > 1 || dst_ip_.count > 1) {
     uint8_t* ip = h + kIpOffset;
-    put_be32(ip + 12, static_cast<uint32_t>(spec_.src_ip.base + src_ip_.index));
-    put_be32(ip + 16, static_cast<uint32_t>(spec_.dst_ip.base + dst_ip_.index));
-    put_be16(ip + 10, 0);
-    put_be16(ip + 10, ipv4_header_checksum({ip, kIpv4HeaderSize}));
+    put32(ip + 12, static_cast<uint32_t>(spec_.src_ip.base + src_ip_.index));
+    put32(ip + 16, static_cast<uint32_t>(spec_.dst_ip.base + dst_ip_.index));
+    put16(ip + 10, 0);
+    put16(ip + 10, ipv4_header_checksum({ip, kIpv4HeaderSize}));
   }
   if (src_port_.count > 1) {
-    put_be16(h + kUdpOffset, static_cast<uint16_t>(spec_.src_port.base + src_port_.index));
+    put16(h + kUdpOffset, static_cast<uint16_t>(spec_.src_port.base + src_port_.index));
   }
   if (dst_port_.count > 1) {
-    put_be16(h + kUdpOffset + 2, static_cast<uint16_t>(spec_.dst_port.base + dst_port_.index));
+    put16(h + kUdpOffset + 2, static_cast<uint16_t>(spec_.dst_port.base + dst_port_.index));
   }
   write_stamp(frame, make_tag(tx_index_, dest, seq), tsc);
   dest_.advance();
@@ -228,8 +209,8 @@ unsigned FlowCursor::build_next(std::span<uint8_t> frame, uint64_t seq, uint64_t
 
 void FlowCursor::build_learning(std::span<uint8_t> frame, uint64_t mac_base, unsigned port_index,
                                 uint32_t k, uint32_t src_ip) noexcept {
-  write_headers(frame.data(), 0xffffffffffffULL, station_mac(mac_base, port_index, k), src_ip,
-                0xffffffffu, 9, 9, frame.size());
+  write_udp_headers(frame.data(), 0xffffffffffffULL, station_mac(mac_base, port_index, k), src_ip,
+                    0xffffffffu, 9, 9, frame.size());
   write_stamp(frame, make_tag(kWarmupTxIndex, 0xff, k), 0);
 }
 

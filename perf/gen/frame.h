@@ -93,6 +93,11 @@ std::string format_mac(uint64_t mac48);
 std::optional<uint32_t> parse_ipv4(std::string_view text);  // host order
 std::string format_ipv4(uint32_t addr);
 
+// Ethernet + IPv4 + UDP headers (UDP checksum 0, RFC 768) at h for a frame of
+// data_size bytes without FCS; DF set unless dont_fragment is false.
+void write_udp_headers(uint8_t* h, uint64_t dst_mac, uint64_t src_mac, uint32_t src_ip, uint32_t dst_ip,
+                       uint16_t src_port, uint16_t dst_port, std::size_t data_size, bool dont_fragment = true);
+
 // RFC 1071 checksum of an IPv4 header (checksum field must be zero).
 uint16_t ipv4_header_checksum(std::span<const uint8_t> header);
 

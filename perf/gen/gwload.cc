@@ -11,7 +11,6 @@ namespace vnet::perf {
 namespace {
 
 constexpr std::size_t kIp = kEthHeaderSize;
-constexpr std::size_t kUdp = kEthHeaderSize + kIpv4HeaderSize;
 constexpr std::size_t kPayload = kHeadersSize;
 constexpr std::size_t kDhcpFixed = 236;             // op .. file (RFC 2131 §2)
 constexpr std::size_t kDhcpMinSize = 300;           // BOOTP minimum (RFC 1542 §2.1)
@@ -24,26 +23,8 @@ constexpr uint8_t kDiscover = 1, kOffer = 2, kRequest = 3, kAck = 5, kNak = 6;
 // Ethernet + IPv4 + UDP headers for a UDP payload of `payload_size` bytes; returns the frame length.
 std::size_t udp_headers(uint8_t* f, uint64_t dst_mac, uint64_t src_mac, uint32_t src_ip, uint32_t dst_ip,
                         uint16_t src_port, uint16_t dst_port, std::size_t payload_size) {
-  put_mac48(f, dst_mac);
-  put_mac48(f + 6, src_mac);
-  put16(f + 12, 0x0800);
-  uint8_t* ip = f + kIp;
-  ip[0] = 0x45;
-  ip[1] = 0;
-  put16(ip + 2, static_cast<uint16_t>(kIpv4HeaderSize + kUdpHeaderSize + payload_size));
-  put16(ip + 4, 0);
-  put16(ip + 6, 0);
-  ip[8] = 64;
-  ip[9] = 17;
-  put16(ip + 10, 0);
-  put32(ip + 12, src_ip);
-  put32(ip + 16, dst_ip);
-  put16(ip + 10, ipv4_header_checksum({ip, kIpv4HeaderSize}));
-  uint8_t* udp = f + kUdp;
-  put16(udp, src_port);
-  put16(udp + 2, dst_port);
-  put16(udp + 4, static_cast<uint16_t>(kUdpHeaderSize + payload_size));
-  put16(udp + 6, 0);
+  write_udp_headers(f, dst_mac, src_mac, src_ip, dst_ip, src_port, dst_port, kPayload + payload_size,
+                    /*dont_fragment=*/false);
   return kPayload + payload_size;
 }
 

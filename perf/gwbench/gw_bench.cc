@@ -28,8 +28,6 @@
 //
 // Thread-safety
 //   Single-threaded program.
-#include <pthread.h>
-#include <sched.h>
 
 #include <time.h>
 
@@ -45,6 +43,7 @@
 #include "dhcp/dns_codec.h"
 #include "dhcp/frame.h"
 #include "dhcp/gateway.h"
+#include "perf/pin_cpu.h"
 
 using namespace vnet::dhcp;
 
@@ -315,15 +314,7 @@ int main(int argc, char** argv) {
       return a == "--help" || a == "-h" ? 0 : 2;
     }
   }
-  if (core >= 0) {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(core, &set);
-    if (pthread_setaffinity_np(pthread_self(), sizeof set, &set) != 0) {
-      std::fprintf(stderr, "cannot pin to CPU %d\n", core);
-      return 1;
-    }
-  }
+  if (core >= 0 && !vnet::perf::pin_to_cpu(core)) return 1;
   std::printf("command: %s\n", command.c_str());
   int rc = 0;
   if (dora > 0) {

@@ -38,8 +38,6 @@
 //
 // Thread-safety
 //   Single-threaded program.
-#include <pthread.h>
-#include <sched.h>
 #include <time.h>
 
 #include <algorithm>
@@ -58,6 +56,7 @@
 
 #include "nat/checksum.h"
 #include "nat/nat.h"
+#include "perf/pin_cpu.h"
 
 using namespace vnet::nat;
 
@@ -270,15 +269,7 @@ int main(int argc, char** argv) {
     }
   }
   std::sort(sizes.begin(), sizes.end());
-  if (core >= 0) {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(core, &set);
-    if (pthread_setaffinity_np(pthread_self(), sizeof set, &set) != 0) {
-      std::fprintf(stderr, "cannot pin to CPU %d\n", core);
-      return 1;
-    }
-  }
+  if (core >= 0 && !vnet::perf::pin_to_cpu(core)) return 1;
   const uint32_t max_flows = sizes.back();
   std::printf("command: %s\n", command.c_str());
   std::printf("machine: nproc %u, %s\n", std::thread::hardware_concurrency(), cpu_model().c_str());
