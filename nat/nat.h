@@ -38,8 +38,10 @@
 //   header, TCP/UDP (pseudo header + port), ICMP (identifier), and for ICMP
 //   errors the quoted header's checksum, the quoted L4 checksum (when
 //   quoted) and the outer ICMP checksum.
-//   Fragments are not reassembled (no per-packet buffers): they are dropped
-//   and counted (fragment).
+//   Fragments are not reassembled (no per-packet buffers) but translated
+//   one by one (fragments.h): the first fragment like an unfragmented
+//   packet, the later ones with the address noted from the first; a later
+//   fragment whose first was not seen is dropped (fragment_no_first).
 //   Guests must send complete L4 checksums (the dataplane resolves virtio
 //   checksum offload before calling nat/).
 //
@@ -55,6 +57,7 @@
 #include <span>
 
 #include "nat/conntrack.h"
+#include "nat/fragments.h"
 #include "nat/nat_config.h"
 #include "nat/parse.h"
 #include "nat/port_plan.h"
@@ -79,6 +82,13 @@ class NatWorker {
   Result in2out(std::span<std::byte> packet, uint64_t now_ns) noexcept;
   Result out2in(std::span<std::byte> packet, uint64_t now_ns) noexcept;
 
+  // Several workers: the worker that must translate this outside-to-inside
+  // packet (PortPlan::out2in_worker()), or kAnyWorker to handle it here.
+  // Call it on the worker the packet arrived at: a first fragment owned by
+  // another worker leaves a steering note here, and the datagram's later
+  // fragments (which carry no ports) are sent after it.
+  int out2in_worker(std::span<const std::byte> packet, uint64_t now_ns) noexcept;
+
   // Optional prefetch before a burst: for every packet prefetch(pkt, dir, 1),
   // then prefetch(pkt, dir, 2), then in2out()/out2in() — stage 1 fetches the
   // session index slot, stage 2 the session (see SessionTable). It reads
@@ -94,6 +104,9 @@ class NatWorker {
   size_t sessions(std::span<Session> out, uint32_t* cursor, uint64_t now_ns) const noexcept {
     return table_.dump(out, cursor, now_ns);
   }
+
+  // Live fragment notes (fragments.h), for statistics and tests.
+  size_t fragment_notes(uint64_t now_ns) const noexcept { return fragments_.size(now_ns); }
 
   const NatCounters& counters() const noexcept { return counters_; }
   const PortPlan& plan() const noexcept { return plan_; }
@@ -114,6 +127,12 @@ class NatWorker {
   void refresh(Session* s, Dir dir, uint8_t tcp_flags, uint64_t now_ns) noexcept;
   Result related_in2out(std::span<std::byte> packet, const Ipv4Info& ip, uint64_t now_ns) noexcept;
   Result related_out2in(std::span<std::byte> packet, const Ipv4Info& ip, uint64_t now_ns) noexcept;
+  Result translate_in2out(std::span<std::byte> packet, const Ipv4Info& ip, uint64_t now_ns) noexcept;
+  Result translate_out2in(std::span<std::byte> packet, const Ipv4Info& ip, uint64_t now_ns) noexcept;
+  // A translated first fragment: note its new address for the later ones.
+  void note_first_fragment(std::span<const std::byte> packet, const Ipv4Info& ip, Dir dir,
+                           uint64_t now_ns) noexcept;
+  Result later_fragment(std::span<std::byte> packet, const Ipv4Info& ip, Dir dir, uint64_t now_ns) noexcept;
 
   NatConfig config_;
   PortPlan plan_;
@@ -121,6 +140,7 @@ class NatWorker {
   unsigned worker_;
   uint64_t seed_;
   SessionTable table_;
+  FragmentNotes fragments_;
   NatCounters counters_;
 };
 

@@ -24,7 +24,8 @@ NatWorker::NatWorker(const NatConfig& config, unsigned worker, uint32_t capacity
       timeouts_(timeouts),
       worker_(worker),
       seed_(mix64(seed + 0x51ed270b27b3a0f5ull)),
-      table_(capacity, seed) {}
+      table_(capacity, seed),
+      fragments_(kFragmentNotesPerWorker, mix64(seed ^ 0x6a09e667f3bcc909ull)) {}
 
 size_t NatWorker::expire(uint64_t now_ns, size_t budget) noexcept {
   const size_t n = table_.expire(now_ns, budget);
@@ -157,7 +158,14 @@ Result NatWorker::in2out(std::span<std::byte> packet, uint64_t now_ns) noexcept 
   if (!config_.inside.contains(ip.src)) return fail(NatReason::kSrcNotInNetwork);
   if (is_no_nat_destination(ip.dst)) return fail(NatReason::kNoNatLocalDst);
   if (config_.inside.contains(ip.dst)) return fail(NatReason::kNoNatInsideDst);
-  if (ip.fragment) return fail(NatReason::kFragment);
+  if (!ip.fragment) return translate_in2out(packet, ip, now_ns);
+  if (!ip.first_fragment) return later_fragment(packet, ip, Dir::kIn2Out, now_ns);
+  const Result r = translate_in2out(packet, ip, now_ns);
+  if (r.verdict == Verdict::kForward) note_first_fragment(packet, ip, Dir::kIn2Out, now_ns);
+  return r;
+}
+
+Result NatWorker::translate_in2out(std::span<std::byte> packet, const Ipv4Info& ip, uint64_t now_ns) noexcept {
   const auto l4s = ip.l4(packet);
   if (l4s.size() < l4_min_size(ip.proto)) return fail(NatReason::kTruncated);
 
@@ -217,7 +225,14 @@ Result NatWorker::out2in(std::span<std::byte> packet, uint64_t now_ns) noexcept 
   Ipv4Info ip;
   if (const NatReason r = parse_ipv4(packet, &ip); r != NatReason::kNone) return fail(r);
   if (!plan_.is_nat_address(ip.dst)) return fail(NatReason::kNotOurAddress);
-  if (ip.fragment) return fail(NatReason::kFragment);
+  if (!ip.fragment) return translate_out2in(packet, ip, now_ns);
+  if (!ip.first_fragment) return later_fragment(packet, ip, Dir::kOut2In, now_ns);
+  const Result r = translate_out2in(packet, ip, now_ns);
+  if (r.verdict == Verdict::kForward) note_first_fragment(packet, ip, Dir::kOut2In, now_ns);
+  return r;
+}
+
+Result NatWorker::translate_out2in(std::span<std::byte> packet, const Ipv4Info& ip, uint64_t now_ns) noexcept {
   const auto l4s = ip.l4(packet);
   if (l4s.size() < l4_min_size(ip.proto)) return fail(NatReason::kTruncated);
 
@@ -257,6 +272,63 @@ Result NatWorker::out2in(std::span<std::byte> packet, uint64_t now_ns) noexcept 
              s->in_addr, port_off, s->in_port, &c0, &c1);
   counters_.count(NatEvent::kOut2In);
   return Result{};
+}
+
+namespace {
+
+FragmentKey fragment_key(const Ipv4Info& ip, Dir dir) noexcept {
+  return FragmentKey{ip.src, ip.dst, ip.id, ip.proto, dir};
+}
+
+}  // namespace
+
+void NatWorker::note_first_fragment(std::span<const std::byte> packet, const Ipv4Info& ip, Dir dir,
+                                    uint64_t now_ns) noexcept {
+  bool evicted = false;
+  FragmentNote* n = fragments_.add(fragment_key(ip, dir), now_ns, &evicted);
+  if (evicted) counters_.count(NatEvent::kFragmentNotesEvicted);
+  if (n == nullptr) return;
+  n->addr = load32(packet, dir == Dir::kIn2Out ? ip4::kSrc : ip4::kDst);
+  fragments_.account(n, 0, ip.total_length - ip.header_size, ip.more_fragments);
+}
+
+Result NatWorker::later_fragment(std::span<std::byte> packet, const Ipv4Info& ip, Dir dir,
+                                 uint64_t now_ns) noexcept {
+  FragmentNote* n = fragments_.find(fragment_key(ip, dir), now_ns);
+  if (n == nullptr) return fail(NatReason::kFragmentNoFirst);
+  if (n->worker >= 0) return fail(NatReason::kWrongWorker);  // a steering note: not translated here
+  set_ipv4_addr(packet, dir == Dir::kIn2Out ? ip4::kSrc : ip4::kDst, n->addr);
+  fragments_.account(n, ip.frag_offset, ip.total_length - ip.header_size, ip.more_fragments);
+  counters_.count(NatEvent::kFragments);
+  return Result{};
+}
+
+int NatWorker::out2in_worker(std::span<const std::byte> packet, uint64_t now_ns) noexcept {
+  if (packet.size() < ip4::kMinHeaderSize ||
+      (load16(packet, ip4::kFlagsFrag) & (ip4::kMoreFragments | ip4::kOffsetMask)) == 0)
+    return plan_.out2in_worker(packet);
+  Ipv4Info ip;
+  if (parse_ipv4(packet, &ip) != NatReason::kNone) return kAnyWorker;
+  const FragmentKey key = fragment_key(ip, Dir::kOut2In);
+  const uint32_t payload = ip.total_length - ip.header_size;
+  if (ip.first_fragment) {
+    const int w = plan_.out2in_worker(packet);
+    if (w >= 0 && w != static_cast<int>(worker_)) {
+      bool evicted = false;
+      FragmentNote* n = fragments_.add(key, now_ns, &evicted);
+      if (evicted) counters_.count(NatEvent::kFragmentNotesEvicted);
+      if (n != nullptr) {
+        n->worker = static_cast<int16_t>(w);
+        fragments_.account(n, 0, payload, ip.more_fragments);
+      }
+    }
+    return w;
+  }
+  FragmentNote* n = fragments_.find(key, now_ns);
+  if (n == nullptr || n->worker < 0) return kAnyWorker;
+  const int w = n->worker;
+  fragments_.account(n, ip.frag_offset, payload, ip.more_fragments);
+  return w;
 }
 
 }  // namespace vnet::nat

@@ -24,6 +24,9 @@ NatReason parse_ipv4(std::span<const std::byte> packet, Ipv4Info* info) noexcept
   info->ttl = load8(packet, ip4::kTtl);
   info->fragment = (ff & (ip4::kMoreFragments | ip4::kOffsetMask)) != 0;
   info->first_fragment = (ff & ip4::kOffsetMask) == 0;
+  info->more_fragments = (ff & ip4::kMoreFragments) != 0;
+  info->id = load16(packet, ip4::kId);
+  info->frag_offset = static_cast<uint32_t>(ff & ip4::kOffsetMask) * 8u;
   return NatReason::kNone;
 }
 

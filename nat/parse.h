@@ -29,6 +29,9 @@ struct Ipv4Info {
   uint8_t ttl = 0;
   bool fragment = false;  // MF set or offset != 0
   bool first_fragment = true;  // offset == 0
+  bool more_fragments = false;  // MF
+  uint16_t id = 0;              // identification
+  uint32_t frag_offset = 0;     // bytes
 
   // The L4 header and payload, up to total_length.
   std::span<std::byte> l4(std::span<std::byte> packet) const noexcept {

@@ -71,7 +71,7 @@ int PortPlan::in2out_worker(uint8_t proto) const noexcept {
 
 int PortPlan::out2in_worker(std::span<const std::byte> packet) const noexcept {
   Ipv4Info ip;
-  if (parse_ipv4(packet, &ip) != NatReason::kNone || ip.fragment) return kAnyWorker;
+  if (parse_ipv4(packet, &ip) != NatReason::kNone || !ip.first_fragment) return kAnyWorker;
   const auto l4s = ip.l4(packet);
   if (l4s.size() < l4_min_size(ip.proto)) return kAnyWorker;
   int w = kNoWorker;

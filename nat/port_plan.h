@@ -59,7 +59,8 @@ class PortPlan {
 
   // The worker that must translate this outside-to-inside IPv4 packet (for
   // ICMP errors: the owner of the quoted flow), or kAnyWorker when it has no
-  // owner (it will be dropped or refused wherever it is handled).
+  // owner (it will be dropped or refused wherever it is handled) or is a
+  // later fragment (no ports: NatWorker::out2in_worker() steers those).
   int out2in_worker(std::span<const std::byte> packet) const noexcept;
   // The worker that must translate inside-to-outside packets of proto:
   // kAnyWorker for TCP, UDP and ICMP, 0 for portless protocols.

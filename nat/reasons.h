@@ -38,7 +38,8 @@ enum class Verdict : uint8_t {
   X(kTruncated, "truncated", kDrop, "shorter than its IPv4 header, total length or L4 header") \
   X(kBadIpHeader, "bad_ip_header", kDrop, "not IPv4, IHL < 5 or total length < IHL")          \
   X(kBadIpChecksum, "bad_ip_checksum", kDrop, "IPv4 header checksum is wrong")                \
-  X(kFragment, "fragment", kDrop, "IPv4 fragment (not reassembled by NAT)")                   \
+  X(kFragmentNoFirst, "fragment_no_first", kDrop,                                            \
+    "later IPv4 fragment of a datagram whose first fragment was not seen (lost or reordered)") \
   X(kTtlExpired, "ttl_expired", kDrop, "TTL <= 1 when routing (send ICMP time exceeded)")     \
   X(kSrcNotInNetwork, "src_not_in_network", kRefuse,                                          \
     "outbound source not in the network's subnets (libvirt FWO -i B REJECT)")                 \
@@ -115,7 +116,10 @@ constexpr Result result_of(NatReason r) noexcept { return Result{reason_verdict(
   X(kRelatedOut2In, "related_out2in", "ICMP errors translated outside to inside")   \
   X(kSessionsCreated, "sessions_created", "sessions opened")                        \
   X(kSessionsExpired, "sessions_expired", "sessions removed by timeout")            \
-  X(kPortPreserved, "port_preserved", "new sessions that kept their source port")
+  X(kPortPreserved, "port_preserved", "new sessions that kept their source port")    \
+  X(kFragments, "fragments", "later IPv4 fragments translated like their first fragment") \
+  X(kFragmentNotesEvicted, "fragment_notes_evicted",                                \
+    "fragment notes replaced by newer datagrams before their datagram was complete")
 
 enum class NatEvent : uint8_t {
 #define VNET_NAT_EVENT_ENUM(e, name, meaning) e,

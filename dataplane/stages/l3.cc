@@ -308,7 +308,7 @@ void route_in(Burst& b, uint16_t i, const StageContext& ctx, const NetworkState&
   if (l3.mode == L3Mode::kNat) {
     nat::NatWorker* nw = l3.nat[ctx.worker];
     if (!handed_over && ctx.handoff_rings != nullptr) {
-      const int owner = nw->plan().out2in_worker(ip);
+      const int owner = nw->out2in_worker(ip, ctx.now_ns);
       if (owner >= 0 && owner != ctx.worker) {
         m->port = b.in_port;
         c.count(L3Event::kHandoffOut);

@@ -162,6 +162,23 @@ Bytes ip_packet(const Ip& p) {
   return b;
 }
 
+// Splits an IPv4 packet (20-byte header) into two fragments at `at` payload
+// bytes (a multiple of 8), header checksums filled.
+std::array<Bytes, 2> split_fragments(const Bytes& d, size_t at) {
+  std::array<Bytes, 2> f;
+  for (int i = 0; i < 2; ++i) {
+    const size_t from = 20 + (i == 0 ? 0 : at);
+    const size_t to = i == 0 ? 20 + at : d.size();
+    f[i].assign(d.begin(), d.begin() + 20);
+    f[i].insert(f[i].end(), d.begin() + static_cast<long>(from), d.begin() + static_cast<long>(to));
+    put16(f[i], 2, static_cast<uint16_t>(f[i].size()));
+    put16(f[i], 6, static_cast<uint16_t>(i == 0 ? 0x2000 : at / 8));
+    put16(f[i], 10, 0);
+    put16(f[i], 10, static_cast<uint16_t>(~ref_sum(f[i].data(), 20)));
+  }
+  return f;
+}
+
 Bytes eth_frame(const net::MacAddr& dst, const net::MacAddr& src, uint16_t type, const Bytes& payload) {
   Bytes f(dst.b.begin(), dst.b.end());
   f.insert(f.end(), src.b.begin(), src.b.end());
@@ -924,6 +941,27 @@ TEST_F(L3Test, ReturnTrafficIsHandedToTheOwningWorker) {
   expect_checksums_ok(got[0]);
   EXPECT_EQ(c1.read(L3Event::kHandoffIn), 1u);
   EXPECT_EQ(c1.read(L3Event::kRoutedIn), 1u);
+
+  // A fragmented reply: the first fragment is steered by its port, the
+  // second (no ports) follows it to worker 1 by worker 0's steering note.
+  reply.payload = Bytes(200, 0x33);
+  const std::array<Bytes, 2> frags = split_fragments(ip_packet(reply), 96);
+  for (const Bytes& fr : frags) {
+    Burst fb = one(u2.port, eth_frame(up_mac, kRouterMac, 0x0800, fr));
+    run_pipeline(fb, ctx0);
+    ASSERT_EQ(fb.verdicts[0].action, Action::kHandoff);
+    EXPECT_EQ(fb.verdicts[0].out_port, 1);
+    dispatch(fb, ctx0, tx0);
+  }
+  EXPECT_EQ(l3_drain_handoff(hof[1], scratch, ctx1, tx1), 2u);
+  tx1.flush_all(wc1);
+  got = drain(g2.out);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(get32(got[0], 30), kGuestIp);
+  EXPECT_EQ(get16(got[0], 36), 3456);
+  EXPECT_EQ(get32(got[1], 30), kGuestIp);
+  EXPECT_EQ(w1.counters().read(nat::NatEvent::kFragments), 1u);
+  EXPECT_EQ(w0.fragment_notes(ctx0.now_ns), 0u);
 
   for (rte_ring* r : hof) rte_ring_free(r);
   for (RingDev* d : {&g2, &u2}) {

@@ -11,7 +11,10 @@
 #            and source ports inside <nat><port start end>; nat-sessions
 #            lists the flows; unsolicited inbound is refused and counted
 #     afxdp  the same as nat with <vnet:uplink type='afxdp'>: the uplink veth
-#            is attached with AF_XDP instead of AF_PACKET
+#            is attached with AF_XDP instead of AF_PACKET, and the guest is a
+#            tap port moved into its namespace; datagrams larger than the MTU
+#            cross NAT in fragments both ways (DPDK's af_packet ports let the
+#            kernel reassemble IPv4 fragments, so they are not used for that)
 #     route  the same traffic leaves untranslated (the guest's own address),
 #            and the outside reaches the guest through the route
 #     none   a nat network without any uplink starts, says so in the log,
@@ -37,6 +40,22 @@ make_guest() {
   add_veth "$GH" "$G" 52:54:00:88:00:10
   write_dhclient_script
 }
+# Or a tap port of vnetd moved into the namespace as its eth0.
+make_guest_tap() {
+  add_netns "$G"
+  write_dhclient_script
+}
+add_guest_port() { # afpacket | tap
+  if [ "$1" = tap ]; then
+    ctl port-add $NET --type tap --ifname "$GH" --name g0 || return 1
+    ip link set "$GH" netns "$G" || return 1
+    ip -n "$G" link set "$GH" name eth0 || return 1
+    ip -n "$G" link set eth0 address 52:54:00:88:00:10 || return 1
+    ip -n "$G" link set eth0 up
+  else
+    ctl port-add $NET --type afpacket --ifname "$GH" --name g0
+  fi
+}
 guest_ip() { bound_field ip; }
 
 # The outside: 198.51.100.1/24 behind the uplink veth, with an HTTP server,
@@ -54,7 +73,7 @@ import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind((sys.argv[1], int(sys.argv[2])))
 while True:
-    data, peer = s.recvfrom(2048)
+    data, peer = s.recvfrom(65535)
     s.sendto(data + (" from %s:%d" % peer).encode(), peer)
 P
   ip netns exec "$O" $PY "$TMP/udp_echo.py" 198.51.100.1 7007 >"$TMP/udpecho.out" 2>&1 &
@@ -71,6 +90,20 @@ for _ in range(3):
     s.sendto(b"ping", (sys.argv[1], int(sys.argv[2])))
     try:
         print(s.recvfrom(2048)[0].decode()); break
+    except socket.timeout:
+        pass
+P
+}
+udp_big() { # dst port -> "LENGTH SUFFIX" of the echo of a 3000-byte datagram (fragmented both ways)
+  ip netns exec "$G" $PY - "$1" "$2" <<'P'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(2)
+for _ in range(3):
+    s.sendto(b"x" * 3000, (sys.argv[1], int(sys.argv[2])))
+    try:
+        d = s.recvfrom(65535)[0]
+        print(len(d), d[3000:].decode().strip()); break
     except socket.timeout:
         pass
 P
@@ -105,20 +138,31 @@ afxdp)
   UPLINK_EL="<vnet:uplink address='198.51.100.2' prefix='24' gateway='198.51.100.1' type='afxdp'/>"
   ;&
 nat)
+  GUEST_PORT=afpacket
+  [ "$scenario" = afxdp ] && GUEST_PORT=tap
   make_outside
-  make_guest
+  if [ $GUEST_PORT = tap ]; then make_guest_tap; else make_guest; fi
   write_xml "<forward mode='nat' dev='$UH'><nat><port start='40000' end='40099'/></nat></forward>" "$UPLINK_EL"
   start_daemon
   check "net-define" ctl net-define "$NET_XML"
   check "net-start" ctl net-start $NET
   check "the log names the uplink" grep -q "nat through uplink '$UH' as 198.51.100.2/24 via 198.51.100.1" "$TMP/vnetd.log"
-  check "port-add afpacket" ctl port-add $NET --type afpacket --ifname "$GH" --name g0
+  check "port-add $GUEST_PORT" add_guest_port $GUEST_PORT
   check "dhclient gets a lease" dhclient_run
   check "the default route is the gateway" bash -c "ip -n $G route | grep -q 'default via 10.88.0.1'"
   check "ping through NAT" ip netns exec "$G" ping -c 3 -W 2 198.51.100.1
   check "curl through NAT" bash -c "ip netns exec $G curl -s -m 10 http://198.51.100.1:8080/hello.txt | grep -q 'hello from outside'"
   reply=$(udp_ask 198.51.100.1 7007)
   check "UDP echo through NAT ($reply)" bash -c "echo '$reply' | grep -q '^ping from 198.51.100.2:400[0-9][0-9]$'"
+  if [ $GUEST_PORT = tap ]; then
+    # Datagrams larger than the MTU: both kernels fragment, vnet translates
+    # every fragment (the first by its ports, the others by its note).
+    check "ping with 3000-byte payloads through NAT" ip netns exec "$G" ping -c 2 -s 3000 -W 2 198.51.100.1
+    reply=$(udp_big 198.51.100.1 7007)
+    check "3000-byte UDP echo through NAT ($reply)" bash -c "echo '$reply' | grep -Eq '^30[0-9]{2} from 198.51.100.2:400[0-9]{2}$'"
+    check "later fragments translated (fragments=$(counter fragments))" [ "$(counter fragments)" -ge 6 ]
+    check "no fragment dropped (fragment_no_first=$(counter fragment_no_first))" [ "$(counter fragment_no_first)" -eq 0 ]
+  fi
   ip netns exec "$O" iperf3 -s -1 -B 198.51.100.1 -p 5201 >"$TMP/iperf3-server.out" 2>&1 &
   sleep 0.5
   ip netns exec "$G" timeout 30 iperf3 -c 198.51.100.1 -p 5201 -t 3 -J >"$TMP/iperf3.json" 2>"$TMP/iperf3.out"
@@ -190,3 +234,4 @@ none)
 esac
 
 lib_finish
+

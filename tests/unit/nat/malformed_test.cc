@@ -60,6 +60,7 @@ void exercise(NatWorker& w, const Bytes& pkt, size_t size) {
   rp.mode = L3Mode::kRoute;
   rp.subnets.add(ip(192, 168, 122, 1), 24);
   (void)w.plan().out2in_worker(s);
+  (void)w.out2in_worker(s, 0);
   const uint32_t sessions = w.table().size();
   for (Dir d : {Dir::kIn2Out, Dir::kOut2In})
     for (int stage : {1, 2}) w.prefetch(s, d, stage);  // reads within s only; a hint

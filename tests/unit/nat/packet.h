@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -168,6 +169,41 @@ inline std::string check_checksums(const Bytes& b) {
     }
   }
   return {};
+}
+
+// Splits the IPv4 datagram `d` (20-byte header) into fragments of at most
+// `piece` payload bytes (a multiple of 8), as a sender's IP layer does.
+inline std::vector<Bytes> fragment(const Bytes& d, size_t piece) {
+  std::vector<Bytes> out;
+  const size_t total = get16(d, 2);
+  for (size_t off = 20; off < total; off += piece) {
+    const size_t n = std::min(piece, total - off);
+    Bytes f(d.begin(), d.begin() + 20);
+    f.insert(f.end(), d.begin() + static_cast<long>(off), d.begin() + static_cast<long>(off + n));
+    put16(f, 2, static_cast<uint16_t>(20 + n));
+    const bool more = off + n < total;
+    put16(f, 6, static_cast<uint16_t>((more ? 0x2000 : 0) | (off - 20) / 8));
+    fill_ip_checksum(f);
+    out.push_back(f);
+  }
+  return out;
+}
+
+// Puts fragments (any order; 20-byte headers) back together as the
+// receiver's IP layer does; the header is the first fragment's.
+inline Bytes reassemble(const std::vector<Bytes>& frags) {
+  size_t total = 20;
+  for (const Bytes& f : frags) total = std::max<size_t>(total, 20 + (get16(f, 6) & 0x1fff) * 8u + get16(f, 2) - 20);
+  Bytes d(total);
+  for (const Bytes& f : frags) {
+    const size_t off = (get16(f, 6) & 0x1fff) * 8u;
+    if (off == 0) std::copy(f.begin(), f.begin() + 20, d.begin());
+    std::copy(f.begin() + 20, f.begin() + get16(f, 2), d.begin() + 20 + static_cast<long>(off));
+  }
+  put16(d, 2, static_cast<uint16_t>(total));
+  put16(d, 6, 0);
+  fill_ip_checksum(d);
+  return d;
 }
 
 }  // namespace vnet::nat::test

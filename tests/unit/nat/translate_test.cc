@@ -365,19 +365,6 @@ TEST(Translate, LibvirtReturnAndRejectOutbound) {
   EXPECT_EQ(test::get32(second, 12), kExt);
 }
 
-TEST(Translate, FragmentsAreDroppedAndCounted) {
-  NatWorker w(base_config(), 0, 64, 17);
-  Bytes p = test::udp(kGuest, 5000, kPeer, 53, 20);
-  test::put16(p, 6, ip4::kMoreFragments);
-  test::fill_ip_checksum(p);
-  EXPECT_EQ(in2out(w, p, 0), dropped(NatReason::kFragment));
-  Bytes q = test::udp(kPeer, 53, kExt, 5000, 20);
-  test::put16(q, 6, 3);
-  test::fill_ip_checksum(q);
-  EXPECT_EQ(out2in(w, q, 0), dropped(NatReason::kFragment));
-  EXPECT_EQ(w.counters().read(NatReason::kFragment), 2u);
-}
-
 TEST(Translate, PortlessProtocolAddressOnly) {
   NatWorker w(base_config(), 0, 64, 18);
   Bytes gre = test::ipv4(kGuest, kPeer, 47, 12);
