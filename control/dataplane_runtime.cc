@@ -342,6 +342,20 @@ xml::Result<std::vector<PortCounters>> DataplaneRuntime::counters(const std::str
   return out;
 }
 
+xml::Result<FdbCounts> DataplaneRuntime::fdb_counts(const std::string& network) {
+  using R = xml::Result<FdbCounts>;
+  if (xml::Status st = check_running(network); !st.ok()) return R::error(st.error());
+  dp::Result<dp::FdbStats> s = dp_->fdb_stats(network);
+  if (!s) return R::error(dp_error(s.status()));
+  FdbCounts c;
+  c.entries = s->entries;
+  c.learned = s->learned;
+  c.moved = s->moved;
+  c.aged = s->aged;
+  c.limit_hits = s->limit_hits;
+  return c;
+}
+
 xml::Result<std::vector<FdbRecord>> DataplaneRuntime::fdb(const std::string& network) {
   using R = xml::Result<std::vector<FdbRecord>>;
   if (xml::Status st = check_running(network); !st.ok()) return R::error(st.error());

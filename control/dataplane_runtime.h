@@ -91,6 +91,7 @@ class DataplaneRuntime final : public NetworkRuntime {
   xml::Result<std::vector<PortStatus>> ports(const std::string& network) override;
   xml::Result<std::vector<PortCounters>> counters(const std::string& network) override;
   xml::Result<std::vector<FdbRecord>> fdb(const std::string& network) override;
+  xml::Result<FdbCounts> fdb_counts(const std::string& network) override;
   xml::Status fdb_flush(const std::string& network, const std::string& port) override;
   xml::Status set_ageing(const std::string& network, uint32_t seconds) override;
   xml::Status set_mac_limit(const std::string& network, uint32_t limit) override;

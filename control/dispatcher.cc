@@ -141,6 +141,21 @@ json CommandDispatcher::run_port_command(const Request& req) {
     j["mac_limit"] = fs.mac_limit;
     return j;
   }
+  if (cmd == "fdb-stats") {
+    std::string name;
+    const FdbCounts c = take(ports_->fdb_counts(net, &name));
+    const FdbSettings fs = ports_->fdb_settings(name);
+    json j = json::object();
+    j["network"] = name;
+    j["entries"] = c.entries;
+    j["mac_limit"] = fs.mac_limit;
+    j["ageing_s"] = fs.ageing_s;
+    j["learned"] = c.learned;
+    j["moved"] = c.moved;
+    j["aged"] = c.aged;
+    j["limit_hits"] = c.limit_hits;
+    return j;
+  }
   if (cmd == "fdb-flush") {
     const std::string port = opt_string(a, "port");
     xml::Status st = ports_->fdb_flush(net, port);

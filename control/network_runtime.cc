@@ -95,6 +95,11 @@ xml::Result<std::vector<FdbRecord>> RecordingRuntime::fdb(const std::string& net
   return std::vector<FdbRecord>{};
 }
 
+xml::Result<FdbCounts> RecordingRuntime::fdb_counts(const std::string& network) {
+  if (state_.count(network) == 0) return xml::Result<FdbCounts>::error(not_running(network));
+  return FdbCounts{};
+}
+
 xml::Status RecordingRuntime::fdb_flush(const std::string& network, const std::string& port) {
   auto it = state_.find(network);
   if (it == state_.end()) return xml::Status::error(not_running(network));

@@ -16,6 +16,7 @@
 //     add_port / remove_port      port-add / port-remove on an active network;
 //                                 a failure leaves the network as it was.
 //     ports / counters / fdb      port-list, port-stats, fdb-show
+//     fdb_counts                  fdb-stats
 //     fdb_flush / set_ageing      fdb-flush, fdb-setageing
 //     set_mac_limit               fdb-setlimit
 //   start() also brings up the network's persisted ports and ageing time,
@@ -53,6 +54,7 @@ class NetworkRuntime {
   virtual xml::Result<std::vector<PortStatus>> ports(const std::string& network) = 0;
   virtual xml::Result<std::vector<PortCounters>> counters(const std::string& network) = 0;
   virtual xml::Result<std::vector<FdbRecord>> fdb(const std::string& network) = 0;
+  virtual xml::Result<FdbCounts> fdb_counts(const std::string& network) = 0;
   // `port` empty: the whole network.
   virtual xml::Status fdb_flush(const std::string& network, const std::string& port) = 0;
   virtual xml::Status set_ageing(const std::string& network, uint32_t seconds) = 0;
@@ -80,6 +82,7 @@ class RecordingRuntime final : public NetworkRuntime {
   xml::Result<std::vector<PortStatus>> ports(const std::string& network) override;
   xml::Result<std::vector<PortCounters>> counters(const std::string& network) override;
   xml::Result<std::vector<FdbRecord>> fdb(const std::string& network) override;
+  xml::Result<FdbCounts> fdb_counts(const std::string& network) override;
   xml::Status fdb_flush(const std::string& network, const std::string& port) override;
   xml::Status set_ageing(const std::string& network, uint32_t seconds) override;
   xml::Status set_mac_limit(const std::string& network, uint32_t limit) override;

@@ -140,6 +140,15 @@ struct FdbRecord {
   uint64_t age_s = 0;  // seconds since last seen
 };
 
+// A network's FDB counters, for fdb-stats.
+struct FdbCounts {
+  uint64_t entries = 0;     // MACs in the table now
+  uint64_t learned = 0;     // entries added since the network started
+  uint64_t moved = 0;       // entries moved to another port
+  uint64_t aged = 0;        // entries removed by ageing
+  uint64_t limit_hits = 0;  // stations not learned: MAC limit reached or table full
+};
+
 nlohmann::json to_json(const PortStatus& s);
 nlohmann::json to_json(const PortCounters& c);
 nlohmann::json to_json(const FdbRecord& r);

@@ -146,6 +146,13 @@ xml::Result<std::vector<FdbRecord>> PortService::fdb_show(std::string_view netwo
   return r;
 }
 
+xml::Result<FdbCounts> PortService::fdb_counts(std::string_view network_ref, std::string* resolved) {
+  xml::Result<std::string> net = resolve(network_ref, true);
+  if (!net.ok()) return xml::Result<FdbCounts>::error(net.error());
+  *resolved = *net;
+  return runtime_.fdb_counts(*net);
+}
+
 xml::Status PortService::fdb_flush(std::string_view network_ref, const std::string& port) {
   xml::Result<std::string> net = resolve(network_ref, true);
   if (!net.ok()) return xml::Status::error(net.error());

@@ -1,5 +1,5 @@
 // vnet::ctl — the port and FDB verbs: port-add, port-remove, port-list,
-// port-stats, fdb-show, fdb-flush, fdb-setageing, fdb-setlimit.
+// port-stats, fdb-show, fdb-stats, fdb-flush, fdb-setageing, fdb-setlimit.
 //
 // Theory of operation
 //   Ports belong to a network (by name or UUID, as every net-* verb) and are
@@ -74,6 +74,8 @@ class PortService {
   // fdb-setlimit: 1..kMaxMacLimit; persisted like the ageing time.
   xml::Result<MacLimitSet> set_mac_limit(std::string_view network_ref, long long limit);
   FdbSettings fdb_settings(const std::string& network) const;
+  // fdb-stats: the FDB's counters (no dump; cheap at any size).
+  xml::Result<FdbCounts> fdb_counts(std::string_view network_ref, std::string* resolved);
 
   size_t port_count(const std::string& network) const;
   // The network no longer exists: drop its stored ports.

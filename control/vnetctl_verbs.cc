@@ -419,6 +419,24 @@ int run_fdb_show(CtlContext& ctx, const po::variables_map& vm) {
   return 0;
 }
 
+int run_fdb_stats(CtlContext& ctx, const po::variables_map& vm) {
+  json args = json::object();
+  args["network"] = arg(vm, "network");
+  int rc = 0;
+  std::optional<json> r = call_for_text(ctx, "fdb-stats", args, rc);
+  if (!r) return rc;
+  const json& j = *r;
+  *ctx.out << "Statistics for network '" << str_member(j, "network") << "':\n"
+           << "  Current/maximum MAC entries in the table: " << u64_member(j, "entries") << "/"
+           << u64_member(j, "mac_limit") << "\n"
+           << "  Total number of learned MAC entries     : " << u64_member(j, "learned") << "\n"
+           << "  Total number of expired MAC entries     : " << u64_member(j, "aged") << "\n"
+           << "  Total number of port moved MAC entries  : " << u64_member(j, "moved") << "\n"
+           << "  Stations not learned (limit or full)    : " << u64_member(j, "limit_hits") << "\n"
+           << "  Ageing time                             : " << u64_member(j, "ageing_s") << " s\n";
+  return 0;
+}
+
 void fdb_flush_options(po::options_description& d) {
   d.add_options()("port", po::value<std::string>(), "only the entries learned on this port");
 }
@@ -622,6 +640,8 @@ const std::vector<VerbSpec>& vnetctl_verbs() {
        run_port_stats},
       {"fdb-show", "show the learned MAC addresses of a network (brctl showmacs)", {"network"}, no_options,
        run_fdb_show},
+      {"fdb-stats", "FDB counters of a network: entries, learned, aged, moved, not learned (fdb/stats-show)",
+       {"network"}, no_options, run_fdb_stats},
       {"fdb-flush", "forget the learned MAC addresses of a network or one port", {"network"}, fdb_flush_options,
        run_fdb_flush},
       {"fdb-setageing", "set the MAC ageing time of a network, in seconds (0: never)", {"network", "seconds"},

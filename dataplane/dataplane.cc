@@ -340,7 +340,7 @@ Status Dataplane::add_network(const NetworkConfig& config) {
   auto free_id = std::find(network_ids_used_.begin(), network_ids_used_.end(), false);
   if (free_id == network_ids_used_.end()) return Status{StatusCode::kResourceExhausted, "too many networks"};
   const auto id = static_cast<uint16_t>(free_id - network_ids_used_.begin());
-  networks_[config.name] = NetworkRecord{id, config};
+  networks_[config.name] = NetworkRecord{id, config, fdb_counters_locked(id)};
   if (Status st = publish_locked(); !st) {
     networks_.erase(config.name);
     return st;

@@ -169,6 +169,15 @@ struct FdbRow {
   bool is_static = false;  // the gateway MAC: never aged, never moved
 };
 
+// A network's FDB counters (like `ovs-appctl fdb/stats-show`).
+struct FdbStats {
+  uint64_t entries = 0;     // MACs in the table now (the gateway's static entry included)
+  uint64_t learned = 0;     // entries added
+  uint64_t moved = 0;       // entries that moved to another port
+  uint64_t aged = 0;        // entries removed by ageing
+  uint64_t limit_hits = 0;  // stations not learned: MAC limit reached or table full
+};
+
 // L3 counters of a network, summed over workers and the slow path.
 struct L3Stats {
   std::vector<std::pair<std::string, uint64_t>> counters;  // NAT reasons/events, L3 events -> count
@@ -233,6 +242,8 @@ class Dataplane {
 
   // ---- FDB ----
   Result<std::vector<FdbRow>> fdb_show(std::string_view network);
+  // Counters only: cheap at any table size (no dump).
+  Result<FdbStats> fdb_stats(std::string_view network) const;
   // Flushes a network's entries, or only those of `port` when given.
   Status fdb_flush(std::string_view network, std::string_view port = {});
 
@@ -249,7 +260,9 @@ class Dataplane {
   struct NetworkRecord {
     uint16_t id = 0;
     NetworkConfig config;
+    FdbStats fdb_base;  // the id's FDB counters when this network was added (ids are reused)
   };
+  FdbStats fdb_counters_locked(uint16_t id) const;
   struct PortRecord {
     PortSpec spec;
     std::string network;

@@ -205,6 +205,30 @@ Result<std::vector<FdbRow>> Dataplane::fdb_show(std::string_view network) {
   return rows;
 }
 
+FdbStats Dataplane::fdb_counters_locked(uint16_t id) const {
+  const FdbNetworkStats& s = fdb_->stats(id);
+  FdbStats out;
+  out.entries = s.entries.read();
+  out.learned = s.learned.read();
+  out.moved = s.moved.read();
+  out.aged = s.aged.read();
+  out.limit_hits = s.limit_hits.read();
+  return out;
+}
+
+Result<FdbStats> Dataplane::fdb_stats(std::string_view network) const {
+  std::lock_guard lock(mu_);
+  auto it = networks_.find(network);
+  if (it == networks_.end()) return Status{StatusCode::kNotFound, "no network " + std::string(network)};
+  FdbStats s = fdb_counters_locked(it->second.id);
+  const FdbStats& base = it->second.fdb_base;
+  s.learned -= base.learned;
+  s.moved -= base.moved;
+  s.aged -= base.aged;
+  s.limit_hits -= base.limit_hits;
+  return s;
+}
+
 Status Dataplane::fdb_flush(std::string_view network, std::string_view port) {
   std::lock_guard lock(mu_);
   auto net = networks_.find(network);

@@ -320,6 +320,23 @@ TEST_F(PortServiceTest, FdbVerbs) {
   EXPECT_EQ(runtime_.ageing("n"), 60u);
 }
 
+TEST_F(PortServiceTest, FdbStats) {
+  define_and_start("n");
+  json r = call("fdb-stats", {{"network", "n"}});
+  ASSERT_EQ(r["ok"], true) << r.dump();
+  EXPECT_EQ(r["result"]["network"], "n");
+  EXPECT_EQ(r["result"]["entries"], 0);
+  EXPECT_EQ(r["result"]["mac_limit"], 8192);
+  EXPECT_EQ(r["result"]["ageing_s"], 300);
+  for (const char* k : {"learned", "moved", "aged", "limit_hits"}) EXPECT_EQ(r["result"][k], 0) << k;
+  ASSERT_EQ(call("fdb-setlimit", {{"network", "n"}, {"limit", 77}})["ok"], true);
+  EXPECT_EQ(call("fdb-stats", {{"network", "n"}})["result"]["mac_limit"], 77);
+  EXPECT_EQ(call("fdb-stats", {})["error"], "missing argument 'network'");
+  EXPECT_EQ(call("fdb-stats", {{"network", "nope"}})["error"], call("fdb-show", {{"network", "nope"}})["error"]);
+  ASSERT_EQ(call("net-destroy", {{"network", "n"}})["ok"], true);
+  EXPECT_EQ(call("fdb-stats", {{"network", "n"}})["error"], "network 'n' is not active");
+}
+
 TEST_F(PortServiceTest, FdbSetLimitIsAppliedPersistedAndShown) {
   define_and_start("n");
   EXPECT_EQ(runtime_.mac_limit("n"), 8192u);

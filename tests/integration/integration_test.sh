@@ -149,6 +149,9 @@ scenario_switching() {
   check "vnetctl tx p2 after unicast" "$(stat_of sw p2 tx_packets)" -eq 31
   check "vnetctl tx p3 unchanged" "$(stat_of sw p3 tx_packets)" -eq "$tx3"
   check "port-list MACs seen p2" "$(ctl --json port-list sw | jq -r '.ports[] | select(.name=="p2") | .macs')" -eq 1
+  check "fdb-stats entries" "$(ctl --json fdb-stats sw | jq .entries)" -eq 3
+  check "fdb-stats learned" "$(ctl --json fdb-stats sw | jq .learned)" -eq 3
+  check "fdb-stats text" "$(ctl fdb-stats sw | grep -c 'Current/maximum MAC entries in the table: 3/8192')" -eq 1
   # The same conversation again: switched from the PMD's flow cache, same result.
   peer A send $M_B 20 >/dev/null
   settle
@@ -182,7 +185,14 @@ scenario_switching() {
   check "learned again" "$(ctl --json fdb-show sw | jq '.entries | length')" -eq 1
   sleep 3
   check "aged out after 1 s" "$(ctl --json fdb-show sw | jq '.entries | length')" -eq 0
+  check "fdb-stats: aged counted" "$(ctl --json fdb-stats sw | jq .aged)" -ge 1
+  check "fdb-stats: none left" "$(ctl --json fdb-stats sw | jq .entries)" -eq 0
+  check "fdb-stats: learned again counted" "$(ctl --json fdb-stats sw | jq .learned)" -eq 4
   check "net-info port count" "$(ctl net-info sw | sed -n 's/^Ports: *//p')" = 3
+  # The counters are the network's since it started.
+  ctl_ok "net-destroy" net-destroy sw
+  ctl_ok "net-start" net-start sw
+  check "fdb-stats after a restart" "$(ctl --json fdb-stats sw | jq '.learned + .aged + .moved + .limit_hits + .entries')" -eq 0
 }
 
 # ----------------------------------------------------------------------------
