@@ -20,8 +20,8 @@ std::string resolve_socket_path(const std::string& explicit_path) {
   return kDefaultSocketPath;
 }
 
-CtlClient::CtlClient(std::string socket_path, std::chrono::milliseconds timeout)
-    : socket_path_(std::move(socket_path)), timeout_(timeout) {}
+CtlClient::CtlClient(std::string socket_path, std::chrono::milliseconds timeout, size_t max_response)
+    : socket_path_(std::move(socket_path)), timeout_(timeout), max_response_(max_response) {}
 
 CtlClient::~CtlClient() {
   if (fd_ >= 0) ::close(fd_);
@@ -56,14 +56,16 @@ xml::Status CtlClient::connect() {
 }
 
 xml::Result<std::string> CtlClient::read_line() {
+  size_t scanned = 0;  // bytes of pending_ known to hold no newline
   for (;;) {
-    size_t nl = pending_.find('\n');
+    size_t nl = pending_.find('\n', scanned);
     if (nl != std::string::npos) {
       std::string line = pending_.substr(0, nl);
       pending_.erase(0, nl + 1);
       return line;
     }
-    if (pending_.size() > kMaxLineBytes) return xml::Result<std::string>::error("response from vnetd too long");
+    scanned = pending_.size();
+    if (pending_.size() > max_response_) return xml::Result<std::string>::error("response from vnetd too long");
     char buf[65536];
     ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
     if (n < 0) {

@@ -18,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "control/protocol.h"
 #include "xml/network_xml.h"
 
 namespace vnet::ctl {
@@ -30,8 +31,10 @@ std::string resolve_socket_path(const std::string& explicit_path);
 
 class CtlClient {
  public:
+  // max_response: longer response lines are refused (protocol.h).
   explicit CtlClient(std::string socket_path,
-                     std::chrono::milliseconds timeout = std::chrono::minutes(2));
+                     std::chrono::milliseconds timeout = std::chrono::minutes(2),
+                     size_t max_response = kMaxResponseBytes);
   CtlClient(const CtlClient&) = delete;
   CtlClient& operator=(const CtlClient&) = delete;
   ~CtlClient();
@@ -45,6 +48,7 @@ class CtlClient {
 
   std::string socket_path_;
   std::chrono::milliseconds timeout_;  // per send/receive
+  size_t max_response_;
   int fd_ = -1;
   std::string pending_;  // bytes read past the last line
 };

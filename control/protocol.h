@@ -6,8 +6,10 @@
 //     request   {"cmd":"net-start","args":{"network":"default"}}
 //     response  {"ok":true,"result":...}  or  {"ok":false,"error":"one line"}
 //   "args" may be omitted (= {}). A client may send several requests on one
-//   connection; responses come back in order. Lines longer than
-//   kMaxLineBytes are refused and the connection is closed.
+//   connection; responses come back in order. Request lines longer than
+//   kMaxLineBytes are refused and the connection is closed. Responses may
+//   be longer (fdb-show of a table with millions of MACs is ~75 bytes per
+//   entry): clients accept up to kMaxResponseBytes.
 //   Serialisation never throws on odd bytes: invalid UTF-8 inside strings
 //   (e.g. in an XML file) is replaced with U+FFFD.
 //
@@ -26,7 +28,8 @@
 
 namespace vnet::ctl {
 
-inline constexpr size_t kMaxLineBytes = size_t{16} << 20;  // 16 MiB per request/response line
+inline constexpr size_t kMaxLineBytes = size_t{16} << 20;      // 16 MiB per request line
+inline constexpr size_t kMaxResponseBytes = size_t{1} << 30;  // 1 GiB per response line
 
 struct Request {
   std::string cmd;       // "net-define", ...
