@@ -127,6 +127,10 @@ class NatWorker {
   void refresh(Session* s, Dir dir, uint8_t tcp_flags, uint64_t now_ns) noexcept;
   Result related_in2out(std::span<std::byte> packet, const Ipv4Info& ip, uint64_t now_ns) noexcept;
   Result related_out2in(std::span<std::byte> packet, const Ipv4Info& ip, uint64_t now_ns) noexcept;
+  // After the direction's checks: a whole packet or first fragment is
+  // translated by its ports (a first fragment leaves a note), a later
+  // fragment by its first fragment's note.
+  Result translate(std::span<std::byte> packet, const Ipv4Info& ip, Dir dir, uint64_t now_ns) noexcept;
   Result translate_in2out(std::span<std::byte> packet, const Ipv4Info& ip, uint64_t now_ns) noexcept;
   Result translate_out2in(std::span<std::byte> packet, const Ipv4Info& ip, uint64_t now_ns) noexcept;
   // A translated first fragment: note its new address for the later ones.

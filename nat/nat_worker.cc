@@ -158,10 +158,13 @@ Result NatWorker::in2out(std::span<std::byte> packet, uint64_t now_ns) noexcept 
   if (!config_.inside.contains(ip.src)) return fail(NatReason::kSrcNotInNetwork);
   if (is_no_nat_destination(ip.dst)) return fail(NatReason::kNoNatLocalDst);
   if (config_.inside.contains(ip.dst)) return fail(NatReason::kNoNatInsideDst);
-  if (!ip.fragment) return translate_in2out(packet, ip, now_ns);
-  if (!ip.first_fragment) return later_fragment(packet, ip, Dir::kIn2Out, now_ns);
-  const Result r = translate_in2out(packet, ip, now_ns);
-  if (r.verdict == Verdict::kForward) note_first_fragment(packet, ip, Dir::kIn2Out, now_ns);
+  return translate(packet, ip, Dir::kIn2Out, now_ns);
+}
+
+Result NatWorker::translate(std::span<std::byte> packet, const Ipv4Info& ip, Dir dir, uint64_t now_ns) noexcept {
+  if (ip.fragment && !ip.first_fragment) return later_fragment(packet, ip, dir, now_ns);
+  const Result r = dir == Dir::kIn2Out ? translate_in2out(packet, ip, now_ns) : translate_out2in(packet, ip, now_ns);
+  if (ip.fragment && r.verdict == Verdict::kForward) note_first_fragment(packet, ip, dir, now_ns);
   return r;
 }
 
@@ -225,11 +228,7 @@ Result NatWorker::out2in(std::span<std::byte> packet, uint64_t now_ns) noexcept 
   Ipv4Info ip;
   if (const NatReason r = parse_ipv4(packet, &ip); r != NatReason::kNone) return fail(r);
   if (!plan_.is_nat_address(ip.dst)) return fail(NatReason::kNotOurAddress);
-  if (!ip.fragment) return translate_out2in(packet, ip, now_ns);
-  if (!ip.first_fragment) return later_fragment(packet, ip, Dir::kOut2In, now_ns);
-  const Result r = translate_out2in(packet, ip, now_ns);
-  if (r.verdict == Verdict::kForward) note_first_fragment(packet, ip, Dir::kOut2In, now_ns);
-  return r;
+  return translate(packet, ip, Dir::kOut2In, now_ns);
 }
 
 Result NatWorker::translate_out2in(std::span<std::byte> packet, const Ipv4Info& ip, uint64_t now_ns) noexcept {

@@ -17,10 +17,10 @@ namespace {
 
 using test::Bytes;
 using test::ip;
+using test::kGuest;
+using test::kExt;
+using test::kPeer;
 
-constexpr uint32_t kGuest = ip(192, 168, 122, 10);
-constexpr uint32_t kExt = ip(198, 51, 100, 2);
-constexpr uint32_t kPeer = ip(203, 0, 113, 5);
 constexpr std::byte kGuard{0xa5};
 constexpr size_t kGuardSize = 64;
 

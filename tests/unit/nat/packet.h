@@ -18,6 +18,13 @@ constexpr uint32_t ip(uint8_t a, uint8_t b, uint8_t c, uint8_t d) {
   return uint32_t{a} << 24 | uint32_t{b} << 16 | uint32_t{c} << 8 | d;
 }
 
+// The addresses every nat/ test speaks of: guests on 192.168.122.0/24, the
+// network's outside (NAT) address, a peer on the Internet.
+inline constexpr uint32_t kGuest = ip(192, 168, 122, 10);
+inline constexpr uint32_t kGuest2 = ip(192, 168, 122, 11);
+inline constexpr uint32_t kExt = ip(198, 51, 100, 2);
+inline constexpr uint32_t kPeer = ip(203, 0, 113, 5);
+
 inline uint8_t get8(const Bytes& b, size_t o) { return std::to_integer<uint8_t>(b[o]); }
 inline uint16_t get16(const Bytes& b, size_t o) {
   return static_cast<uint16_t>(get8(b, o) << 8 | get8(b, o + 1));

@@ -16,11 +16,11 @@ namespace {
 
 using test::Bytes;
 using test::ip;
+using test::kGuest;
+using test::kGuest2;
+using test::kExt;
+using test::kPeer;
 
-constexpr uint32_t kGuest = ip(192, 168, 122, 10);
-constexpr uint32_t kGuest2 = ip(192, 168, 122, 11);
-constexpr uint32_t kExt = ip(198, 51, 100, 2);
-constexpr uint32_t kPeer = ip(203, 0, 113, 5);
 constexpr uint64_t kSec = kNsPerSec;
 
 NatConfig base_config(uint16_t workers = 1, uint16_t first = 1024, uint16_t last = 65535) {
