@@ -302,10 +302,7 @@ xml::Result<std::vector<PortStatus>> DataplaneRuntime::ports(const std::string& 
   using R = xml::Result<std::vector<PortStatus>>;
   if (xml::Status st = check_running(network); !st.ok()) return R::error(st.error());
   const std::string prefix = network + "/";
-  std::map<std::string, uint64_t> macs;
-  if (auto rows = dp_->fdb_show(network); rows) {
-    for (const dp::FdbRow& r : rows.value()) ++macs[r.port];
-  }
+  std::map<std::string, uint64_t> macs = dp_->fdb_port_entries(network);
   std::vector<PortStatus> out;
   for (const dp::PortInfo& i : dp_->list_ports(network)) {
     if (!i.name.starts_with(prefix)) continue;  // internal ports

@@ -244,6 +244,8 @@ class Dataplane {
   Result<std::vector<FdbRow>> fdb_show(std::string_view network);
   // Counters only: cheap at any table size (no dump).
   Result<FdbStats> fdb_stats(std::string_view network) const;
+  // FDB entries on each port of `network` (by port name), without a dump.
+  std::map<std::string, uint64_t> fdb_port_entries(std::string_view network) const;
   // Flushes a network's entries, or only those of `port` when given.
   Status fdb_flush(std::string_view network, std::string_view port = {});
 

@@ -216,6 +216,14 @@ FdbStats Dataplane::fdb_counters_locked(uint16_t id) const {
   return out;
 }
 
+std::map<std::string, uint64_t> Dataplane::fdb_port_entries(std::string_view network) const {
+  std::lock_guard lock(mu_);
+  std::map<std::string, uint64_t> out;
+  for (const auto& [name, rec] : ports_)
+    if (rec.network == network) out[name] = fdb_->port_entries(rec.opened.port_id);
+  return out;
+}
+
 Result<FdbStats> Dataplane::fdb_stats(std::string_view network) const {
   std::lock_guard lock(mu_);
   auto it = networks_.find(network);

@@ -86,6 +86,8 @@ LearnResult Fdb::learn(const FdbKey& key, uint16_t port, uint64_t now_ns,
     // MAC move: one atomic store of the data word.
     buckets_[static_cast<uint32_t>(existing) / kWays].ways[static_cast<uint32_t>(existing) % kWays].data.store(
         uint64_t{key.network} | uint64_t{port} << 16, std::memory_order_release);
+    count_port(s.port, -1);
+    count_port(port, +1);
     s.port = port;
     st.moved.add();
     version_.fetch_add(1, std::memory_order_release);
@@ -113,6 +115,7 @@ LearnResult Fdb::learn(const FdbKey& key, uint16_t port, uint64_t now_ns,
   s.seen_ns = now_ns;
   st.entries.add();
   st.learned.add();
+  count_port(port, +1);
   live_.add();
   return LearnResult::kAdded;
 }
@@ -161,6 +164,7 @@ void Fdb::remove(int32_t position) noexcept {
   version_.fetch_add(1, std::memory_order_release);
   FdbNetworkStats& st = net_stats_[s.key.network % kMaxNetworks];
   st.entries.store_sub(1);
+  count_port(s.port, -1);
   live_.store_sub(1);
   pending_.push_back({position, rte_rcu_qsbr_start(qsbr_)});
 }

@@ -60,9 +60,11 @@
 //   w. Writer API (learn, harvest, age, flush*, dump, reclaim): only the
 //   slow-path thread — the single writer — or, when no slow path runs
 //   (tests), one thread at a time.
-//   Statistics: written by the writer, readable from any thread.
+//   Statistics (per network, and live entries per port id): written by the
+//   writer, readable from any thread.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -266,11 +268,23 @@ class Fdb {
 
   // ---- statistics (any thread) ----
   const FdbNetworkStats& stats(uint16_t network) const noexcept { return net_stats_[network]; }
+  // Live entries pointing at `port` (port-list's MACs), any thread.
+  uint64_t port_entries(uint16_t port) const noexcept {
+    return port < kMaxPorts ? port_entries_[port].read() : 0;
+  }
   // Live entries (deleted-but-unreclaimed positions are not counted).
   uint32_t size() const noexcept { return static_cast<uint32_t>(live_.read()); }
   uint32_t capacity() const noexcept { return capacity_; }
 
  private:
+  void count_port(uint16_t port, int delta) noexcept {
+    if (port >= kMaxPorts) return;
+    if (delta > 0) {
+      port_entries_[port].add();
+    } else {
+      port_entries_[port].store_sub(1);
+    }
+  }
   enum class SlotState : uint8_t { kFree, kLive, kDeleted };
   struct Slot {          // writer-only
     FdbKey key;
@@ -342,6 +356,7 @@ class Fdb {
   std::atomic<uint64_t>* seen_bits_ = nullptr;  // [max_workers_][seen_words_], owned by seen_bits_mem_
   std::vector<PendingFree> pending_;
   std::unique_ptr<FdbNetworkStats[]> net_stats_;  // [kMaxNetworks]
+  std::array<Counter, kMaxPorts> port_entries_;    // live entries per port id (writer-owned)
   Counter live_;  // writer-owned gauge
 };
 

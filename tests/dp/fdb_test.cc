@@ -79,6 +79,8 @@ TEST_F(FdbTest, MacMove) {
   ASSERT_EQ(fdb_->learn(k, 1, clock_.now_ns(), 8192), LearnResult::kAdded);
   EXPECT_EQ(fdb_->learn(k, 2, clock_.now_ns(), 8192), LearnResult::kMoved);
   EXPECT_EQ(port_of(k), 2);
+  EXPECT_EQ(fdb_->port_entries(1), 0u);
+  EXPECT_EQ(fdb_->port_entries(2), 1u);
   EXPECT_EQ(fdb_->stats(1).moved.read(), 1u);
   EXPECT_EQ(fdb_->stats(1).entries.read(), 1u);
   std::vector<FdbEntry> rows;
@@ -107,6 +109,8 @@ TEST_F(FdbTest, AgeingWithInjectedClock) {
   EXPECT_EQ(fdb_->age(clock_.now_ns(), ageing_), 0u);  // a is 299 s old
   clock_.advance_s(1);
   EXPECT_EQ(fdb_->age(clock_.now_ns(), ageing_), 1u);  // a is 300 s old
+  EXPECT_EQ(fdb_->port_entries(1), 0u);
+  EXPECT_EQ(fdb_->port_entries(2), 1u);
   EXPECT_EQ(port_of(a), 0xffff);
   EXPECT_EQ(port_of(b), 2);
   std::vector<FdbEntry> rows;
@@ -155,9 +159,15 @@ TEST_F(FdbTest, FlushPerNetworkPerPort) {
   ASSERT_EQ(fdb_->learn(key(1, 5, mac(3)), 2, clock_.now_ns(), 100), LearnResult::kAdded);
   ASSERT_EQ(fdb_->learn(key(2, 0, mac(4)), 3, clock_.now_ns(), 100), LearnResult::kAdded);
   ASSERT_EQ(fdb_->learn(key(2, 0, mac(5)), 2, clock_.now_ns(), 100), LearnResult::kAdded);
+  EXPECT_EQ(fdb_->port_entries(2), 3u);
+  EXPECT_EQ(fdb_->port_entries(1), 1u);
+  EXPECT_EQ(fdb_->port_entries(kMaxPorts), 0u);
   EXPECT_EQ(fdb_->flush_network_port(1, 2), 2u);
+  EXPECT_EQ(fdb_->port_entries(2), 1u);
   EXPECT_EQ(fdb_->size(), 3u);
   EXPECT_EQ(fdb_->flush_port(2), 1u);
+  EXPECT_EQ(fdb_->port_entries(2), 0u);
+  EXPECT_EQ(fdb_->port_entries(3), 1u);
   EXPECT_EQ(fdb_->flush_network(2), 1u);
   EXPECT_EQ(port_of(key(1, 0, mac(1))), 1);
   EXPECT_EQ(fdb_->flush_all(), 1u);
