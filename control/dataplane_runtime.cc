@@ -83,6 +83,10 @@ dp::PortSpec compile_port(const std::string& network, const PortConfig& port, co
       s.kind = dp::PortKind::kAfPacket;
       s.ifname = port.ifname;
       break;
+    case PortType::kAfXdp:
+      s.kind = dp::PortKind::kAfXdp;
+      s.ifname = port.ifname;
+      break;
   }
   s.isolated = effective_isolated(port, def);
   s.vlan = compile_vlan(effective_vlan(port, def));

@@ -12,6 +12,7 @@ const char* port_type_name(PortType t) {
     case PortType::kVhostUser: return "vhostuser";
     case PortType::kTap: return "tap";
     case PortType::kAfPacket: return "afpacket";
+    case PortType::kAfXdp: return "afxdp";
   }
   return "?";
 }
@@ -55,8 +56,10 @@ xml::Result<PortConfig> complete_port(const PortRequest& req, const std::string&
     p.type = PortType::kTap;
   } else if (req.type == "afpacket") {
     p.type = PortType::kAfPacket;
+  } else if (req.type == "afxdp") {
+    p.type = PortType::kAfXdp;
   } else {
-    return R::error("invalid port type '" + req.type + "' (vhostuser, tap, afpacket)");
+    return R::error("invalid port type '" + req.type + "' (vhostuser, tap, afpacket, afxdp)");
   }
   const bool vhost = p.type == PortType::kVhostUser;
   if (!vhost) {
@@ -66,11 +69,11 @@ xml::Result<PortConfig> complete_port(const PortRequest& req, const std::string&
     if (req.queues != -1) return R::error("--queues applies to vhostuser ports only, not " + t);
     if (!req.owner.empty() || !req.group.empty())
       return R::error("--owner/--group apply to vhostuser server ports only, not " + t);
-    if (req.ifname.empty()) return R::error("a " + t + " port needs --ifname");
+    if (req.ifname.empty()) return R::error(std::string(p.type == PortType::kAfXdp ? "an " : "a ") + t + " port needs --ifname");
     if (!is_valid_ifname(req.ifname)) return R::error("invalid interface name '" + req.ifname + "'");
     p.ifname = req.ifname;
   } else {
-    if (!req.ifname.empty()) return R::error("--ifname applies to tap and afpacket ports only");
+    if (!req.ifname.empty()) return R::error("--ifname applies to tap, afpacket and afxdp ports only");
     if (req.mode.empty() || req.mode == "server") {
       p.mode = VhostMode::kServer;
     } else if (req.mode == "client") {

@@ -13,6 +13,9 @@
 //                     and vnetd connects, reconnecting when either restarts.
 //     type tap        a kernel TAP interface `ifname` on the network.
 //     type afpacket   an existing kernel interface `ifname` (e.g. a veth end).
+//     type afxdp      the same through an AF_XDP socket (faster; the kernel
+//                     does not reassemble IPv4 fragments on the way, as DPDK's
+//                     af_packet driver makes it do).
 //   Port names are unique within a network (the default socket path is per
 //   network too); socket paths and interface names are unique on the host.
 //   complete_port() applies the defaults and checks one request on its own;
@@ -35,7 +38,7 @@
 
 namespace vnet::ctl {
 
-enum class PortType : uint8_t { kVhostUser, kTap, kAfPacket };
+enum class PortType : uint8_t { kVhostUser, kTap, kAfPacket, kAfXdp };
 enum class VhostMode : uint8_t { kServer, kClient };
 
 inline constexpr unsigned kMaxPortQueues = 16;
@@ -52,7 +55,7 @@ struct PortConfig {
   unsigned queues = 1;                     // vhostuser: queue pairs offered, 1..16
   std::string owner;                       // vhostuser server: socket owner (user name), "" = keep
   std::string group;                       // vhostuser server: socket group, "" = keep
-  std::string ifname;                      // tap / afpacket: kernel interface name
+  std::string ifname;                      // tap / afpacket / afxdp: kernel interface name
   std::string mac;                         // guest MAC for the printed QEMU/libvirt snippets
   // libvirt <interface><source portgroup=''/>, <vlan> and <port isolated=''/>:
   std::string portgroup;                   // "" = the network's default portgroup, if any

@@ -261,13 +261,13 @@ uint64_t u64_member(const json& j, const char* key) {
 
 void port_add_options(po::options_description& d) {
   d.add_options()("name", po::value<std::string>(), "port name (default vhostN, or the interface name)")(
-      "type", po::value<std::string>(), "vhostuser (default), tap or afpacket")(
+      "type", po::value<std::string>(), "vhostuser (default), tap, afpacket or afxdp")(
       "mode", po::value<std::string>(), "vhostuser: server (default: vnetd creates the socket) or client")(
       "path", po::value<std::string>(), "vhostuser: socket path (default RUN-DIR/NETWORK/NAME.sock)")(
       "queues", po::value<int>(), "vhostuser: queue pairs (default 1)")(
       "owner", po::value<std::string>(), "vhostuser server: user owning the socket")(
       "group", po::value<std::string>(), "vhostuser server: group owning the socket")(
-      "ifname", po::value<std::string>(), "tap / afpacket: kernel interface name")(
+      "ifname", po::value<std::string>(), "tap / afpacket / afxdp: kernel interface name")(
       "portgroup", po::value<std::string>(), "the network's <portgroup> whose <vlan> applies (default: the "
                                              "default portgroup)")(
       "vlan", po::value<std::string>(), "the port's own VLANs, e.g. 42 (access), 10,20 or 10:untagged,20 (trunk "

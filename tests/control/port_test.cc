@@ -42,6 +42,14 @@ TEST(PortConfig, TapAndAfPacketNeedAnInterface) {
   EXPECT_TRUE(p->path.empty());
   req.queues = 2;
   EXPECT_EQ(complete_port(req, "n", "/r", {}).error(), "--queues applies to vhostuser ports only, not tap");
+  PortRequest xdp;
+  xdp.type = "afxdp";
+  EXPECT_EQ(complete_port(xdp, "n", "/r", {}).error(), "an afxdp port needs --ifname");
+  xdp.ifname = "veth3";
+  auto x = complete_port(xdp, "n", "/r", {});
+  ASSERT_TRUE(x.ok());
+  EXPECT_EQ(x->type, PortType::kAfXdp);
+  EXPECT_EQ(to_json(*x)["type"], "afxdp");
 }
 
 TEST(PortConfig, RejectsBadRequests) {
@@ -52,7 +60,7 @@ TEST(PortConfig, RejectsBadRequests) {
     edit(r);
     return complete_port(r, "n", "/r", taken).error();
   };
-  EXPECT_EQ(err([](PortRequest& r) { r.type = "gre"; }), "invalid port type 'gre' (vhostuser, tap, afpacket)");
+  EXPECT_EQ(err([](PortRequest& r) { r.type = "gre"; }), "invalid port type 'gre' (vhostuser, tap, afpacket, afxdp)");
   EXPECT_EQ(err([](PortRequest& r) { r.mode = "peer"; }), "invalid vhost-user mode 'peer' (server, client)");
   EXPECT_EQ(err([](PortRequest& r) { r.queues = 17; }), "--queues must be in 1..16");
   EXPECT_EQ(err([](PortRequest& r) { r.name = "a b"; }), "invalid port name 'a b' (1..64 of A-Z a-z 0-9 _ - .)");
@@ -66,7 +74,7 @@ TEST(PortConfig, RejectsBadRequests) {
               r.owner = "u";
             }),
             "--owner/--group apply to server mode only: in client mode QEMU creates the socket");
-  EXPECT_EQ(err([](PortRequest& r) { r.ifname = "eth0"; }), "--ifname applies to tap and afpacket ports only");
+  EXPECT_EQ(err([](PortRequest& r) { r.ifname = "eth0"; }), "--ifname applies to tap, afpacket and afxdp ports only");
 }
 
 TEST(PortConfig, QemuAndLibvirtSnippets) {

@@ -11,10 +11,12 @@
 #            and source ports inside <nat><port start end>; nat-sessions
 #            lists the flows; unsolicited inbound is refused and counted
 #     afxdp  the same as nat with <vnet:uplink type='afxdp'>: the uplink veth
-#            is attached with AF_XDP instead of AF_PACKET, and the guest is a
-#            tap port moved into its namespace; datagrams larger than the MTU
-#            cross NAT in fragments both ways (DPDK's af_packet ports let the
-#            kernel reassemble IPv4 fragments, so they are not used for that)
+#            and the guest's veth are attached with AF_XDP instead of
+#            AF_PACKET; datagrams larger than the MTU cross NAT in fragments
+#            both ways (DPDK's af_packet ports let the kernel reassemble IPv4
+#            fragments, so they are not used for that)
+#     tap    the same as afxdp with the guest on a tap port of vnetd moved
+#            into the guest's namespace
 #     route  the same traffic leaves untranslated (the guest's own address),
 #            and the outside reaches the guest through the route
 #     none   a nat network without any uplink starts, says so in the log,
@@ -45,7 +47,7 @@ make_guest_tap() {
   add_netns "$G"
   write_dhclient_script
 }
-add_guest_port() { # afpacket | tap
+add_guest_port() { # afpacket | afxdp | tap
   if [ "$1" = tap ]; then
     ctl port-add $NET --type tap --ifname "$GH" --name g0 || return 1
     ip link set "$GH" netns "$G" || return 1
@@ -53,7 +55,7 @@ add_guest_port() { # afpacket | tap
     ip -n "$G" link set eth0 address 52:54:00:88:00:10 || return 1
     ip -n "$G" link set eth0 up
   else
-    ctl port-add $NET --type afpacket --ifname "$GH" --name g0
+    ctl port-add $NET --type "$1" --ifname "$GH" --name g0
   fi
 }
 guest_ip() { bound_field ip; }
@@ -133,13 +135,13 @@ X
 }
 UPLINK_EL="<vnet:uplink address='198.51.100.2' prefix='24' gateway='198.51.100.1'/>"
 
+GUEST_PORT=afpacket
 case $scenario in
-afxdp)
+tap | afxdp)
   UPLINK_EL="<vnet:uplink address='198.51.100.2' prefix='24' gateway='198.51.100.1' type='afxdp'/>"
+  GUEST_PORT=$scenario
   ;&
 nat)
-  GUEST_PORT=afpacket
-  [ "$scenario" = afxdp ] && GUEST_PORT=tap
   make_outside
   if [ $GUEST_PORT = tap ]; then make_guest_tap; else make_guest; fi
   write_xml "<forward mode='nat' dev='$UH'><nat><port start='40000' end='40099'/></nat></forward>" "$UPLINK_EL"
@@ -154,7 +156,7 @@ nat)
   check "curl through NAT" bash -c "ip netns exec $G curl -s -m 10 http://198.51.100.1:8080/hello.txt | grep -q 'hello from outside'"
   reply=$(udp_ask 198.51.100.1 7007)
   check "UDP echo through NAT ($reply)" bash -c "echo '$reply' | grep -q '^ping from 198.51.100.2:400[0-9][0-9]$'"
-  if [ $GUEST_PORT = tap ]; then
+  if [ $GUEST_PORT != afpacket ]; then
     # Datagrams larger than the MTU: both kernels fragment, vnet translates
     # every fragment (the first by its ports, the others by its note).
     check "ping with 3000-byte payloads through NAT" ip netns exec "$G" ping -c 2 -s 3000 -W 2 198.51.100.1
@@ -189,7 +191,7 @@ nat)
     sed -n 's/.* 198\.51\.100\.2\.\([0-9]*\) >.*/\1/p' |
     awk 'BEGIN{n=0; bad=0} {n++; if ($1 < 40000 || $1 > 40099) bad++} END{print (n > 0 && bad == 0) ? "yes" : "no:" n ":" bad}')
   check "source ports inside 40000-40099 ($ports_ok)" [ "$ports_ok" = yes ]
-  if [ "$scenario" = afxdp ]; then
+  if [ "$scenario" != nat ]; then
     check "nat-stats: the uplink is attached with AF_XDP" \
       bash -c "'$VNETCTL' --socket '$SOCK' --json nat-stats $NET | grep -q '\"uplink_type\": *\"afxdp\"'"
   fi
