@@ -7,8 +7,9 @@
 //                        fdb-setageing value (else 300 s) and fdb-setlimit
 //                        value (else 8192).
 //     compile_port()     vhostuser server/client -> kVhostServer/kVhostClient
-//                        with the socket path and queues; tap / afpacket ->
-//                        kTap / kAfPacket with the interface name; isolation
+//                        with the socket path and queues; tap / afpacket /
+//                        afxdp -> kTap / kAfPacket / kAfXdp with the
+//                        interface name; isolation
 //                        and VLAN policy by libvirt's precedence
 //                        (port_config.h effective_vlan/effective_isolated):
 //                        the port's own, its portgroup's, the network's.
