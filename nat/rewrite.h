@@ -24,6 +24,16 @@ inline void set_ipv4_addr(std::span<std::byte> ip, size_t addr_off, uint32_t add
   store16(ip, ip4::kChecksum, csum_update32(load16(ip, ip4::kChecksum), old, addr));
 }
 
+// Decrements the TTL of the IPv4 header at ip and updates its checksum
+// (RFC 1624; the word changed is TTL | protocol). For a caller that checked
+// ip.size() >= 20 and TTL > 1 (otherwise ttl_decrement() in route.h).
+inline void decrement_ttl(std::span<std::byte> ip) noexcept {
+  const uint16_t old_word = load16(ip, ip4::kTtl);
+  const auto new_word = static_cast<uint16_t>(old_word - 0x100);
+  store8(ip, ip4::kTtl, static_cast<uint8_t>(new_word >> 8));
+  store16(ip, ip4::kChecksum, csum_update16(load16(ip, ip4::kChecksum), old_word, new_word));
+}
+
 // Offset of the checksum in an L4 header of proto, or kNoPort for protocols
 // whose checksum NAT does not touch.
 inline size_t l4_checksum_offset(uint8_t proto) noexcept {
@@ -58,10 +68,24 @@ inline void rewrite_l4(std::span<std::byte> l4, uint8_t proto, uint32_t old_addr
   const size_t coff = l4_checksum_offset(proto);
   if (coff == kNoPort || coff + 2 > l4.size()) return;
   const uint16_t c0 = load16(l4, coff);
-  uint16_t c = c0;
   if (proto == kProtoUdp && c0 == 0) return;  // RFC 768: no checksum
-  if (proto != kProtoIcmp) c = csum_update32(c, old_addr, new_addr);
-  if (has_port) c = csum_update16(c, old_port, new_port);
+  // RFC 1624 eqn. 3 for both changes in one sum (the same value as applying
+  // csum_update32() then csum_update16(): ones' complement addition is
+  // associative and the fold keeps 0 only for an all-zero sum).
+  uint32_t sum = static_cast<uint16_t>(~c0);
+  if (proto != kProtoIcmp) {
+    sum += static_cast<uint16_t>(~(old_addr >> 16));
+    sum += static_cast<uint16_t>(~old_addr);
+    sum += new_addr >> 16;
+    sum += new_addr & 0xffffu;
+  }
+  if (has_port) {
+    sum += static_cast<uint16_t>(~old_port);
+    sum += new_port;
+  }
+  sum = (sum & 0xffffu) + (sum >> 16);
+  sum = (sum & 0xffffu) + (sum >> 16);
+  uint16_t c = static_cast<uint16_t>(~sum);
   if (proto == kProtoUdp && c == 0) c = 0xffff;
   store16(l4, coff, c);
   *old_csum = c0;

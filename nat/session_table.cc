@@ -14,22 +14,15 @@ namespace vnet::nat {
 
 namespace {
 
-uint64_t fmix64(uint64_t k) noexcept {
-  k ^= k >> 33;
-  k *= 0xff51afd7ed558ccdull;
-  k ^= k >> 33;
-  k *= 0xc4ceb9fe1a85ec53ull;
-  k ^= k >> 33;
-  return k;
-}
-
 constexpr size_t kHugePageSize = size_t{2} << 20;
+constexpr size_t kCacheLine = 64;
 
 // Zeroed memory for `count` objects of an implicit-lifetime type: 2 MiB
 // aligned and advised for transparent huge pages when it spans at least one
-// huge page, plain malloc otherwise (or when the aligned allocation fails).
+// huge page, cache-line aligned otherwise (or when that allocation fails).
 template <class T>
 T* allocate_zeroed(size_t count) {
+  static_assert(alignof(T) <= kCacheLine);
   const size_t size = count * sizeof(T);
   void* p = nullptr;
   if (size >= kHugePageSize) {
@@ -37,7 +30,10 @@ T* allocate_zeroed(size_t count) {
     p = std::aligned_alloc(kHugePageSize, rounded);
     if (p != nullptr) (void)::madvise(p, rounded, MADV_HUGEPAGE);  // a hint: no huge pages is fine
   }
-  if (p == nullptr) p = std::malloc(size == 0 ? 1 : size);
+  if (p == nullptr) {
+    const size_t rounded = size == 0 ? kCacheLine : (size + kCacheLine - 1) / kCacheLine * kCacheLine;
+    p = std::aligned_alloc(kCacheLine, rounded);
+  }
   if (p == nullptr) throw std::bad_alloc();
   std::memset(p, 0, size);
   return static_cast<T*>(p);
@@ -66,6 +62,7 @@ void SessionTable::clear() noexcept {
   free_count_ = capacity_;
   size_ = 0;
   sweep_cursor_ = 0;
+  high_water_ = 0;
   std::memset(static_cast<void*>(in_index_.get()), 0, (size_t{index_mask_} + 1) * sizeof(IndexEntry));
   std::memset(static_cast<void*>(out_index_.get()), 0, (size_t{index_mask_} + 1) * sizeof(IndexEntry));
 }
@@ -73,12 +70,6 @@ void SessionTable::clear() noexcept {
 size_t SessionTable::memory_bytes() const noexcept {
   return size_t{capacity_} * (sizeof(Session) + sizeof(uint32_t)) +
          2 * (size_t{index_mask_} + 1) * sizeof(IndexEntry);
-}
-
-uint32_t SessionTable::hash(const FlowKey& k) const noexcept {
-  const uint64_t a = (uint64_t{k.local_addr} << 32) | k.remote_addr;
-  const uint64_t b = (uint64_t{k.local_port} << 32) | (uint64_t{k.remote_port} << 16) | k.proto;
-  return static_cast<uint32_t>(fmix64(a ^ fmix64(b ^ seed_)) >> 32);
 }
 
 Session* SessionTable::find(const IndexEntry* index, const FlowKey& key, bool out) noexcept {
@@ -123,6 +114,7 @@ void SessionTable::index_erase(IndexEntry* index, uint32_t h, uint32_t slot) noe
 Session* SessionTable::insert(const Session& s) noexcept {
   if (free_count_ == 0) return nullptr;
   const uint32_t slot = free_[--free_count_];
+  if (slot >= high_water_) high_water_ = slot + 1;
   Session& d = sessions_[slot];
   d = s;
   d.live = 1;
@@ -144,13 +136,15 @@ void SessionTable::erase(Session* s) noexcept {
 
 size_t SessionTable::expire(uint64_t now_ns, size_t budget) noexcept {
   size_t removed = 0;
-  for (size_t n = 0; n < budget && size_ > 0; ++n) {
+  const size_t visits = budget < high_water_ ? budget : high_water_;  // each slot at most once per call
+  for (size_t n = 0; n < visits && size_ > 0; ++n) {
+    if (sweep_cursor_ >= high_water_) sweep_cursor_ = 0;
     Session& s = sessions_[sweep_cursor_];
     if (s.live && s.expires_ns <= now_ns) {
       erase(&s);
       ++removed;
     }
-    if (++sweep_cursor_ == capacity_) sweep_cursor_ = 0;
+    ++sweep_cursor_;
   }
   return removed;
 }

@@ -11,6 +11,7 @@
 #include "nat/checksum.h"
 #include "nat/icmp_build.h"
 #include "nat/parse.h"
+#include "nat/rewrite.h"
 
 namespace vnet::dp {
 
@@ -46,13 +47,8 @@ void post_resolve(const StageContext& ctx, const L3State& l3, uint16_t network, 
   }
 }
 
-// Finishes a partial TCP/UDP checksum (virtio NEEDS_CSUM, or a TX checksum
-// request on the mbuf) so that NAT can update it incrementally.
-void finish_checksum(rte_mbuf* m, std::span<std::byte> ip, L3Counters& c) noexcept {
-  const uint64_t f = m->ol_flags;
-  const bool partial = (f & RTE_MBUF_F_TX_L4_MASK) != 0 ||
-                       (f & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_NONE;
-  if (!partial) return;
+// finish_checksum's work once the mbuf flags said the checksum is partial.
+[[gnu::noinline]] void finish_partial_checksum(rte_mbuf* m, std::span<std::byte> ip, L3Counters& c) noexcept {
   m->ol_flags &= ~(RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_RX_L4_CKSUM_MASK | RTE_MBUF_F_TX_IP_CKSUM |
                    RTE_MBUF_F_TX_IPV4);
   nat::Ipv4Info info;
@@ -70,6 +66,16 @@ void finish_checksum(rte_mbuf* m, std::span<std::byte> ip, L3Counters& c) noexce
   if (info.proto == nat::kProtoUdp && sum == 0) sum = 0xffff;
   nat::store16(seg, off, sum);
   c.count(L3Event::kChecksumCompleted);
+}
+
+// Finishes a partial TCP/UDP checksum (virtio NEEDS_CSUM, or a TX checksum
+// request on the mbuf) so that NAT can update it incrementally. The flag
+// test is inline (every routed frame), the rare work is not.
+inline void finish_checksum(rte_mbuf* m, std::span<std::byte> ip, L3Counters& c) noexcept {
+  const uint64_t f = m->ol_flags;
+  const bool partial = (f & RTE_MBUF_F_TX_L4_MASK) != 0 ||
+                       (f & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_NONE;
+  if (partial) finish_partial_checksum(m, ip, c);
 }
 
 // Replaces the frame in `m` by an ICMP error about the IPv4 packet it holds,
@@ -180,19 +186,42 @@ inline bool verdict_passes(Burst& b, uint16_t i, const StageContext& ctx, const 
   return false;
 }
 
+// The last neighbour a stage resolved while going through one burst: a
+// burst's frames to the uplink nearly all go to the same next hop, so one
+// table lookup per burst instead of one per frame. Only found entries are
+// kept (a miss is looked up, counted and posted again); it lives for one
+// stage call, so a neighbour's change is seen from the next burst on.
+struct NeighborMemo {
+  uint32_t ip = 0;  // 0: empty (0.0.0.0 is never a neighbour)
+  net::MacAddr mac;
+
+  bool lookup(const NeighborTable& table, uint32_t a, net::MacAddr* out) noexcept {
+    if (a != ip || a == 0) {
+      if (!table.lookup(a, &mac)) {
+        ip = 0;
+        return false;
+      }
+      ip = a;
+    }
+    *out = mac;
+    return true;
+  }
+};
+
 // Addresses the frame to the uplink's next hop for `dst` (the destination
 // itself when on-link, the group MAC for multicast and broadcast) and gives
 // it the uplink port; a next hop not yet resolved drops it (neighbor_miss) and
 // asks the slow path to resolve it.
-inline void send_to_uplink(Burst& b, uint16_t i, const StageContext& ctx, const NetworkState& ns, uint32_t dst,
-                           L3Counters& c) noexcept {
+[[gnu::always_inline]] inline void send_to_uplink(Burst& b, uint16_t i, const StageContext& ctx,
+                                                 const NetworkState& ns, uint32_t dst, L3Counters& c,
+                                                 NeighborMemo& memo) noexcept {
   const L3State& l3 = ns.l3;
   net::MacAddr dst_mac;
   if (dst == 0xffffffffu || (dst >> 28) == 0xe) {
     dst_mac = group_mac(dst);
   } else {
     const uint32_t hop = l3.next_hop == 0 || l3.on_link(dst) ? dst : l3.next_hop;
-    if (!l3.neighbors->lookup(hop, &dst_mac)) {
+    if (!memo.lookup(*l3.neighbors, hop, &dst_mac)) {
       c.count(L3Event::kNeighborMiss);
       post_resolve(ctx, l3, ns.id, hop);
       b.drop(i, DropReason::kNeighborMiss);
@@ -206,82 +235,150 @@ inline void send_to_uplink(Burst& b, uint16_t i, const StageContext& ctx, const 
   b.verdicts[i] = {Action::kForward, DropReason::kNoPort, l3.uplink_port};
 }
 
-// Two passes over the burst's IPv4 frames before they are translated: the
-// session index slots, then the sessions (NatWorker::prefetch; it does nothing
-// while the table is small enough to stay in the caches). `to_gateway`: only
+// The session key of a TCP/UDP packet as NatWorker looks it up (what
+// NatWorker::prefetch() reads: addresses, protocol, ports; no other check).
+// False for anything else.
+inline bool session_key(std::span<const std::byte> ip, nat::Dir dir, nat::FlowKey* key) noexcept {
+  if (ip.size() < nat::ip4::kMinHeaderSize + 4) return false;
+  const size_t hs = (nat::load8(ip, nat::ip4::kVersionIhl) & 0x0f) * 4u;
+  if (hs < nat::ip4::kMinHeaderSize || ip.size() < hs + 4) return false;
+  const uint8_t proto = nat::load8(ip, nat::ip4::kProto);
+  if (proto != nat::kProtoTcp && proto != nat::kProtoUdp) return false;
+  const uint32_t src = nat::load32(ip, nat::ip4::kSrc);
+  const uint32_t dst = nat::load32(ip, nat::ip4::kDst);
+  const uint16_t sport = nat::load16(ip, hs + nat::l4::kSrcPort);
+  const uint16_t dport = nat::load16(ip, hs + nat::l4::kDstPort);
+  *key = dir == nat::Dir::kOut2In ? nat::FlowKey{dst, src, dport, sport, proto}
+                                  : nat::FlowKey{src, dst, sport, dport, proto};
+  return true;
+}
+
+// Two passes over the burst's TCP/UDP frames before they are translated:
+// the session index slots, then (the index lines having had time to arrive)
+// the sessions they point to; each key is hashed once for both. Nothing
+// while the table holds fewer than nat::kPrefetchMinSessions sessions (it
+// stays in the caches: the passes would only cost). `to_gateway`: only
 // frames addressed to the gateway MAC (guest -> uplink).
 void prefetch_sessions(const Burst& b, const NetworkState& ns, uint16_t worker, nat::Dir dir,
                        bool to_gateway) noexcept {
   const nat::NatWorker* nw = ns.l3.nat[worker];
-  if (nw == nullptr) return;
-  for (int stage = 1; stage <= 2; ++stage) {
-    for (uint16_t i = 0; i < b.count; ++i) {
-      if (!b.pending(i)) continue;
-      rte_mbuf* m = b.pkts[i];
-      const net::EtherHdr* eth = eth_of(m);
-      if (eth == nullptr || eth->ether_type != net::Be16{net::kEtherTypeIpv4}) continue;
-      if (to_gateway && !(eth->dst == ns.gateway_mac)) continue;
-      nw->prefetch(ip_bytes(m), dir, stage);
-    }
+  if (nw == nullptr || nw->table().size() < nat::kPrefetchMinSessions) return;
+  const nat::SessionTable& table = nw->table();
+  const bool out = dir == nat::Dir::kOut2In;
+  std::array<uint32_t, kBurst> hashes;
+  uint16_t n = 0;
+  for (uint16_t i = 0; i < b.count; ++i) {
+    if (!b.pending(i)) continue;
+    rte_mbuf* m = b.pkts[i];
+    const net::EtherHdr* eth = eth_of(m);
+    if (eth == nullptr || eth->ether_type != net::Be16{net::kEtherTypeIpv4}) continue;
+    if (to_gateway && !(eth->dst == ns.gateway_mac)) continue;
+    nat::FlowKey key;
+    if (!session_key(ip_bytes(m), dir, &key)) continue;
+    hashes[n] = table.key_hash(key);
+    table.prefetch_index(hashes[n++], out);
   }
+  for (uint16_t k = 0; k < n; ++k) table.prefetch_session(hashes[k], out);
+}
+
+// The header fields of a routed packet, when it is the common one: version
+// 4 without options, total length within the frame, not a fragment,
+// TTL > 1. The header checksum is not verified here: NatWorker::in2out() /
+// out2in() and route_outbound() parse and verify the header right after
+// (TTL decrement's incremental update keeps a wrong checksum wrong, RFC
+// 1624), so a damaged header is still dropped and counted as
+// bad_ip_checksum, by one check instead of two. False for anything else:
+// the caller parses it fully.
+inline bool common_ipv4(std::span<const std::byte> ip, nat::Ipv4Info* info) noexcept {
+  if (ip.size() < nat::ip4::kMinHeaderSize || nat::load8(ip, nat::ip4::kVersionIhl) != 0x45) return false;
+  const uint16_t total = nat::load16(ip, nat::ip4::kTotalLength);
+  const uint8_t ttl = nat::load8(ip, nat::ip4::kTtl);
+  if (total < nat::ip4::kMinHeaderSize || total > ip.size() || ttl <= 1) return false;
+  if ((nat::load16(ip, nat::ip4::kFlagsFrag) & (nat::ip4::kMoreFragments | nat::ip4::kOffsetMask)) != 0) return false;
+  info->src = nat::load32(ip, nat::ip4::kSrc);
+  info->dst = nat::load32(ip, nat::ip4::kDst);
+  info->total_length = total;
+  info->header_size = nat::ip4::kMinHeaderSize;
+  info->proto = nat::load8(ip, nat::ip4::kProto);
+  info->ttl = ttl;
+  return true;
 }
 
 // Guest -> uplink, for a frame already known to take the L3 path. `in` is the
 // guest's port.
-void route_out(Burst& b, uint16_t i, const StageContext& ctx, const NetworkState& ns,
-               const PortState* in) noexcept {
+void route_out(Burst& b, uint16_t i, const StageContext& ctx, const NetworkState& ns, const PortState* in,
+               NeighborMemo& memo) noexcept {
   const L3State& l3 = ns.l3;
   L3Counters& c = counters_of(l3, ctx.worker);
   rte_mbuf* m = b.pkts[i];
   const std::span<std::byte> ip = ip_bytes(m);
   nat::Ipv4Info info;
-  if (const nat::NatReason r = nat::parse_ipv4(ip, &info); r != nat::NatReason::kNone) {
-    count_nat_reason(l3, ctx.worker, r);
-    b.drop(i, DropReason::kL3Dropped);
-    return;
+  const bool verified = !common_ipv4(ip, &info);
+  if (verified) {
+    if (const nat::NatReason r = nat::parse_ipv4(ip, &info); r != nat::NatReason::kNone) {
+      count_nat_reason(l3, ctx.worker, r);
+      b.drop(i, DropReason::kL3Dropped);
+      return;
+    }
   }
-  const uint32_t gw_ip = l3.gateway_ip_for(info.src);
   if (info.ttl <= 1) {
     count_nat_reason(l3, ctx.worker, nat::NatReason::kTtlExpired);
-    reply_error(b, i, ctx, l3, nat::icmp::kTimeExceeded, nat::icmp::kCodeTtlExceeded, gw_ip,
+    reply_error(b, i, ctx, l3, nat::icmp::kTimeExceeded, nat::icmp::kCodeTtlExceeded, l3.gateway_ip_for(info.src),
                 ns.gateway_mac, DropReason::kTtlExpired, in);
     return;
   }
   nat::Result res;
   if (l3.mode == L3Mode::kNat) {
     nat::NatWorker* nw = l3.nat[ctx.worker];
-    const int owner = nw->plan().in2out_worker(info.proto);
+    const int owner = ctx.snap->worker_count > 1 ? nw->plan().in2out_worker(info.proto) : nat::kAnyWorker;
     if (owner >= 0 && owner != ctx.worker && ctx.handoff_rings != nullptr) {
+      // Another worker translates it: only a sound header leaves this one.
+      if (nat::NatReason r = verified ? nat::NatReason::kNone : nat::parse_ipv4(ip, &info);
+          r != nat::NatReason::kNone) {
+        count_nat_reason(l3, ctx.worker, r);
+        b.drop(i, DropReason::kL3Dropped);
+        return;
+      }
       m->port = b.in_port;
       c.count(L3Event::kHandoffOut);
       b.verdicts[i] = {Action::kHandoff, DropReason::kHandoffFull, static_cast<uint16_t>(owner)};
       return;
     }
     finish_checksum(m, ip, c);
-    (void)nat::ttl_decrement(ip);
+    nat::decrement_ttl(ip);  // header and TTL > 1 checked above
     res = nw->in2out(ip, ctx.now_ns);
   } else {
     finish_checksum(m, ip, c);
-    (void)nat::ttl_decrement(ip);
+    nat::decrement_ttl(ip);
     res = nat::route_outbound(l3.policy, ip, true, &c.route);
   }
-  if (!verdict_passes(b, i, ctx, l3, res.verdict, gw_ip, ns.gateway_mac, in)) return;
-  send_to_uplink(b, i, ctx, ns, info.dst, c);
+  if (res.verdict != nat::Verdict::kForward && res.verdict != nat::Verdict::kForwardUntranslated) {
+    (void)verdict_passes(b, i, ctx, l3, res.verdict, l3.gateway_ip_for(info.src), ns.gateway_mac, in);
+    return;
+  }
+  send_to_uplink(b, i, ctx, ns, info.dst, c, memo);
 }
 
 // Uplink -> guest for one IPv4 frame; `handed_over`: this worker owns the
 // session (no owner check).
 void route_in(Burst& b, uint16_t i, const StageContext& ctx, const NetworkState& ns,
-              const PortState* up, bool handed_over) noexcept {
+              const PortState* up, bool handed_over, NeighborMemo& memo) noexcept {
   const L3State& l3 = ns.l3;
   L3Counters& c = counters_of(l3, ctx.worker);
   rte_mbuf* m = b.pkts[i];
   const std::span<std::byte> ip = ip_bytes(m);
   nat::Ipv4Info info;
-  if (const nat::NatReason r = nat::parse_ipv4(ip, &info); r != nat::NatReason::kNone) {
-    count_nat_reason(l3, ctx.worker, r);
-    b.drop(i, DropReason::kL3Dropped);
-    return;
+  // NAT return traffic (TCP/UDP to one of our outside addresses, common
+  // header): out2in() verifies the header; everything else is parsed here.
+  const bool verified = !(l3.mode == L3Mode::kNat && common_ipv4(ip, &info) &&
+                          (info.proto == nat::kProtoTcp || info.proto == nat::kProtoUdp) &&
+                          l3.is_outside_address(info.dst) && !l3.policy.subnets.contains(info.dst));
+  if (verified) {
+    if (const nat::NatReason r = nat::parse_ipv4(ip, &info); r != nat::NatReason::kNone) {
+      count_nat_reason(l3, ctx.worker, r);
+      b.drop(i, DropReason::kL3Dropped);
+      return;
+    }
   }
   if (answer_echo(b, i, ctx, l3, ip, info)) return;
   if (l3.mode == L3Mode::kNat) {
@@ -307,9 +404,18 @@ void route_in(Burst& b, uint16_t i, const StageContext& ctx, const NetworkState&
   nat::Result res;
   if (l3.mode == L3Mode::kNat) {
     nat::NatWorker* nw = l3.nat[ctx.worker];
-    if (!handed_over && ctx.handoff_rings != nullptr) {
+    // With one worker every session is this worker's (and no fragment can
+    // need steering): the owner lookup, which parses the packet, is skipped.
+    if (!handed_over && ctx.handoff_rings != nullptr && ctx.snap->worker_count > 1) {
       const int owner = nw->out2in_worker(ip, ctx.now_ns);
       if (owner >= 0 && owner != ctx.worker) {
+        // Another worker translates it: only a sound header leaves this one.
+        if (nat::NatReason r = verified ? nat::NatReason::kNone : nat::parse_ipv4(ip, &info);
+            r != nat::NatReason::kNone) {
+          count_nat_reason(l3, ctx.worker, r);
+          b.drop(i, DropReason::kL3Dropped);
+          return;
+        }
         m->port = b.in_port;
         c.count(L3Event::kHandoffOut);
         b.verdicts[i] = {Action::kHandoff, DropReason::kHandoffFull, static_cast<uint16_t>(owner)};
@@ -333,10 +439,14 @@ void route_in(Burst& b, uint16_t i, const StageContext& ctx, const NetworkState&
     }
   }
   if (!verdict_passes(b, i, ctx, l3, res.verdict, err_src, l3.uplink_mac, up)) return;
-  (void)nat::ttl_decrement(ip);
+  if (l3.mode == L3Mode::kNat) {
+    nat::decrement_ttl(ip);  // a translated packet: header and TTL > 1 checked above
+  } else {
+    (void)nat::ttl_decrement(ip);
+  }
   const uint32_t guest = nat::load32(ip, nat::ip4::kDst);
   net::MacAddr mac;
-  if (!l3.neighbors->lookup(guest, &mac)) {
+  if (!memo.lookup(*l3.neighbors, guest, &mac)) {
     c.count(L3Event::kNeighborMiss);
     post_resolve(ctx, l3, ns.id, guest);
     b.drop(i, DropReason::kNeighborMiss);
@@ -363,7 +473,7 @@ void route_in(Burst& b, uint16_t i, const StageContext& ctx, const NetworkState&
 
 // One frame from an uplink port.
 void uplink_frame(Burst& b, uint16_t i, const StageContext& ctx, const NetworkState& ns,
-                  const PortState* up, bool handed_over) noexcept {
+                  const PortState* up, bool handed_over, NeighborMemo& memo) noexcept {
   const L3State& l3 = ns.l3;
   L3Counters& c = counters_of(l3, ctx.worker);
   rte_mbuf* m = b.pkts[i];
@@ -388,7 +498,7 @@ void uplink_frame(Burst& b, uint16_t i, const StageContext& ctx, const NetworkSt
     b.drop(i, DropReason::kUplinkNotForUs);
     return;
   }
-  route_in(b, i, ctx, ns, up, handed_over);
+  route_in(b, i, ctx, ns, up, handed_over, memo);
 }
 
 }  // namespace
@@ -400,13 +510,14 @@ void l3_uplink_stage(Burst& b, const StageContext& ctx) noexcept {
   const NetworkState* ns = ctx.snap->network(in->network);
   if (ns != nullptr && ns->l3.enabled && ns->l3.mode == L3Mode::kNat)
     prefetch_sessions(b, *ns, ctx.worker, nat::Dir::kOut2In, false);
+  NeighborMemo memo;
   for (uint16_t i = 0; i < b.count; ++i) {
     if (!b.pending(i)) continue;
     if (ns == nullptr || !ns->l3.enabled || ns->l3.counters[ctx.worker] == nullptr) {
       b.drop(i, DropReason::kNoPort);
       continue;
     }
-    uplink_frame(b, i, ctx, *ns, in, false);
+    uplink_frame(b, i, ctx, *ns, in, false, memo);
   }
 }
 
@@ -419,6 +530,7 @@ void l3_route_stage(Burst& b, const StageContext& ctx) noexcept {
     return;
   const L3State& l3 = ns->l3;
   if (l3.mode == L3Mode::kNat) prefetch_sessions(b, *ns, ctx.worker, nat::Dir::kIn2Out, true);
+  NeighborMemo memo;
   for (uint16_t i = 0; i < b.count; ++i) {
     if (!b.pending(i) || b.meta[i].vlan != kNoVlan) continue;
     rte_mbuf* m = b.pkts[i];
@@ -432,13 +544,14 @@ void l3_route_stage(Burst& b, const StageContext& ctx) noexcept {
     // The gateway's own addresses and the network itself: the gateway port, as before.
     // Limited broadcast is not routed either.
     if (l3.is_gateway_ip(dst) || l3.policy.subnets.contains(dst) || dst == 0xffffffffu) continue;
-    route_out(b, i, ctx, *ns, in);
+    route_out(b, i, ctx, *ns, in, memo);
   }
 }
 
 void l3_handoff_stage(Burst& b, const StageContext& ctx) noexcept {
   const PortState* in = ctx.snap->port(b.in_port);
   const NetworkState* ns = in != nullptr ? ctx.snap->network(in->network) : nullptr;
+  NeighborMemo memo;
   for (uint16_t i = 0; i < b.count; ++i) {
     if (!b.pending(i)) continue;
     if (ns == nullptr || !ns->l3.enabled || ns->l3.counters[ctx.worker] == nullptr) {
@@ -447,7 +560,7 @@ void l3_handoff_stage(Burst& b, const StageContext& ctx) noexcept {
     }
     counters_of(ns->l3, ctx.worker).count(L3Event::kHandoffIn);
     if (in->uplink) {
-      uplink_frame(b, i, ctx, *ns, in, true);
+      uplink_frame(b, i, ctx, *ns, in, true, memo);
       continue;
     }
     // A guest frame for a portless protocol (sessions on worker 0).
@@ -463,7 +576,7 @@ void l3_handoff_stage(Burst& b, const StageContext& ctx) noexcept {
     const nat::Result res = ns->l3.nat[ctx.worker]->in2out(ip, ctx.now_ns);
     if (!verdict_passes(b, i, ctx, ns->l3, res.verdict, ns->l3.gateway_ip_for(info.src), ns->gateway_mac, in))
       continue;
-    send_to_uplink(b, i, ctx, *ns, info.dst, c);
+    send_to_uplink(b, i, ctx, *ns, info.dst, c, memo);
   }
 }
 

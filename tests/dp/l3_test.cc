@@ -1004,6 +1004,111 @@ TEST(NeighborTableTest, LearnLookupAgeRemove) {
   EXPECT_EQ(t.size(), 1u);
 }
 
+// The guest -> uplink path reads a plain IPv4 header without verifying its
+// checksum and leaves that to NAT / routing: a damaged header must still be
+// dropped (never forwarded, never answered with time exceeded) and counted
+// once as bad_ip_checksum; a header with options takes the full parse.
+TEST_F(L3Test, DamagedGuestHeadersAreDroppedOnce) {
+  for (L3Mode mode : {L3Mode::kNat, L3Mode::kRoute}) {
+    SCOPED_TRACE(mode == L3Mode::kNat ? "nat" : "route");
+    bring_up(mode);
+    const uint64_t bad0 = counter("bad_ip_checksum");
+    const uint64_t ttl0 = counter("ttl_expired");
+    for (uint8_t ttl : {uint8_t{64}, uint8_t{1}}) {
+      Ip p;
+      p.ttl = ttl;
+      Bytes pkt = ip_packet(p);
+      pkt[10] ^= 0x10;  // header checksum off by one bit
+      send(guest_, eth_frame(kGwMac, kGuestMac, 0x0800, pkt));
+    }
+    ASSERT_TRUE(eventually([&] { return counter("bad_ip_checksum") == bad0 + 2; }));
+    EXPECT_EQ(counter("ttl_expired"), ttl0);
+    EXPECT_FALSE(expect_frame(uplink_, is_ipv4, 100ms).has_value());
+    EXPECT_FALSE(expect_frame(guest_, is_ipv4, 100ms).has_value());
+    // IHL 6 (four NOP options): not the common header, parsed in full, routed.
+    Bytes opt = ip_packet(Ip{});
+    opt.insert(opt.begin() + 20, 4, 0x01);
+    opt[0] = 0x46;
+    put16(opt, 2, static_cast<uint16_t>(opt.size()));
+    put16(opt, 10, 0);
+    put16(opt, 10, static_cast<uint16_t>(~ref_sum(opt.data(), 24)));
+    send(guest_, eth_frame(kGwMac, kGuestMac, 0x0800, opt));
+    auto out = expect_frame(uplink_, is_ipv4);
+    ASSERT_TRUE(out.has_value());
+    EXPECT_EQ((*out)[14], 0x46);
+    EXPECT_EQ((*out)[22], 63);
+    EXPECT_EQ(get32(*out, 26), mode == L3Mode::kNat ? kOutsideIp : kGuestIp);
+    EXPECT_EQ(ref_sum(out->data() + 14, 24), 0xffff);
+    ASSERT_TRUE(dp_->clear_l3("n1").is_ok());
+    drain(uplink_.out);
+    drain(guest_.out);
+  }
+}
+
+// NAT return traffic is read without verifying its header checksum before
+// out2in() (which verifies it): a damaged reply is dropped and counted once,
+// never refused with an ICMP error nor answered with time exceeded.
+TEST_F(L3Test, DamagedReturnHeadersAreDroppedOnce) {
+  bring_up(L3Mode::kNat);
+  send(guest_, from_guest(Ip{}));
+  ASSERT_TRUE(expect_frame(uplink_, is_ipv4).has_value());
+  Ip reply;
+  reply.src = kRemote;
+  reply.dst = kOutsideIp;
+  reply.sport = 53;
+  reply.dport = 3456;
+  const uint64_t bad0 = counter("bad_ip_checksum");
+  for (uint8_t ttl : {uint8_t{64}, uint8_t{1}}) {
+    Ip r = reply;
+    r.ttl = ttl;
+    Bytes pkt = ip_packet(r);
+    pkt[11] ^= 0x01;
+    send(uplink_, eth_frame(kUplinkMac, kRouterMac, 0x0800, pkt));
+  }
+  ASSERT_TRUE(eventually([&] { return counter("bad_ip_checksum") == bad0 + 2; }));
+  EXPECT_EQ(counter("ttl_expired"), 0u);
+  EXPECT_EQ(counter("no_session"), 0u);
+  EXPECT_FALSE(expect_frame(guest_, is_ipv4, 100ms).has_value());
+  EXPECT_FALSE(expect_frame(uplink_, is_ipv4, 100ms).has_value());
+  // The sound reply still goes through.
+  send(uplink_, from_router(reply));
+  auto got = expect_frame(guest_, is_ipv4);
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(get32(*got, 30), kGuestIp);
+  EXPECT_EQ(mac_at(*got, 0), kGuestMac);
+  EXPECT_EQ((*got)[22], 63);
+  expect_checksums_ok(*got);
+}
+
+// Frames of one burst share one neighbour lookup for their next hop; a
+// changed next-hop MAC is used from the next burst on.
+TEST_F(L3Test, NextHopMacChangeIsSeenByTheNextBurst) {
+  bring_up(L3Mode::kNat);
+  for (int k = 0; k < 3; ++k) {
+    Ip p;
+    p.sport = static_cast<uint16_t>(4000 + k);
+    send(guest_, from_guest(p));
+  }
+  std::vector<Bytes> outs;
+  ASSERT_TRUE(eventually([&] {
+    for (auto& f : drain(uplink_.out))
+      if (is_ipv4(f)) outs.push_back(f);
+    return outs.size() >= 3;
+  }));
+  for (const Bytes& f : outs) EXPECT_EQ(mac_at(f, 0), kRouterMac);
+  send(uplink_, arp_frame(kUplinkMac, 2, kPeerMac, kRouterIp, kUplinkMac, kOutsideIp));
+  ASSERT_TRUE(eventually([&] {
+    auto n = dp_->neighbors("n1");
+    return n && std::any_of(n->begin(), n->end(),
+                            [](const NeighborEntry& e) { return e.ip == kRouterIp && e.mac == kPeerMac; });
+  }));
+  send(guest_, from_guest(Ip{}));
+  auto out = expect_frame(uplink_, is_ipv4);
+  ASSERT_TRUE(out.has_value());
+  EXPECT_EQ(mac_at(*out, 0), kPeerMac);
+  EXPECT_EQ(counter("neighbor_miss"), 0u);
+}
+
 TEST(L3CountersTest, IcmpErrorsAreRateLimitedPerSecond) {
   auto c = std::make_unique<L3Counters>();
   const uint64_t t0 = 5'000'000'000ull;

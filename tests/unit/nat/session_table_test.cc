@@ -115,6 +115,27 @@ TEST(SessionTable, ExpireSweepsWithinBudget) {
     EXPECT_NE(t.insert(make(ip(10, 0, 0, 3), i, ip(1, 1, 1, 1), 80, i)), nullptr);
 }
 
+// The sweep cycles over the used slots only: in a table far larger than its
+// load a session is checked within (used slots / budget) calls, not
+// (capacity / budget).
+TEST(SessionTable, ExpireSweepStaysBelowTheHighWaterMark) {
+  SessionTable t(1u << 16, 5);
+  for (uint16_t i = 0; i < 4; ++i) ASSERT_NE(t.insert(make(ip(10, 0, 0, 2), i, ip(1, 1, 1, 1), 80, i)), nullptr);
+  for (int k = 0; k < 10; ++k) EXPECT_EQ(t.expire(50, 64), 0u);  // visits slots 0..3 each time
+  size_t removed = 0;
+  for (int k = 0; k < 4; ++k) removed += t.expire(100, 1);
+  EXPECT_EQ(removed, 4u);
+  EXPECT_EQ(t.size(), 0u);
+  // Slots freed below the mark are reused first, so the mark stays put.
+  for (uint16_t i = 0; i < 4; ++i)
+    ASSERT_NE(t.insert(make(ip(10, 0, 0, 3), i, ip(1, 1, 1, 1), 80, i, kProtoUdp, 300)), nullptr);
+  removed = 0;
+  for (int k = 0; k < 4; ++k) removed += t.expire(300, 1);
+  EXPECT_EQ(removed, 4u);
+  t.clear();
+  EXPECT_EQ(t.expire(1000, 64), 0u);
+}
+
 TEST(SessionTable, DumpResumesAtCursorAndSkipsExpired) {
   SessionTable t(10, 6);
   for (uint16_t i = 0; i < 10; ++i)
@@ -131,9 +152,36 @@ TEST(SessionTable, DumpResumesAtCursorAndSkipsExpired) {
   EXPECT_GE(calls, 3);
 }
 
-TEST(SessionTable, SessionIsSmall) {
-  EXPECT_EQ(sizeof(Session), 56u);
+TEST(SessionTable, SessionIsOneCacheLine) {
+  EXPECT_EQ(sizeof(Session), 64u);
+  EXPECT_EQ(alignof(Session), 64u);
   EXPECT_EQ(sizeof(FlowKey), 16u);
+  // Every slot starts a line, small (malloc'ed) and large (huge-page) tables alike.
+  for (uint32_t capacity : {1u, 100u, 40000u}) {
+    SessionTable t(capacity, 3);
+    Session* s = t.insert(make(ip(10, 0, 0, 2), 1, ip(1, 1, 1, 1), 80, 1));
+    ASSERT_NE(s, nullptr);
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(s) % 64, 0u) << capacity;
+  }
+}
+
+// The hash-taking prefetch overloads use the same hash as the key-taking
+// ones and as the lookups (prefetching is only a hint, but a wrong hash
+// would fetch the wrong line for every packet).
+TEST(SessionTable, KeyHashIsStableAndSeeded) {
+  SessionTable a(1024, 1), b(1024, 1), c(1024, 2);
+  const FlowKey k{ip(10, 0, 0, 2), ip(1, 1, 1, 1), 1000, 80, kProtoUdp};
+  EXPECT_EQ(a.key_hash(k), b.key_hash(k));
+  EXPECT_NE(a.key_hash(k), c.key_hash(k));
+  FlowKey k2 = k;
+  k2.remote_port = 81;
+  EXPECT_NE(a.key_hash(k), a.key_hash(k2));
+  a.prefetch_index(a.key_hash(k), false);
+  a.prefetch_session(a.key_hash(k), false);  // empty slot: nothing to fetch
+  ASSERT_NE(a.insert(make(ip(10, 0, 0, 2), 1000, ip(1, 1, 1, 1), 80, 1000)), nullptr);
+  a.prefetch_session(a.key_hash(k), false);
+  a.prefetch_session(k, true);
+  EXPECT_NE(a.find_in(k), nullptr);
 }
 
 TEST(SessionTable, OneMillionSessionsFitIn256MB) {
