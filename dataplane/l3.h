@@ -46,8 +46,9 @@
 //   (its port slice, nat::PortPlan); a packet whose owner is another worker
 //   is handed to it through that worker's MP/SC handoff ring, drained at the
 //   start of each of its loops (handoff_full counts a full ring).
-//   Once per loop a worker sweeps 64 slots of each of its session tables
-//   (l3_housekeeping).
+//   Once per loop each of a worker's session tables gets its housekeeping
+//   (l3_housekeeping -> NatWorker::housekeeping(): a sweep every 1 ms sized
+//   to visit every used slot about once a second).
 //   Everything that is not forwarded is counted: port drops by DropReason
 //   (l3_refused, l3_dropped, neighbor_miss, ...), plus the NAT library's
 //   reasons and events and the L3 events below (Dataplane::l3_stats).

@@ -1,18 +1,21 @@
 #include "dataplane/neighbor.h"
 
 #include <bit>
+#include <cstring>
 
 namespace vnet::dp {
 
+// The six bytes in a word's low 48 bits, in memory order (the value only
+// lives inside this table).
 uint64_t mac_to_u64(const net::MacAddr& m) noexcept {
   uint64_t v = 0;
-  for (int i = 0; i < 6; ++i) v |= uint64_t{m.b[i]} << (8 * i);
+  std::memcpy(&v, m.b.data(), 6);
   return v;
 }
 
 net::MacAddr u64_to_mac(uint64_t v) noexcept {
   net::MacAddr m;
-  for (int i = 0; i < 6; ++i) m.b[i] = static_cast<uint8_t>(v >> (8 * i));
+  std::memcpy(m.b.data(), &v, 6);
   return m;
 }
 

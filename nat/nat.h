@@ -71,6 +71,9 @@ inline constexpr uint32_t kMaxPortProbes = 1024;
 inline constexpr size_t kFullTableSweep = 64;
 // Below this many sessions NatWorker::prefetch() does nothing (perf/natbench).
 inline constexpr uint32_t kPrefetchMinSessions = 8192;
+inline constexpr uint64_t kSweepIntervalNs = 1'000'000;      // housekeeping(): 1 ms between sweeps
+inline constexpr uint64_t kSweepPeriodNs = 1'000'000'000;    // every used slot about once a second
+inline constexpr size_t kSweepMinSlots = 64;
 
 class NatWorker {
  public:
@@ -98,8 +101,14 @@ class NatWorker {
   // in the caches: the prefetch would only cost).
   void prefetch(std::span<const std::byte> packet, Dir dir, int stage) const noexcept;
 
-  // Incremental expiry sweep over `budget` slots (call once per loop).
+  // Incremental expiry sweep over `budget` slots.
   size_t expire(uint64_t now_ns, size_t budget) noexcept;
+  // The worker's housekeeping, called once per loop: at most every
+  // kSweepIntervalNs it sweeps enough slots to visit every used one about
+  // once per kSweepPeriodNs (at least kSweepMinSlots), so its cost does not
+  // grow with the packet rate. Expired sessions are also dropped when a
+  // lookup meets them, and swept at once when the table is full.
+  size_t housekeeping(uint64_t now_ns) noexcept;
   // Live sessions for `vnetctl nat-sessions` (see SessionTable::dump()).
   size_t sessions(std::span<Session> out, uint32_t* cursor, uint64_t now_ns) const noexcept {
     return table_.dump(out, cursor, now_ns);
@@ -144,6 +153,7 @@ class NatWorker {
   unsigned worker_;
   uint64_t seed_;
   SessionTable table_;
+  uint64_t next_sweep_ns_ = 0;
   FragmentNotes fragments_;
   NatCounters counters_;
 };

@@ -8,6 +8,7 @@ bool SubnetSet::add(uint32_t addr, uint8_t prefix) noexcept {
   if (count >= kMaxSubnets || prefix > 32) return false;
   Ipv4Subnet s{addr, prefix};
   s.network = addr & s.mask();
+  masks[count] = s.mask();
   items[count++] = s;
   return true;
 }

@@ -41,13 +41,15 @@ inline constexpr uint16_t kMaxWorkers = 128;
 // A fixed set of subnets, searched linearly (a network has a handful of <ip>).
 struct SubnetSet {
   std::array<Ipv4Subnet, kMaxSubnets> items{};
+  std::array<uint32_t, kMaxSubnets> masks{};  // items[i].mask(), computed by add()
   uint8_t count = 0;
 
   // Adds a subnet (host bits are cleared); false when full.
   bool add(uint32_t addr, uint8_t prefix) noexcept;
+  // Per packet (twice on the NAT path): one AND and compare per subnet.
   bool contains(uint32_t addr) const noexcept {
     for (uint8_t i = 0; i < count; ++i)
-      if (items[i].contains(addr)) return true;
+      if ((addr & masks[i]) == items[i].network) return true;
     return false;
   }
 };

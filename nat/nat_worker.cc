@@ -33,6 +33,13 @@ size_t NatWorker::expire(uint64_t now_ns, size_t budget) noexcept {
   return n;
 }
 
+size_t NatWorker::housekeeping(uint64_t now_ns) noexcept {
+  if (now_ns < next_sweep_ns_) return 0;
+  next_sweep_ns_ = now_ns + kSweepIntervalNs;
+  const size_t share = static_cast<size_t>(uint64_t{table_.high_water()} * kSweepIntervalNs / kSweepPeriodNs) + 1;
+  return expire(now_ns, share > kSweepMinSlots ? share : kSweepMinSlots);
+}
+
 Session* NatWorker::lookup_in(const FlowKey& k, uint64_t now_ns) noexcept {
   Session* s = table_.find_in(k);
   if (s != nullptr && s->expires_ns <= now_ns) {

@@ -127,6 +127,8 @@ class SessionTable {
 
   uint32_t size() const noexcept { return size_; }
   uint32_t capacity() const noexcept { return capacity_; }
+  // 1 + the highest slot used since clear(): the sweep's range.
+  uint32_t high_water() const noexcept { return high_water_; }
   // Bytes preallocated by this table.
   size_t memory_bytes() const noexcept;
 

@@ -602,7 +602,7 @@ uint32_t l3_drain_handoff(rte_ring* ring, Burst& b, const StageContext& ctx, TxB
 void l3_housekeeping(const StageContext& ctx) noexcept {
   for (uint16_t id : ctx.snap->l3_networks) {
     nat::NatWorker* nw = ctx.snap->networks[id].l3.nat[ctx.worker];
-    if (nw != nullptr) (void)nw->expire(ctx.now_ns, 64);
+    if (nw != nullptr) (void)nw->housekeeping(ctx.now_ns);
   }
 }
 

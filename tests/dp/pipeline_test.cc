@@ -66,6 +66,25 @@ TEST_F(PipelineTest, LearnThenUnicastReachesOnlyItsPort) {
   EXPECT_EQ(h_->port_counters(kB).rx_pkts.read(), 0u) << "rx is counted by the worker, not here";
 }
 
+// Frames from one source in a row share one FDB lookup: every one of them is
+// known (with its entry's position, for the flow cache), and a new source
+// in between is still looked up and learned.
+TEST_F(PipelineTest, RepeatedSourceSharesOneLookup) {
+  h_->configure({network(1)}, {port(kA, 1), port(kB, 1), port(kC, 1)});
+  h_->send(kA, {bcast(kA)});
+  h_->send(kC, {bcast(kC)});
+  (void)h_->received(kB);
+  Burst b = h_->burst(kA, {frame(kA, kC), frame(kA, kC), frame(kA, kC), frame(kB, kC), frame(kA, kC)});
+  h_->run(b);
+  for (uint16_t i = 0; i < 5; ++i) EXPECT_EQ(b.verdicts[i].out_port, h_->port_id(kC)) << i;
+  EXPECT_EQ(b.src_known, 0b10111u) << "A's frames known, B's not yet";
+  for (uint16_t i : {1, 2}) EXPECT_EQ(b.src_pos[i], b.src_pos[0]) << i;
+  EXPECT_EQ(b.src_pos[4], b.src_pos[0]);
+  h_->free_burst(b);
+  h_->quiesce();
+  EXPECT_EQ(h_->slow_path().counters().learned.read(), 3u) << "A, C, then B from the burst";
+}
+
 // One burst with destinations interleaved (known on B, C, D — D isolated
 // like A — the rx port itself, and unknown): forward_stage's per-burst
 // decision cache must decide each packet by its own destination.

@@ -430,6 +430,25 @@ TEST(Translate, WorkersAllocateFromOwnSlicesAndReturnTrafficIsSteered) {
   }
 }
 
+TEST(Translate, HousekeepingSweepsAtAPaceNotPerLoop) {
+  NatWorker w(base_config(), 0, 4096, 31);
+  for (uint16_t k = 0; k < 2000; ++k) {
+    Bytes p = test::udp(kGuest, static_cast<uint16_t>(2000 + k), kPeer, 53);
+    ASSERT_EQ(in2out(w, p, 0), kOk);
+  }
+  const uint64_t late = 200 * kSec;  // every session expired (UDP, unreplied: 30 s)
+  // A sweep of kSweepMinSlots, then nothing until kSweepIntervalNs has passed.
+  EXPECT_EQ(w.housekeeping(late), kSweepMinSlots);
+  EXPECT_EQ(w.housekeeping(late + kSweepIntervalNs / 2), 0u);
+  EXPECT_EQ(w.housekeeping(late + kSweepIntervalNs), kSweepMinSlots);
+  EXPECT_EQ(w.table().size(), 2000u - 2 * kSweepMinSlots);
+  // Enough sweeps (one per interval) empty the table; each visits at most the used slots.
+  uint64_t t = late + kSweepIntervalNs;
+  for (int i = 0; i < 100 && w.table().size() > 0; ++i) (void)w.housekeeping(t += kSweepIntervalNs);
+  EXPECT_EQ(w.table().size(), 0u);
+  EXPECT_EQ(w.counters().read(NatEvent::kSessionsExpired), 2000u);
+}
+
 TEST(Translate, SessionsDumpForVnetctl) {
   NatWorker w(base_config(), 0, 64, 30);
   Bytes a = test::udp(kGuest, 5000, kPeer, 53);
