@@ -493,11 +493,11 @@ scenario_port_errors() {
 
   ctl_err "unknown network" "Network not found: no network with matching name 'nope'" port-add nope
   ctl_err "inactive network" "network 'off' is not active" port-add off
-  ctl_err "bad type" "invalid port type 'vxlan' (vhostuser, tap, afpacket)" port-add e1 --type vxlan
+  ctl_err "bad type" "invalid port type 'vxlan' (vhostuser, tap, afpacket, afxdp)" port-add e1 --type vxlan
   ctl_err "bad mode" "invalid vhost-user mode 'both' (server, client)" port-add e1 --mode both
   ctl_err "queues 0" "--queues must be in 1..16" port-add e1 --queues 0
   ctl_err "queues 17" "--queues must be in 1..16" port-add e1 --queues 17
-  ctl_err "ifname on vhost" "--ifname applies to tap and afpacket ports only" port-add e1 --ifname x0
+  ctl_err "ifname on vhost" "--ifname applies to tap, afpacket and afxdp ports only" port-add e1 --ifname x0
   ctl_err "mode on tap" "--mode applies to vhostuser ports only, not tap" port-add e1 --type tap --ifname t0 --mode server
   ctl_err "path on tap" "--path applies to vhostuser ports only, not tap" port-add e1 --type tap --ifname t0 --path /tmp/x
   ctl_err "queues on afpacket" "--queues applies to vhostuser ports only, not afpacket" port-add e1 --type afpacket --ifname lo --queues 2
