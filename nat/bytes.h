@@ -45,6 +45,17 @@ inline constexpr uint8_t kProtoTcp = 6;
 inline constexpr uint8_t kProtoUdp = 17;
 
 // IPv4 header (RFC 791) field offsets.
+// MurmurHash3's 64-bit finaliser: the seeded hashes of the session table,
+// the fragment notes and the port search.
+constexpr uint64_t fmix64(uint64_t k) noexcept {
+  k ^= k >> 33;
+  k *= 0xff51afd7ed558ccdull;
+  k ^= k >> 33;
+  k *= 0xc4ceb9fe1a85ec53ull;
+  k ^= k >> 33;
+  return k;
+}
+
 namespace ip4 {
 inline constexpr size_t kMinHeaderSize = 20;
 inline constexpr size_t kVersionIhl = 0;

@@ -4,28 +4,15 @@
 
 namespace vnet::nat {
 
-namespace {
-
-uint64_t mix64(uint64_t k) noexcept {
-  k ^= k >> 33;
-  k *= 0xff51afd7ed558ccdull;
-  k ^= k >> 33;
-  k *= 0xc4ceb9fe1a85ec53ull;
-  k ^= k >> 33;
-  return k;
-}
-
-}  // namespace
-
 NatWorker::NatWorker(const NatConfig& config, unsigned worker, uint32_t capacity, uint64_t seed,
                      const Timeouts& timeouts)
     : config_(config),
       plan_(config),
       timeouts_(timeouts),
       worker_(worker),
-      seed_(mix64(seed + 0x51ed270b27b3a0f5ull)),
+      seed_(fmix64(seed + 0x51ed270b27b3a0f5ull)),
       table_(capacity, seed),
-      fragments_(kFragmentNotesPerWorker, mix64(seed ^ 0x6a09e667f3bcc909ull)) {}
+      fragments_(kFragmentNotesPerWorker, fmix64(seed ^ 0x6a09e667f3bcc909ull)) {}
 
 size_t NatWorker::expire(uint64_t now_ns, size_t budget) noexcept {
   const size_t n = table_.expire(now_ns, budget);
@@ -80,7 +67,7 @@ Result NatWorker::open_session(const FlowKey& in, uint64_t now_ns, Session** cre
       preserved = true;
     } else {
       const uint32_t count = slice.count();
-      const uint64_t h = mix64(seed_ ^ (uint64_t{in.local_addr} << 32 | in.remote_addr) ^
+      const uint64_t h = fmix64(seed_ ^ (uint64_t{in.local_addr} << 32 | in.remote_addr) ^
                                (uint64_t{in.local_port} << 16 | in.remote_port) * 0x9e3779b97f4a7c15ull);
       const uint32_t start = static_cast<uint32_t>(h % count);
       const uint32_t probes = count < kMaxPortProbes ? count : kMaxPortProbes;

@@ -46,6 +46,7 @@
 #include <span>
 #include <string>
 
+#include "nat/bytes.h"
 #include "nat/conntrack.h"
 
 namespace vnet::nat {
@@ -146,15 +147,6 @@ class SessionTable {
   static void prefetch_line(const void* p) noexcept {
     __builtin_prefetch(p, kWrite);
     asm volatile("" : : "r"(p));
-  }
-  // MurmurHash3's 64-bit finaliser.
-  static uint64_t fmix64(uint64_t k) noexcept {
-    k ^= k >> 33;
-    k *= 0xff51afd7ed558ccdull;
-    k ^= k >> 33;
-    k *= 0xc4ceb9fe1a85ec53ull;
-    k ^= k >> 33;
-    return k;
   }
   uint32_t hash(const FlowKey& k) const noexcept {
     const uint64_t a = (uint64_t{k.local_addr} << 32) | k.remote_addr;
