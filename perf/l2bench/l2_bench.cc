@@ -200,62 +200,92 @@ inline uint64_t poll_until(Worker& worker, uint64_t expected) {
   return poll_until(worker, expected);
 }
 
-class Bench {
- public:
-  explicit Bench(const Options& o) : opts_(o) {}
+// What both modes run on, wired as vnetd wires one worker: ring ethdevs,
+// the snapshot publisher (reader 0 the worker, 1 the slow path), an FDB,
+// the learn and command rings, and the dependencies of the Worker and the
+// SlowPath the modes create (after these members, so destroyed before them).
+class Rig {
+ protected:
+  static constexpr int kMaxRigPorts = 3;
 
-  bool setup() {
-    pool_ = rte_pktmbuf_pool_create("l2b_pool", 4095, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
-    if (pool_ == nullptr) return fail("mbuf pool");
-    for (int i = 0; i < 2; ++i) {
-      const std::string n = "l2b" + std::to_string(i);
+  // "" or what failed. `prefix` names the DPDK objects.
+  std::string open_rig(const std::string& prefix, int ports, uint32_t fdb_capacity) {
+    pool_ = rte_pktmbuf_pool_create((prefix + "_pool").c_str(), 4095, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+                                    SOCKET_ID_ANY);
+    if (pool_ == nullptr) return "mbuf pool";
+    for (int i = 0; i < ports; ++i) {
+      const std::string n = prefix + std::to_string(i);
       rx_[i] = rte_ring_create((n + "_rx").c_str(), kRingSlots, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
       tx_[i] = rte_ring_create((n + "_tx").c_str(), kRingSlots, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-      if (rx_[i] == nullptr || tx_[i] == nullptr) return fail("rings");
+      if (rx_[i] == nullptr || tx_[i] == nullptr) return "rings";
       const int id = rte_eth_from_rings(n.c_str(), &rx_[i], 1, &tx_[i], 1, SOCKET_ID_ANY);
-      if (id < 0) return fail("rte_eth_from_rings");
+      if (id < 0) return "rte_eth_from_rings";
       ids_[i] = static_cast<uint16_t>(id);
       PortSetup ps;
       ps.pool = pool_;
-      if (Status st = configure_and_start(ids_[i], ps); !st.is_ok()) return fail(st.to_string());
+      if (Status st = configure_and_start(ids_[i], ps); !st.is_ok()) return st.to_string();
     }
     auto pub = SnapshotPublisher::create(2);
-    if (!pub.is_ok()) return fail(pub.status().to_string());
+    if (!pub.is_ok()) return pub.status().to_string();
     publisher_ = std::move(pub).value();
-    if (!publisher_->register_reader(0).is_ok() || !publisher_->register_reader(1).is_ok())
-      return fail("qsbr readers");
+    if (!publisher_->register_reader(0).is_ok() || !publisher_->register_reader(1).is_ok()) return "qsbr readers";
     publisher_->online(0);
     publisher_->online(1);
     FdbOptions fo;
-    fo.name = "l2b_fdb";
-    fo.capacity = std::max<uint32_t>(1024, 2 * opts_.macs + 1024);
+    fo.name = prefix + "_fdb";
+    fo.capacity = fdb_capacity;
     fo.qsbr = publisher_->qsbr();
     auto fdb = Fdb::create(fo);
-    if (!fdb.is_ok()) return fail(fdb.status().to_string());
+    if (!fdb.is_ok()) return fdb.status().to_string();
     fdb_ = std::move(fdb).value();
-    auto learn = TypedRing<LearnEvent>::create("l2b_learn", 4096);
-    auto cmds = TypedRing<WorkerCommand>::create("l2b_cmd", 64);
-    if (!learn.is_ok() || !cmds.is_ok()) return fail("typed rings");
+    auto learn = TypedRing<LearnEvent>::create(prefix + "_learn", 4096);
+    auto cmds = TypedRing<WorkerCommand>::create(prefix + "_cmd", 64);
+    if (!learn.is_ok() || !cmds.is_ok()) return "typed rings";
     learn_ = std::move(learn).value();
     cmds_ = std::move(cmds).value();
-
+    return {};
+  }
+  WorkerDeps worker_deps(Clock* clock, bool flow_cache) const {
     WorkerDeps wd;
     wd.publisher = publisher_.get();
     wd.fdb = fdb_.get();
     wd.learn_ring = learn_.get();
     wd.commands = cmds_.get();
     wd.pool = pool_;
-    wd.clock = &clock_;
-    wd.flow_cache = opts_.flow_cache;
-    worker_ = std::make_unique<Worker>(wd);
+    wd.clock = clock;
+    wd.flow_cache = flow_cache;
+    return wd;
+  }
+  SlowPathDeps slow_path_deps(Clock* clock) const {
     SlowPathDeps sd;
     sd.publisher = publisher_.get();
     sd.fdb = fdb_.get();
     sd.learn_rings = {learn_.get()};
-    sd.clock = &clock_;
+    sd.clock = clock;
     sd.reader_id = 1;
     sd.pool = pool_;
-    slow_ = std::make_unique<SlowPath>(sd);
+    return sd;
+  }
+
+  rte_mempool* pool_ = nullptr;
+  rte_ring* rx_[kMaxRigPorts] = {};
+  rte_ring* tx_[kMaxRigPorts] = {};
+  uint16_t ids_[kMaxRigPorts] = {};
+  std::unique_ptr<SnapshotPublisher> publisher_;
+  std::unique_ptr<Fdb> fdb_;
+  std::unique_ptr<TypedRing<LearnEvent>> learn_;
+  std::unique_ptr<TypedRing<WorkerCommand>> cmds_;
+};
+
+class Bench : private Rig {
+ public:
+  explicit Bench(const Options& o) : opts_(o) {}
+
+  bool setup() {
+    if (const std::string e = open_rig("l2b", 2, std::max<uint32_t>(1024, 2 * opts_.macs + 1024)); !e.empty())
+      return fail(e);
+    worker_ = std::make_unique<Worker>(worker_deps(&clock_, opts_.flow_cache));
+    slow_ = std::make_unique<SlowPath>(slow_path_deps(&clock_));
 
     NetworkConfig nc;
     nc.name = "bench";
@@ -377,14 +407,6 @@ class Bench {
 
   Options opts_;
   SteadyClock clock_;
-  rte_mempool* pool_ = nullptr;
-  rte_ring* rx_[2] = {};
-  rte_ring* tx_[2] = {};
-  uint16_t ids_[2] = {};
-  std::unique_ptr<SnapshotPublisher> publisher_;
-  std::unique_ptr<Fdb> fdb_;
-  std::unique_ptr<TypedRing<LearnEvent>> learn_;
-  std::unique_ptr<TypedRing<WorkerCommand>> cmds_;
   std::unique_ptr<Worker> worker_;
   std::unique_ptr<SlowPath> slow_;
   uint32_t flow_ = 0;
@@ -420,7 +442,7 @@ class VirtualClock final : public Clock {
   uint64_t now_ns_ = kNsPerSec;
 };
 
-class NatBench {
+class NatBench : private Rig {
  public:
   explicit NatBench(const Options& o) : opts_(o) {
     addresses_ = (o.sessions + kPortsPerAddress - 1) / kPortsPerAddress;
@@ -431,43 +453,11 @@ class NatBench {
   }
 
   bool setup() {
-    pool_ = rte_pktmbuf_pool_create("natb_pool", 4095, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
-    if (pool_ == nullptr) return fail("mbuf pool");
-    for (int i = 0; i < kPorts; ++i) {
-      const std::string n = "natb" + std::to_string(i);
-      rx_[i] = rte_ring_create((n + "_rx").c_str(), kRingSlots, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-      tx_[i] = rte_ring_create((n + "_tx").c_str(), kRingSlots, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-      if (rx_[i] == nullptr || tx_[i] == nullptr) return fail("rings");
-      const int id = rte_eth_from_rings(n.c_str(), &rx_[i], 1, &tx_[i], 1, SOCKET_ID_ANY);
-      if (id < 0) return fail("rte_eth_from_rings");
-      ids_[i] = static_cast<uint16_t>(id);
-      PortSetup ps;
-      ps.pool = pool_;
-      if (Status st = configure_and_start(ids_[i], ps); !st.is_ok()) return fail(st.to_string());
-    }
+    if (const std::string e = open_rig("natb", kPorts, 1024); !e.empty()) return fail(e);
     rte_ether_addr ea{};
     if (rte_eth_macaddr_get(ids_[kUplink], &ea) != 0) return fail("uplink MAC");
     std::copy(std::begin(ea.addr_bytes), std::end(ea.addr_bytes), uplink_mac_.b.begin());
 
-    auto pub = SnapshotPublisher::create(2);
-    if (!pub.is_ok()) return fail(pub.status().to_string());
-    publisher_ = std::move(pub).value();
-    if (!publisher_->register_reader(0).is_ok() || !publisher_->register_reader(1).is_ok())
-      return fail("qsbr readers");
-    publisher_->online(0);
-    publisher_->online(1);
-    FdbOptions fo;
-    fo.name = "natb_fdb";
-    fo.capacity = 1024;
-    fo.qsbr = publisher_->qsbr();
-    auto fdb = Fdb::create(fo);
-    if (!fdb.is_ok()) return fail(fdb.status().to_string());
-    fdb_ = std::move(fdb).value();
-    auto learn = TypedRing<LearnEvent>::create("natb_learn", 4096);
-    auto cmds = TypedRing<WorkerCommand>::create("natb_cmd", 64);
-    if (!learn.is_ok() || !cmds.is_ok()) return fail("typed rings");
-    learn_ = std::move(learn).value();
-    cmds_ = std::move(cmds).value();
     // As in vnetd: a handoff ring per worker (drained every loop; return
     // traffic checks its owner) and a resolve ring.
     handoff_[0] = rte_ring_create("natb_hof0", 1024, SOCKET_ID_ANY, RING_F_SC_DEQ);
@@ -491,25 +481,11 @@ class NatBench {
     nat_ = std::make_unique<nat::NatWorker>(nc, 0, capacity_, 0x6e617469707021ull);
     l3_counters_ = std::make_unique<L3Counters>();
 
-    WorkerDeps wd;
-    wd.publisher = publisher_.get();
-    wd.fdb = fdb_.get();
-    wd.learn_ring = learn_.get();
-    wd.commands = cmds_.get();
-    wd.pool = pool_;
-    wd.clock = &clock_;
-    wd.flow_cache = opts_.flow_cache;
+    WorkerDeps wd = worker_deps(&clock_, opts_.flow_cache);
     wd.handoff_rings = handoff_.data();
     wd.resolve_ring = resolve_.get();
     worker_ = std::make_unique<Worker>(wd);
-    SlowPathDeps sd;
-    sd.publisher = publisher_.get();
-    sd.fdb = fdb_.get();
-    sd.learn_rings = {learn_.get()};
-    sd.clock = &clock_;
-    sd.reader_id = 1;
-    sd.pool = pool_;
-    slow_ = std::make_unique<SlowPath>(sd);
+    slow_ = std::make_unique<SlowPath>(slow_path_deps(&clock_));
 
     SnapshotNetworkInput net;
     net.id = 1;
@@ -611,6 +587,7 @@ class NatBench {
 
  private:
   static constexpr int kPorts = 3;
+  static_assert(kPorts <= kMaxRigPorts);
   static constexpr int kGuest = 0;
   static constexpr int kUplink = 1;
   static constexpr int kGateway = 2;
@@ -792,15 +769,7 @@ class NatBench {
   uint32_t capacity_ = 0;           // NAT table capacity
   uint32_t pos_ = 0;
   VirtualClock clock_;
-  rte_mempool* pool_ = nullptr;
-  rte_ring* rx_[kPorts] = {};
-  rte_ring* tx_[kPorts] = {};
-  uint16_t ids_[kPorts] = {};
   net::MacAddr uplink_mac_;
-  std::unique_ptr<SnapshotPublisher> publisher_;
-  std::unique_ptr<Fdb> fdb_;
-  std::unique_ptr<TypedRing<LearnEvent>> learn_;
-  std::unique_ptr<TypedRing<WorkerCommand>> cmds_;
   std::array<rte_ring*, 1> handoff_{};
   std::unique_ptr<TypedRing<ResolveRequest>> resolve_;
   std::unique_ptr<NeighborTable> neighbors_;
