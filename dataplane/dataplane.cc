@@ -3,6 +3,7 @@
 
 #include <rte_eal.h>
 #include <rte_errno.h>
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
@@ -143,6 +144,8 @@ Status Dataplane::start() {
     wd.handoff_rings = handoff_rings_.data();
     if (w == 0) wd.inject_ring = inject_ring_;
     wd.flow_cache = options_.flow_cache;
+    // An injected clock is read every iteration (tests step it).
+    wd.clock_refresh_cycles = options_.clock != nullptr ? 0 : rte_get_tsc_hz() * kClockRefreshUs / 1'000'000;
     workers_.push_back(std::make_unique<Worker>(wd));
   }
   SlowPathDeps sd;

@@ -63,7 +63,12 @@ uint32_t Worker::poll_once() noexcept {
     ctx.snap = snap;
     ctx.fdb = deps_.fdb;
     ctx.worker = deps_.index;
-    ctx.now_ns = deps_.clock->now_ns();
+    if (!clock_read_ || deps_.clock_refresh_cycles == 0 || last_tsc_ - clock_tsc_ >= deps_.clock_refresh_cycles) {
+      now_ns_ = deps_.clock->now_ns();
+      clock_tsc_ = last_tsc_;
+      clock_read_ = true;
+    }
+    ctx.now_ns = now_ns_;
     ctx.counters = counters_.get();
     ctx.learn_ring = deps_.learn_ring;
     ctx.learn_filter = learn_filter_.get();

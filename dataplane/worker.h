@@ -14,6 +14,12 @@
 //   P's queues: the port can be stopped and detached.
 //   The TSC is read once at the end of every iteration: the cycles since the
 //   previous read are the iteration's, busy or idle (pmd-stats).
+//   The stages' time (ctx.now_ns: ageing, NAT timeouts) comes from the Clock.
+//   With clock_refresh_cycles = 0 it is read every iteration (tests drive a
+//   fake clock so); vnetd reads it again only when that many TSC cycles
+//   passed since the last read (about 100 us): under a hypervisor's
+//   kvm-clock a clock read costs as much as switching a whole burst, and
+//   every timeout vnet keeps is counted in seconds.
 //   run() loops until asked to stop. With idle_sleep_us > 0 it sleeps after
 //   an iteration that received nothing (offline while asleep) — for small
 //   test machines where PMDs share cores; 0 (default) is pure polling.
@@ -41,6 +47,9 @@
 
 namespace vnet::dp {
 
+// vnetd's clock_refresh_cycles: the steady clock at most every 100 us.
+inline constexpr uint64_t kClockRefreshUs = 100;
+
 struct WorkerDeps {
   uint16_t index = 0;                          // worker index = QSBR id = tx queue id
   SnapshotPublisher* publisher = nullptr;
@@ -54,6 +63,7 @@ struct WorkerDeps {
   TypedRing<ResolveRequest>* resolve_ring = nullptr;  // L3 neighbour misses -> slow path
   rte_ring* const* handoff_rings = nullptr;           // L3: one MP/SC ring per worker; [index] is ours
   bool flow_cache = true;           // the microflow cache in front of the L2 stages (flow_cache.h)
+  uint64_t clock_refresh_cycles = 0;  // 0: read the clock every iteration, else at most this often
   rte_ring* inject_ring = nullptr;  // worker 0: frames from the slow path to transmit on mbuf->port
 };
 
@@ -78,6 +88,9 @@ class Worker {
   std::unique_ptr<FlowCache> flow_cache_;  // null: DataplaneOptions::flow_cache off
   Burst burst_;
   uint64_t last_tsc_ = 0;  // end of the previous iteration (or of a sleep)
+  uint64_t now_ns_ = 0;    // the clock's last reading ...
+  uint64_t clock_tsc_ = 0;  // ... taken at this TSC
+  bool clock_read_ = false;
 };
 
 }  // namespace vnet::dp

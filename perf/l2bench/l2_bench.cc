@@ -284,7 +284,9 @@ class Bench : private Rig {
   bool setup() {
     if (const std::string e = open_rig("l2b", 2, std::max<uint32_t>(1024, 2 * opts_.macs + 1024)); !e.empty())
       return fail(e);
-    worker_ = std::make_unique<Worker>(worker_deps(&clock_, opts_.flow_cache));
+    WorkerDeps wd = worker_deps(&clock_, opts_.flow_cache);
+    wd.clock_refresh_cycles = rte_get_tsc_hz() * kClockRefreshUs / 1'000'000;  // as vnetd's steady clock
+    worker_ = std::make_unique<Worker>(wd);
     slow_ = std::make_unique<SlowPath>(slow_path_deps(&clock_));
 
     NetworkConfig nc;

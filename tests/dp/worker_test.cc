@@ -133,6 +133,59 @@ TEST(WorkerLoop, RxPipelineTxOverRingPorts) {
   pub->offline(1);
 }
 
+// The stages' time: read every iteration (refresh 0, injected clocks), or
+// again only once clock_refresh_cycles passed (vnetd's steady clock).
+class CountingClock final : public Clock {
+ public:
+  uint64_t now_ns() const noexcept override { return ++reads_ * kNsPerSec; }
+  uint64_t reads() const { return reads_; }
+
+ private:
+  mutable uint64_t reads_ = 0;
+};
+
+TEST(WorkerLoop, ClockIsReadAtMostOncePerRefreshPeriod) {
+  rte_mempool* pool = TestPool::get();
+  ASSERT_NE(pool, nullptr);
+  RingPorts ports;
+  ports.create("wc", pool);
+  auto pub = std::move(SnapshotPublisher::create(1)).value();
+  ASSERT_TRUE(pub->register_reader(0).is_ok());
+  pub->online(0);
+  FdbOptions fo;
+  fo.name = "wc_fdb";
+  fo.qsbr = pub->qsbr();
+  auto fdb = std::move(Fdb::create(fo)).value();
+  auto learn = std::move(TypedRing<LearnEvent>::create("wc_lrn", 1024)).value();
+  std::vector<SnapshotNetworkInput> nets{network(1)};
+  std::vector<SnapshotPortInput> in{port(0, 1), port(1, 1)};
+  for (auto& p : in) p.port_id = ports.id(p.port_id);
+  pub->publish(std::move(build_snapshot(1, 1, nets, in)).value());
+
+  for (const uint64_t refresh : {uint64_t{0}, uint64_t{1}, uint64_t{1} << 62}) {
+    SCOPED_TRACE(refresh);
+    CountingClock clock;
+    WorkerDeps wd;
+    wd.publisher = pub.get();
+    wd.fdb = fdb.get();
+    wd.learn_ring = learn.get();
+    wd.pool = pool;
+    wd.clock = &clock;
+    wd.flow_cache = false;
+    wd.clock_refresh_cycles = refresh;
+    Worker worker(wd);
+    for (int i = 0; i < 5; ++i) {
+      enqueue(ports.rx(0), pool, {frame_from(1, net::kBroadcastMac)});
+      EXPECT_EQ(worker.poll_once(), 1u);
+    }
+    // Every iteration's TSC differs from the previous one: refresh 1 reads
+    // each time; a period of 2^62 cycles only the first time.
+    EXPECT_EQ(clock.reads(), refresh == (uint64_t{1} << 62) ? 1u : 5u);
+    EXPECT_EQ(drain(ports.tx(1)).size(), 5u);
+  }
+  pub->offline(0);
+}
+
 // ---- the facade with a PMD lcore and the slow-path thread ----
 
 class FacadeTest : public ::testing::Test {
