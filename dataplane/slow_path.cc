@@ -448,11 +448,14 @@ void SlowPath::l3_timers(uint64_t now) noexcept {
 
 void SlowPath::run(const std::atomic<bool>& stop) noexcept {
   deps_.publisher->online(deps_.reader_id);
+  IdleBackoff backoff(deps_.idle_sleep_us, deps_.idle_sleep_max_us);
   while (!stop.load(std::memory_order_relaxed)) {
-    if (poll_once() == 0 && deps_.idle_sleep_us > 0) {
+    if (poll_once() != 0) {
+      backoff.busy();
+    } else if (deps_.idle_sleep_us > 0) {
       // Blocking: go offline so grace periods do not wait for our sleep.
       deps_.publisher->offline(deps_.reader_id);
-      std::this_thread::sleep_for(std::chrono::microseconds(deps_.idle_sleep_us));
+      std::this_thread::sleep_for(std::chrono::microseconds(backoff.idle()));
       deps_.publisher->online(deps_.reader_id);
     }
   }

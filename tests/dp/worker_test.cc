@@ -186,6 +186,22 @@ TEST(WorkerLoop, ClockIsReadAtMostOncePerRefreshPeriod) {
   pub->offline(0);
 }
 
+TEST(SlowPathIdle, SleepDoublesWhileIdleAndRestartsAfterWork) {
+  IdleBackoff b(200, 2000);
+  for (const uint32_t want : {200u, 400u, 800u, 1600u, 2000u, 2000u}) EXPECT_EQ(b.idle(), want);
+  b.busy();
+  EXPECT_EQ(b.idle(), 200u);
+  EXPECT_EQ(b.idle(), 400u);
+  IdleBackoff flat(300, 100);  // a maximum below the start: always the start
+  EXPECT_EQ(flat.idle(), 300u);
+  EXPECT_EQ(flat.idle(), 300u);
+  IdleBackoff big(1u << 30, ~0u);  // no overflow at the top
+  EXPECT_EQ(big.idle(), 1u << 30);
+  EXPECT_EQ(big.idle(), 1u << 31);
+  EXPECT_EQ(big.idle(), ~0u);
+  EXPECT_EQ(big.idle(), ~0u);
+}
+
 // ---- the facade with a PMD lcore and the slow-path thread ----
 
 class FacadeTest : public ::testing::Test {
