@@ -118,6 +118,16 @@ class AggregateTest(unittest.TestCase):
         self.assertEqual(res[("vnet+gw", 10, 64)]["pair_ratios"], [0.5, None, 1.0])
         self.assertEqual(res[("vnet", 10, 64)]["eff_runs"], [4.0, 3.0])
 
+    def test_pmd_window_in_details(self):
+        threads = [{"tid": 7, "name": "rte-worker-1", "cpus": "1", "last_cpu": "1", "cpu_pct": 99.5}]
+        samples = {("vnet", 10, 64): [run(2.0, 20, pmd_cycles_per_frame=201.0, pmd_busy_pct=74.4,
+                                          pmd_capacity_mpps=10.45, pmd_frames_per_busy_loop=32.0, threads=threads, port_stats={"ports": []})]}
+        _, notes = C.details(C.aggregate(samples))
+        text = "\n".join(notes)
+        self.assertIn("busy TSC cycles per frame 201; at that cost its whole CPU forwards 10.45 Mpps; busy share of "
+                      "its cycles (at least) 74 %; frames per busy iteration: 32.0", text)
+        self.assertIn("vnetd threads busy during the median run: rte-worker-1 (tid 7) 99.5 % of a CPU", text)
+
 
 class LearningTest(unittest.TestCase):
     def station(self, port, k):
