@@ -32,6 +32,12 @@
 //       destination = next hop's MAC, or the destination's when on-link)
 //       and forwarding on the uplink. Refused (libvirt REJECT) -> the frame
 //       is rewritten in place into an ICMP port unreachable to the sender.
+//   Both stages read a packet's IPv4 header once: NAT gets the header the
+//   stage parsed (nat::NatWorker::in2out()/out2in() with an Ipv4Info; for
+//   the common header, no options and not a fragment, the checksum is left
+//   to NAT to verify) and, when the burst was prefetched (tables of
+//   nat::kPrefetchMinSessions sessions or more), the session key hash the
+//   prefetch computed, kept per packet for the stage call.
 //   ICMP errors (both directions) are limited to kIcmpErrorsPerSec per
 //   worker and network (RFC 1812 4.3.2.8); the excess is dropped, counted.
 //   Frames larger than the first mbuf segment (jumbo chains) are not
@@ -169,6 +175,7 @@ struct L3State {
   std::array<L3Counters*, kMaxWorkers> counters{};  // per worker, facade-owned
 
   bool is_gateway_ip(uint32_t a) const noexcept {
+    if (gateway_ip_count == 1) return gateway_ips[0] == a;  // the usual one <ip>, without the loop
     for (uint8_t i = 0; i < gateway_ip_count; ++i)
       if (gateway_ips[i] == a) return true;
     return false;

@@ -12,31 +12,47 @@
 //   Pure functions.
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
 
 namespace vnet::nat {
 
+// Network (big-endian) order <-> host order.
+constexpr uint16_t host_be16(uint16_t v) noexcept {
+  return std::endian::native == std::endian::big ? v : __builtin_bswap16(v);
+}
+constexpr uint32_t host_be32(uint32_t v) noexcept {
+  return std::endian::native == std::endian::big ? v : __builtin_bswap32(v);
+}
+
+// One load or store and a byte swap each (the compiler does not always merge
+// byte-wise accesses, stores least of all).
 inline uint8_t load8(std::span<const std::byte> b, size_t off) noexcept {
   return std::to_integer<uint8_t>(b[off]);
 }
 inline uint16_t load16(std::span<const std::byte> b, size_t off) noexcept {
-  return static_cast<uint16_t>((uint16_t{load8(b, off)} << 8) | load8(b, off + 1));
+  uint16_t v;
+  std::memcpy(&v, b.data() + off, sizeof v);
+  return host_be16(v);
 }
 inline uint32_t load32(std::span<const std::byte> b, size_t off) noexcept {
-  return (uint32_t{load16(b, off)} << 16) | load16(b, off + 2);
+  uint32_t v;
+  std::memcpy(&v, b.data() + off, sizeof v);
+  return host_be32(v);
 }
 inline void store8(std::span<std::byte> b, size_t off, uint8_t v) noexcept {
   b[off] = std::byte{v};
 }
 inline void store16(std::span<std::byte> b, size_t off, uint16_t v) noexcept {
-  b[off] = std::byte{static_cast<uint8_t>(v >> 8)};
-  b[off + 1] = std::byte{static_cast<uint8_t>(v)};
+  const uint16_t w = host_be16(v);
+  std::memcpy(b.data() + off, &w, sizeof w);
 }
 inline void store32(std::span<std::byte> b, size_t off, uint32_t v) noexcept {
-  store16(b, off, static_cast<uint16_t>(v >> 16));
-  store16(b, off + 2, static_cast<uint16_t>(v));
+  const uint32_t w = host_be32(v);
+  std::memcpy(b.data() + off, &w, sizeof w);
 }
 
 // IP protocol numbers (IANA).

@@ -17,6 +17,9 @@
 //                          ICMP port unreachable (build_port_unreachable()).
 //     kDrop                drop (malformed, fragment, exhaustion, ...).
 //   Every non-forward outcome is counted under its reason in counters().
+//   A caller that parsed the header already passes it (and the session key
+//   hash of its burst prefetch) to the in2out()/out2in() overloads that take
+//   an Ipv4Info, so that nothing is read or hashed twice.
 //
 //   in2out (libvirt FWO + LIBVIRT_PRT): the source must be in one of the
 //   network's subnets (else src_not_in_network, refused). TCP, UDP, ICMP
@@ -74,6 +77,8 @@ inline constexpr uint32_t kPrefetchMinSessions = 8192;
 inline constexpr uint64_t kSweepIntervalNs = 1'000'000;      // housekeeping(): 1 ms between sweeps
 inline constexpr uint64_t kSweepPeriodNs = 1'000'000'000;    // every used slot about once a second
 inline constexpr size_t kSweepMinSlots = 64;
+// in2out()/out2in() with a parsed header: no session key hash from the caller.
+inline constexpr uint64_t kNoKeyHash = ~uint64_t{0};
 
 class NatWorker {
  public:
@@ -84,6 +89,24 @@ class NatWorker {
 
   Result in2out(std::span<std::byte> packet, uint64_t now_ns) noexcept;
   Result out2in(std::span<std::byte> packet, uint64_t now_ns) noexcept;
+
+  // The same for a caller that has read the IPv4 header already (the
+  // dataplane's L3 stage), so that it is not parsed twice. `ip` holds what
+  // parse_ipv4() returns for `packet`, whose structural checks the caller
+  // made (version 4, IHL >= 5, total_length >= header_size, both within
+  // packet.size()); ip.ttl is not used (the caller may have decremented the
+  // TTL since). checksum_verified: the header checksum was verified too;
+  // when false it is verified here (a bad one is dropped as
+  // bad_ip_checksum, as by parse_ipv4()). key_hash: kNoKeyHash, or for TCP
+  // and UDP table().key_hash() of the packet's session key in this
+  // direction, computed for a burst prefetch (in2out FlowKey{src, dst,
+  // sport, dport, proto}, out2in FlowKey{dst, src, dport, sport, proto});
+  // ignored for other protocols. Results, bytes and counters are those of
+  // the overloads above, which parse and call these.
+  Result in2out(std::span<std::byte> packet, const Ipv4Info& ip, bool checksum_verified, uint64_t now_ns,
+                uint64_t key_hash = kNoKeyHash) noexcept;
+  Result out2in(std::span<std::byte> packet, const Ipv4Info& ip, bool checksum_verified, uint64_t now_ns,
+                uint64_t key_hash = kNoKeyHash) noexcept;
 
   // Several workers: the worker that must translate this outside-to-inside
   // packet (PortPlan::out2in_worker()), or kAnyWorker to handle it here.
@@ -130,8 +153,24 @@ class NatWorker {
     counters_.count(r);
     return result_of(r);
   }
-  Session* lookup_in(const FlowKey& k, uint64_t now_ns) noexcept;
-  Session* lookup_out(const FlowKey& k, uint64_t now_ns) noexcept;
+  // The live session for key k (h: table_.key_hash(k)); an expired one met
+  // here is removed. Inline: one per translated packet.
+  Session* lookup_in(const FlowKey& k, uint32_t h, uint64_t now_ns) noexcept {
+    return live_or_expire(table_.find_in(k, h), now_ns);
+  }
+  Session* lookup_out(const FlowKey& k, uint32_t h, uint64_t now_ns) noexcept {
+    return live_or_expire(table_.find_out(k, h), now_ns);
+  }
+  Session* live_or_expire(Session* s, uint64_t now_ns) noexcept {
+    if (s != nullptr && s->expires_ns <= now_ns) {
+      table_.erase(s);
+      counters_.count(NatEvent::kSessionsExpired);
+      return nullptr;
+    }
+    return s;
+  }
+  Session* lookup_in(const FlowKey& k, uint64_t now_ns) noexcept { return lookup_in(k, table_.key_hash(k), now_ns); }
+  Session* lookup_out(const FlowKey& k, uint64_t now_ns) noexcept { return lookup_out(k, table_.key_hash(k), now_ns); }
   Result open_session(const FlowKey& in_key, uint64_t now_ns, Session** created) noexcept;
   void refresh(Session* s, Dir dir, uint8_t tcp_flags, uint64_t now_ns) noexcept;
   Result related_in2out(std::span<std::byte> packet, const Ipv4Info& ip, uint64_t now_ns) noexcept;
@@ -139,9 +178,13 @@ class NatWorker {
   // After the direction's checks: a whole packet or first fragment is
   // translated by its ports (a first fragment leaves a note), a later
   // fragment by its first fragment's note.
-  Result translate(std::span<std::byte> packet, const Ipv4Info& ip, Dir dir, uint64_t now_ns) noexcept;
-  Result translate_in2out(std::span<std::byte> packet, const Ipv4Info& ip, uint64_t now_ns) noexcept;
-  Result translate_out2in(std::span<std::byte> packet, const Ipv4Info& ip, uint64_t now_ns) noexcept;
+  // key_hash as for the public in2out()/out2in().
+  Result translate(std::span<std::byte> packet, const Ipv4Info& ip, Dir dir, uint64_t now_ns,
+                   uint64_t key_hash) noexcept;
+  Result translate_in2out(std::span<std::byte> packet, const Ipv4Info& ip, uint64_t now_ns,
+                          uint64_t key_hash) noexcept;
+  Result translate_out2in(std::span<std::byte> packet, const Ipv4Info& ip, uint64_t now_ns,
+                          uint64_t key_hash) noexcept;
   // A translated first fragment: note its new address for the later ones.
   void note_first_fragment(std::span<const std::byte> packet, const Ipv4Info& ip, Dir dir,
                            uint64_t now_ns) noexcept;

@@ -46,8 +46,10 @@ struct SubnetSet {
 
   // Adds a subnet (host bits are cleared); false when full.
   bool add(uint32_t addr, uint8_t prefix) noexcept;
-  // Per packet (twice on the NAT path): one AND and compare per subnet.
+  // Per packet (twice on the NAT path): one AND and compare per subnet; the
+  // usual one subnet without the loop.
   bool contains(uint32_t addr) const noexcept {
+    if (count == 1) return (addr & masks[0]) == items[0].network;
     for (uint8_t i = 0; i < count; ++i)
       if ((addr & masks[i]) == items[i].network) return true;
     return false;

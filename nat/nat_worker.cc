@@ -1,5 +1,6 @@
 #include "nat/nat.h"
 
+#include "nat/checksum.h"
 #include "nat/rewrite.h"
 
 namespace vnet::nat {
@@ -25,26 +26,6 @@ size_t NatWorker::housekeeping(uint64_t now_ns) noexcept {
   next_sweep_ns_ = now_ns + kSweepIntervalNs;
   const size_t share = static_cast<size_t>(uint64_t{table_.high_water()} * kSweepIntervalNs / kSweepPeriodNs) + 1;
   return expire(now_ns, share > kSweepMinSlots ? share : kSweepMinSlots);
-}
-
-Session* NatWorker::lookup_in(const FlowKey& k, uint64_t now_ns) noexcept {
-  Session* s = table_.find_in(k);
-  if (s != nullptr && s->expires_ns <= now_ns) {
-    table_.erase(s);
-    counters_.count(NatEvent::kSessionsExpired);
-    return nullptr;
-  }
-  return s;
-}
-
-Session* NatWorker::lookup_out(const FlowKey& k, uint64_t now_ns) noexcept {
-  Session* s = table_.find_out(k);
-  if (s != nullptr && s->expires_ns <= now_ns) {
-    table_.erase(s);
-    counters_.count(NatEvent::kSessionsExpired);
-    return nullptr;
-  }
-  return s;
 }
 
 Result NatWorker::open_session(const FlowKey& in, uint64_t now_ns, Session** created) noexcept {
@@ -146,23 +127,52 @@ void NatWorker::prefetch(std::span<const std::byte> packet, Dir dir, int stage) 
   }
 }
 
+namespace {
+
+// The check parse_ipv4() makes last, for a header whose structure the caller
+// checked; the common 20-byte header summed with a constant size (unrolled).
+inline bool header_checksum_ok(std::span<const std::byte> packet, const Ipv4Info& ip) noexcept {
+  if (ip.header_size == ip4::kMinHeaderSize)
+    return csum_fold(csum_partial(packet.first(ip4::kMinHeaderSize))) == 0;
+  return csum_fold(csum_partial(packet.first(ip.header_size))) == 0;
+}
+
+// The session key's hash: the caller's (TCP/UDP, computed for its burst prefetch) or the table's.
+inline uint32_t session_hash(const SessionTable& table, const FlowKey& key, uint64_t key_hash) noexcept {
+  if (key_hash != kNoKeyHash && (key.proto == kProtoTcp || key.proto == kProtoUdp))
+    return static_cast<uint32_t>(key_hash);
+  return table.key_hash(key);
+}
+
+}  // namespace
+
 Result NatWorker::in2out(std::span<std::byte> packet, uint64_t now_ns) noexcept {
   Ipv4Info ip;
   if (const NatReason r = parse_ipv4(packet, &ip); r != NatReason::kNone) return fail(r);
+  return in2out(packet, ip, true, now_ns, kNoKeyHash);
+}
+
+Result NatWorker::in2out(std::span<std::byte> packet, const Ipv4Info& ip, bool checksum_verified,
+                         uint64_t now_ns, uint64_t key_hash) noexcept {
+  if (!checksum_verified && !header_checksum_ok(packet, ip)) return fail(NatReason::kBadIpChecksum);
   if (!config_.inside.contains(ip.src)) return fail(NatReason::kSrcNotInNetwork);
   if (is_no_nat_destination(ip.dst)) return fail(NatReason::kNoNatLocalDst);
   if (config_.inside.contains(ip.dst)) return fail(NatReason::kNoNatInsideDst);
-  return translate(packet, ip, Dir::kIn2Out, now_ns);
+  if (!ip.fragment) return translate_in2out(packet, ip, now_ns, key_hash);  // translate() without its fragment cases
+  return translate(packet, ip, Dir::kIn2Out, now_ns, key_hash);
 }
 
-Result NatWorker::translate(std::span<std::byte> packet, const Ipv4Info& ip, Dir dir, uint64_t now_ns) noexcept {
+Result NatWorker::translate(std::span<std::byte> packet, const Ipv4Info& ip, Dir dir, uint64_t now_ns,
+                            uint64_t key_hash) noexcept {
   if (ip.fragment && !ip.first_fragment) return later_fragment(packet, ip, dir, now_ns);
-  const Result r = dir == Dir::kIn2Out ? translate_in2out(packet, ip, now_ns) : translate_out2in(packet, ip, now_ns);
+  const Result r = dir == Dir::kIn2Out ? translate_in2out(packet, ip, now_ns, key_hash)
+                                       : translate_out2in(packet, ip, now_ns, key_hash);
   if (ip.fragment && r.verdict == Verdict::kForward) note_first_fragment(packet, ip, dir, now_ns);
   return r;
 }
 
-Result NatWorker::translate_in2out(std::span<std::byte> packet, const Ipv4Info& ip, uint64_t now_ns) noexcept {
+Result NatWorker::translate_in2out(std::span<std::byte> packet, const Ipv4Info& ip, uint64_t now_ns,
+                                   uint64_t key_hash) noexcept {
   const auto l4s = ip.l4(packet);
   if (l4s.size() < l4_min_size(ip.proto)) return fail(NatReason::kTruncated);
 
@@ -189,7 +199,7 @@ Result NatWorker::translate_in2out(std::span<std::byte> packet, const Ipv4Info& 
       break;
   }
 
-  Session* s = lookup_in(key, now_ns);
+  Session* s = lookup_in(key, session_hash(table_, key, key_hash), now_ns);
   if (s == nullptr) {
     if (ip.proto == kProtoTcp) {
       const TcpState st = tcp_open(tcp_flags);
@@ -221,11 +231,19 @@ Result NatWorker::translate_in2out(std::span<std::byte> packet, const Ipv4Info& 
 Result NatWorker::out2in(std::span<std::byte> packet, uint64_t now_ns) noexcept {
   Ipv4Info ip;
   if (const NatReason r = parse_ipv4(packet, &ip); r != NatReason::kNone) return fail(r);
-  if (!plan_.is_nat_address(ip.dst)) return fail(NatReason::kNotOurAddress);
-  return translate(packet, ip, Dir::kOut2In, now_ns);
+  return out2in(packet, ip, true, now_ns, kNoKeyHash);
 }
 
-Result NatWorker::translate_out2in(std::span<std::byte> packet, const Ipv4Info& ip, uint64_t now_ns) noexcept {
+Result NatWorker::out2in(std::span<std::byte> packet, const Ipv4Info& ip, bool checksum_verified,
+                         uint64_t now_ns, uint64_t key_hash) noexcept {
+  if (!checksum_verified && !header_checksum_ok(packet, ip)) return fail(NatReason::kBadIpChecksum);
+  if (!plan_.is_nat_address(ip.dst)) return fail(NatReason::kNotOurAddress);
+  if (!ip.fragment) return translate_out2in(packet, ip, now_ns, key_hash);  // translate() without its fragment cases
+  return translate(packet, ip, Dir::kOut2In, now_ns, key_hash);
+}
+
+Result NatWorker::translate_out2in(std::span<std::byte> packet, const Ipv4Info& ip, uint64_t now_ns,
+                                   uint64_t key_hash) noexcept {
   const auto l4s = ip.l4(packet);
   if (l4s.size() < l4_min_size(ip.proto)) return fail(NatReason::kTruncated);
 
@@ -255,7 +273,7 @@ Result NatWorker::translate_out2in(std::span<std::byte> packet, const Ipv4Info& 
   if (owner == kNoWorker) return fail(NatReason::kNoSession);
   if (owner != static_cast<int>(worker_)) return fail(NatReason::kWrongWorker);
 
-  Session* s = lookup_out(key, now_ns);
+  Session* s = lookup_out(key, session_hash(table_, key, key_hash), now_ns);
   if (s == nullptr) return fail(NatReason::kNoSession);
   refresh(s, Dir::kOut2In, tcp_flags, now_ns);
 

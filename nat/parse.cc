@@ -30,19 +30,6 @@ NatReason parse_ipv4(std::span<const std::byte> packet, Ipv4Info* info) noexcept
   return NatReason::kNone;
 }
 
-size_t l4_min_size(uint8_t proto) noexcept {
-  switch (proto) {
-    case kProtoTcp:
-      return l4::kTcpMinHeaderSize;
-    case kProtoUdp:
-      return l4::kUdpHeaderSize;
-    case kProtoIcmp:
-      return l4::kIcmpHeaderSize;
-    default:
-      return 0;
-  }
-}
-
 NatReason parse_quoted(std::span<const std::byte> quote, QuotedInfo* info) noexcept {
   if (quote.size() < ip4::kMinHeaderSize) return NatReason::kIcmpErrorMalformed;
   const uint8_t vi = load8(quote, ip4::kVersionIhl);

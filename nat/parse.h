@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <span>
 
+#include "nat/bytes.h"
 #include "nat/reasons.h"
 
 namespace vnet::nat {
@@ -46,7 +47,18 @@ struct Ipv4Info {
 NatReason parse_ipv4(std::span<const std::byte> packet, Ipv4Info* info) noexcept;
 
 // The size of the L4 header NAT needs to see for proto (TCP 20, UDP 8, ICMP 8, others 0).
-size_t l4_min_size(uint8_t proto) noexcept;
+constexpr size_t l4_min_size(uint8_t proto) noexcept {
+  switch (proto) {
+    case kProtoTcp:
+      return l4::kTcpMinHeaderSize;
+    case kProtoUdp:
+      return l4::kUdpHeaderSize;
+    case kProtoIcmp:
+      return l4::kIcmpHeaderSize;
+    default:
+      return 0;
+  }
+}
 
 // A quoted packet inside an ICMP error: header fields plus what of its L4
 // header is present (quoted_l4 may be shorter than the real segment).

@@ -52,7 +52,7 @@ int PortPlan::owner_in(uint32_t first, uint32_t count, uint16_t workers, uint16_
   return static_cast<int>(w);
 }
 
-int PortPlan::owner(uint8_t proto, uint32_t addr, uint16_t port) const noexcept {
+int PortPlan::owner_of_slices(uint8_t proto, uint32_t addr, uint16_t port) const noexcept {
   if (!is_nat_address(addr)) return kNoWorker;
   switch (proto) {
     case kProtoTcp:

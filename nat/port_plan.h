@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <span>
 
+#include "nat/bytes.h"
 #include "nat/nat_config.h"
 
 namespace vnet::nat {
@@ -54,8 +55,14 @@ class PortPlan {
   uint32_t address_for(uint32_t in_addr) const noexcept;
   // Worker w's slice for proto (TCP/UDP: the port range; ICMP: identifiers).
   PortSlice slice(unsigned worker, uint8_t proto) const noexcept;
-  // The worker owning outside (addr, port) for proto, or kNoWorker.
-  int owner(uint8_t proto, uint32_t addr, uint16_t port) const noexcept;
+  // The worker owning outside (addr, port) for proto, or kNoWorker. The
+  // single-worker case (every out2in packet asks) inline, without division.
+  int owner(uint8_t proto, uint32_t addr, uint16_t port) const noexcept {
+    if (workers_ != 1) return owner_of_slices(proto, addr, port);
+    if (!is_nat_address(addr)) return kNoWorker;
+    if ((proto == kProtoTcp || proto == kProtoUdp) && (port < port_first_ || port > port_last_)) return kNoWorker;
+    return 0;
+  }
 
   // The worker that must translate this outside-to-inside IPv4 packet (for
   // ICMP errors: the owner of the quoted flow), or kAnyWorker when it has no
@@ -68,6 +75,7 @@ class PortPlan {
 
  private:
   static int owner_in(uint32_t first, uint32_t count, uint16_t workers, uint16_t port) noexcept;
+  int owner_of_slices(uint8_t proto, uint32_t addr, uint16_t port) const noexcept;
 
   uint32_t addr_first_;
   uint32_t addr_last_;

@@ -72,18 +72,6 @@ size_t SessionTable::memory_bytes() const noexcept {
          2 * (size_t{index_mask_} + 1) * sizeof(IndexEntry);
 }
 
-Session* SessionTable::find(const IndexEntry* index, const FlowKey& key, bool out) noexcept {
-  const uint32_t h = hash(key);
-  for (uint32_t pos = h & index_mask_;; pos = (pos + 1) & index_mask_) {
-    const IndexEntry& e = index[pos];
-    if (e.slot == 0) return nullptr;
-    if (e.hash == h) {
-      Session& s = sessions_[e.slot - 1];
-      if ((out ? s.out_key() : s.in_key()) == key) return &s;
-    }
-  }
-}
-
 void SessionTable::index_insert(IndexEntry* index, uint32_t h, uint32_t slot) noexcept {
   uint32_t pos = h & index_mask_;
   while (index[pos].slot != 0) pos = (pos + 1) & index_mask_;

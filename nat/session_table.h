@@ -110,8 +110,16 @@ class SessionTable {
   // The seeded hash the indexes use for key.
   uint32_t key_hash(const FlowKey& key) const noexcept { return hash(key); }
 
-  Session* find_in(const FlowKey& key) noexcept { return find(in_index_.get(), key, false); }
-  Session* find_out(const FlowKey& key) noexcept { return find(out_index_.get(), key, true); }
+  Session* find_in(const FlowKey& key) noexcept { return find(in_index_.get(), key, hash(key), false); }
+  Session* find_out(const FlowKey& key) noexcept { return find(out_index_.get(), key, hash(key), true); }
+  // The same with key_hash(key) computed by the caller (e.g. for a burst
+  // prefetch): the key is not hashed again.
+  Session* find_in(const FlowKey& key, uint32_t key_hash) noexcept {
+    return find(in_index_.get(), key, key_hash, false);
+  }
+  Session* find_out(const FlowKey& key, uint32_t key_hash) noexcept {
+    return find(out_index_.get(), key, key_hash, true);
+  }
   // Adds a copy of s (live is set). Neither key may be present already.
   // nullptr when the table is full.
   Session* insert(const Session& s) noexcept;
@@ -153,7 +161,17 @@ class SessionTable {
     const uint64_t b = (uint64_t{k.local_port} << 32) | (uint64_t{k.remote_port} << 16) | k.proto;
     return static_cast<uint32_t>(fmix64(a ^ fmix64(b ^ seed_)) >> 32);
   }
-  Session* find(const IndexEntry* index, const FlowKey& key, bool out) noexcept;
+  // Inline: every translated packet looks up one key.
+  Session* find(const IndexEntry* index, const FlowKey& key, uint32_t h, bool out) noexcept {
+    for (uint32_t pos = h & index_mask_;; pos = (pos + 1) & index_mask_) {
+      const IndexEntry& e = index[pos];
+      if (e.slot == 0) return nullptr;
+      if (e.hash == h) {
+        Session& s = sessions_[e.slot - 1];
+        if ((out ? s.out_key() : s.in_key()) == key) return &s;
+      }
+    }
+  }
   void index_insert(IndexEntry* index, uint32_t h, uint32_t slot) noexcept;
   void index_erase(IndexEntry* index, uint32_t h, uint32_t slot) noexcept;
 

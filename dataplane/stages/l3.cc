@@ -191,9 +191,14 @@ inline bool verdict_passes(Burst& b, uint16_t i, const StageContext& ctx, const 
 // table lookup per burst instead of one per frame. Only found entries are
 // kept (a miss is looked up, counted and posted again); it lives for one
 // stage call, so a neighbour's change is seen from the next burst on.
+// The same holds for the guest port frames from the uplink go to: one FDB
+// lookup per burst and guest MAC (only a port they may be sent to is kept).
 struct NeighborMemo {
   uint32_t ip = 0;  // 0: empty (0.0.0.0 is never a neighbour)
   net::MacAddr mac;
+  const PortState* guest_port = nullptr;  // nullptr: empty
+  uint16_t guest_port_id = 0;
+  net::MacAddr guest_mac;
 
   bool lookup(const NeighborTable& table, uint32_t a, net::MacAddr* out) noexcept {
     if (a != ip || a == 0) {
@@ -253,20 +258,32 @@ inline bool session_key(std::span<const std::byte> ip, nat::Dir dir, nat::FlowKe
   return true;
 }
 
+// The session key hashes a burst's prefetch computed, by packet index: the
+// stage hands them to NatWorker::in2out()/out2in(), which then do not hash
+// the keys again. Part of one stage call's state (the hashes are those of
+// this worker's table, for the packets as they were prefetched).
+struct BurstKeyHashes {
+  static_assert(kBurst <= 32, "one valid bit per packet");
+  std::array<uint32_t, kBurst> hash;
+  uint32_t valid = 0;  // bit i: hash[i] is packet i's
+
+  uint64_t of(uint16_t i) const noexcept { return (valid >> i) & 1u ? hash[i] : nat::kNoKeyHash; }
+};
+
 // Two passes over the burst's TCP/UDP frames before they are translated:
 // the session index slots, then (the index lines having had time to arrive)
-// the sessions they point to; each key is hashed once for both. Nothing
-// while the table holds fewer than nat::kPrefetchMinSessions sessions (it
-// stays in the caches: the passes would only cost). `to_gateway`: only
-// frames addressed to the gateway MAC (guest -> uplink).
+// the sessions they point to; each key is hashed once, for both and for the
+// translation (`hashes`). Nothing while the table holds fewer than
+// nat::kPrefetchMinSessions sessions (it stays in the caches: the passes
+// would only cost). `to_gateway`: only frames addressed to the gateway MAC
+// (guest -> uplink).
 void prefetch_sessions(const Burst& b, const NetworkState& ns, uint16_t worker, nat::Dir dir,
-                       bool to_gateway) noexcept {
+                       bool to_gateway, BurstKeyHashes& hashes) noexcept {
   const nat::NatWorker* nw = ns.l3.nat[worker];
   if (nw == nullptr || nw->table().size() < nat::kPrefetchMinSessions) return;
   const nat::SessionTable& table = nw->table();
   const bool out = dir == nat::Dir::kOut2In;
-  std::array<uint32_t, kBurst> hashes;
-  uint16_t n = 0;
+  uint32_t valid = 0;
   for (uint16_t i = 0; i < b.count; ++i) {
     if (!b.pending(i)) continue;
     rte_mbuf* m = b.pkts[i];
@@ -275,20 +292,23 @@ void prefetch_sessions(const Burst& b, const NetworkState& ns, uint16_t worker, 
     if (to_gateway && !(eth->dst == ns.gateway_mac)) continue;
     nat::FlowKey key;
     if (!session_key(ip_bytes(m), dir, &key)) continue;
-    hashes[n] = table.key_hash(key);
-    table.prefetch_index(hashes[n++], out);
+    hashes.hash[i] = table.key_hash(key);
+    valid |= 1u << i;
+    table.prefetch_index(hashes.hash[i], out);
   }
-  for (uint16_t k = 0; k < n; ++k) table.prefetch_session(hashes[k], out);
+  hashes.valid = valid;
+  for (uint32_t todo = valid; todo != 0; todo &= todo - 1)
+    table.prefetch_session(hashes.hash[__builtin_ctz(todo)], out);
 }
 
 // The header fields of a routed packet, when it is the common one: version
 // 4 without options, total length within the frame, not a fragment,
-// TTL > 1. The header checksum is not verified here: NatWorker::in2out() /
-// out2in() and route_outbound() parse and verify the header right after
-// (TTL decrement's incremental update keeps a wrong checksum wrong, RFC
-// 1624), so a damaged header is still dropped and counted as
-// bad_ip_checksum, by one check instead of two. False for anything else:
-// the caller parses it fully.
+// TTL > 1 (the checks of nat::parse_ipv4() but the checksum, and more).
+// The header checksum is not verified here: NatWorker::in2out() / out2in()
+// (told so) and route_outbound() verify it right after (TTL decrement's
+// incremental update keeps a wrong checksum wrong, RFC 1624), so a damaged
+// header is still dropped and counted as bad_ip_checksum, by one check
+// instead of two. False for anything else: the caller parses it fully.
 inline bool common_ipv4(std::span<const std::byte> ip, nat::Ipv4Info* info) noexcept {
   if (ip.size() < nat::ip4::kMinHeaderSize || nat::load8(ip, nat::ip4::kVersionIhl) != 0x45) return false;
   const uint16_t total = nat::load16(ip, nat::ip4::kTotalLength);
@@ -305,9 +325,9 @@ inline bool common_ipv4(std::span<const std::byte> ip, nat::Ipv4Info* info) noex
 }
 
 // Guest -> uplink, for a frame already known to take the L3 path. `in` is the
-// guest's port.
+// guest's port; key_hash: the packet's from the burst prefetch, or nat::kNoKeyHash.
 void route_out(Burst& b, uint16_t i, const StageContext& ctx, const NetworkState& ns, const PortState* in,
-               NeighborMemo& memo) noexcept {
+               NeighborMemo& memo, uint64_t key_hash) noexcept {
   const L3State& l3 = ns.l3;
   L3Counters& c = counters_of(l3, ctx.worker);
   rte_mbuf* m = b.pkts[i];
@@ -346,7 +366,7 @@ void route_out(Burst& b, uint16_t i, const StageContext& ctx, const NetworkState
     }
     finish_checksum(m, ip, c);
     nat::decrement_ttl(ip);  // header and TTL > 1 checked above
-    res = nw->in2out(ip, ctx.now_ns);
+    res = nw->in2out(ip, info, verified, ctx.now_ns, key_hash);
   } else {
     finish_checksum(m, ip, c);
     nat::decrement_ttl(ip);
@@ -360,47 +380,50 @@ void route_out(Burst& b, uint16_t i, const StageContext& ctx, const NetworkState
 }
 
 // Uplink -> guest for one IPv4 frame; `handed_over`: this worker owns the
-// session (no owner check).
+// session (no owner check); key_hash: the packet's from the burst prefetch,
+// or nat::kNoKeyHash.
 void route_in(Burst& b, uint16_t i, const StageContext& ctx, const NetworkState& ns,
-              const PortState* up, bool handed_over, NeighborMemo& memo) noexcept {
+              const PortState* up, bool handed_over, NeighborMemo& memo, uint64_t key_hash) noexcept {
   const L3State& l3 = ns.l3;
   L3Counters& c = counters_of(l3, ctx.worker);
   rte_mbuf* m = b.pkts[i];
   const std::span<std::byte> ip = ip_bytes(m);
   nat::Ipv4Info info;
-  // NAT return traffic (TCP/UDP to one of our outside addresses, common
-  // header): out2in() verifies the header; everything else is parsed here.
-  const bool verified = !(l3.mode == L3Mode::kNat && common_ipv4(ip, &info) &&
+  // NAT return traffic (TCP/UDP to one of our outside addresses, not inside
+  // the network, common header): no echo request and past the checks below,
+  // its header checksum verified by out2in(). Everything else is parsed here.
+  const bool nat_return = l3.mode == L3Mode::kNat && common_ipv4(ip, &info) &&
                           (info.proto == nat::kProtoTcp || info.proto == nat::kProtoUdp) &&
-                          l3.is_outside_address(info.dst) && !l3.policy.subnets.contains(info.dst));
-  if (verified) {
+                          l3.is_outside_address(info.dst) && !l3.policy.subnets.contains(info.dst);
+  const bool verified = !nat_return;
+  if (!nat_return) {
     if (const nat::NatReason r = nat::parse_ipv4(ip, &info); r != nat::NatReason::kNone) {
       count_nat_reason(l3, ctx.worker, r);
       b.drop(i, DropReason::kL3Dropped);
       return;
     }
-  }
-  if (answer_echo(b, i, ctx, l3, ip, info)) return;
-  if (l3.mode == L3Mode::kNat) {
-    if (l3.policy.subnets.contains(info.dst)) {
-      // Routed to a guest directly: never an established flow under NAT
-      // (libvirt FWI: -o B -j REJECT).
-      count_nat_reason(l3, ctx.worker, nat::NatReason::kNoSession);
-      reply_error(b, i, ctx, l3, nat::icmp::kDestUnreachable, nat::icmp::kCodePortUnreachable,
-                  l3.outside_ip, l3.uplink_mac, DropReason::kL3Refused, up);
-      return;
-    }
-    if (!l3.is_outside_address(info.dst)) {
-      count_nat_reason(l3, ctx.worker, nat::NatReason::kNotOurAddress);
+    if (answer_echo(b, i, ctx, l3, ip, info)) return;
+    if (l3.mode == L3Mode::kNat) {
+      if (l3.policy.subnets.contains(info.dst)) {
+        // Routed to a guest directly: never an established flow under NAT
+        // (libvirt FWI: -o B -j REJECT).
+        count_nat_reason(l3, ctx.worker, nat::NatReason::kNoSession);
+        reply_error(b, i, ctx, l3, nat::icmp::kDestUnreachable, nat::icmp::kCodePortUnreachable,
+                    l3.outside_ip, l3.uplink_mac, DropReason::kL3Refused, up);
+        return;
+      }
+      if (!l3.is_outside_address(info.dst)) {
+        count_nat_reason(l3, ctx.worker, nat::NatReason::kNotOurAddress);
+        b.drop(i, DropReason::kL3Dropped);
+        return;
+      }
+    } else if (info.dst == l3.outside_ip) {
+      c.count(L3Event::kToOutsideAddress);
       b.drop(i, DropReason::kL3Dropped);
       return;
     }
-  } else if (info.dst == l3.outside_ip) {
-    c.count(L3Event::kToOutsideAddress);
-    b.drop(i, DropReason::kL3Dropped);
-    return;
   }
-  const uint32_t err_src = l3.is_outside_address(info.dst) ? info.dst : l3.outside_ip;
+  const uint32_t err_src = nat_return || l3.is_outside_address(info.dst) ? info.dst : l3.outside_ip;
   nat::Result res;
   if (l3.mode == L3Mode::kNat) {
     nat::NatWorker* nw = l3.nat[ctx.worker];
@@ -428,7 +451,7 @@ void route_in(Burst& b, uint16_t i, const StageContext& ctx, const NetworkState&
                   l3.uplink_mac, DropReason::kTtlExpired, up);
       return;
     }
-    res = nw->out2in(ip, ctx.now_ns);
+    res = nw->out2in(ip, info, verified, ctx.now_ns, key_hash);
   } else {
     res = nat::route_inbound(l3.policy, ip, true, &c.route);
     if (res.verdict == nat::Verdict::kForward && info.ttl <= 1) {
@@ -452,13 +475,19 @@ void route_in(Burst& b, uint16_t i, const StageContext& ctx, const NetworkState&
     b.drop(i, DropReason::kNeighborMiss);
     return;
   }
-  uint16_t out_port = 0;
-  const PortState* out = nullptr;
-  if (ctx.fdb->lookup(FdbKey{ns.id, kNoVlan, mac, 0}, &out_port) >= 0) out = ctx.snap->port(out_port);
-  if (out == nullptr || out->network != ns.id || out->gateway || out->uplink || !out->vlan.admits(kNoVlan)) {
-    c.count(L3Event::kNoGuestPort);
-    b.drop(i, DropReason::kNoGuestPort);
-    return;
+  uint16_t out_port = memo.guest_port_id;
+  const PortState* out = memo.guest_port;
+  if (out == nullptr || !(memo.guest_mac == mac)) {
+    out = nullptr;
+    if (ctx.fdb->lookup(FdbKey{ns.id, kNoVlan, mac, 0}, &out_port) >= 0) out = ctx.snap->port(out_port);
+    if (out == nullptr || out->network != ns.id || out->gateway || out->uplink || !out->vlan.admits(kNoVlan)) {
+      c.count(L3Event::kNoGuestPort);
+      b.drop(i, DropReason::kNoGuestPort);
+      return;
+    }
+    memo.guest_port = out;
+    memo.guest_port_id = out_port;
+    memo.guest_mac = mac;
   }
   net::EtherHdr* eth = eth_of(m);
   eth->dst = mac;
@@ -473,7 +502,7 @@ void route_in(Burst& b, uint16_t i, const StageContext& ctx, const NetworkState&
 
 // One frame from an uplink port.
 void uplink_frame(Burst& b, uint16_t i, const StageContext& ctx, const NetworkState& ns,
-                  const PortState* up, bool handed_over, NeighborMemo& memo) noexcept {
+                  const PortState* up, bool handed_over, NeighborMemo& memo, uint64_t key_hash) noexcept {
   const L3State& l3 = ns.l3;
   L3Counters& c = counters_of(l3, ctx.worker);
   rte_mbuf* m = b.pkts[i];
@@ -498,7 +527,7 @@ void uplink_frame(Burst& b, uint16_t i, const StageContext& ctx, const NetworkSt
     b.drop(i, DropReason::kUplinkNotForUs);
     return;
   }
-  route_in(b, i, ctx, ns, up, handed_over, memo);
+  route_in(b, i, ctx, ns, up, handed_over, memo, key_hash);
 }
 
 }  // namespace
@@ -508,8 +537,9 @@ void l3_uplink_stage(Burst& b, const StageContext& ctx) noexcept {
   const PortState* in = ctx.snap->port(b.in_port);
   if (in == nullptr || !in->uplink) return;
   const NetworkState* ns = ctx.snap->network(in->network);
+  BurstKeyHashes hashes;
   if (ns != nullptr && ns->l3.enabled && ns->l3.mode == L3Mode::kNat)
-    prefetch_sessions(b, *ns, ctx.worker, nat::Dir::kOut2In, false);
+    prefetch_sessions(b, *ns, ctx.worker, nat::Dir::kOut2In, false, hashes);
   NeighborMemo memo;
   for (uint16_t i = 0; i < b.count; ++i) {
     if (!b.pending(i)) continue;
@@ -517,7 +547,7 @@ void l3_uplink_stage(Burst& b, const StageContext& ctx) noexcept {
       b.drop(i, DropReason::kNoPort);
       continue;
     }
-    uplink_frame(b, i, ctx, *ns, in, false, memo);
+    uplink_frame(b, i, ctx, *ns, in, false, memo, hashes.of(i));
   }
 }
 
@@ -529,7 +559,8 @@ void l3_route_stage(Burst& b, const StageContext& ctx) noexcept {
   if (ns == nullptr || !ns->l3.enabled || !ns->has_gateway || ns->l3.counters[ctx.worker] == nullptr)
     return;
   const L3State& l3 = ns->l3;
-  if (l3.mode == L3Mode::kNat) prefetch_sessions(b, *ns, ctx.worker, nat::Dir::kIn2Out, true);
+  BurstKeyHashes hashes;
+  if (l3.mode == L3Mode::kNat) prefetch_sessions(b, *ns, ctx.worker, nat::Dir::kIn2Out, true, hashes);
   NeighborMemo memo;
   for (uint16_t i = 0; i < b.count; ++i) {
     if (!b.pending(i) || b.meta[i].vlan != kNoVlan) continue;
@@ -544,7 +575,7 @@ void l3_route_stage(Burst& b, const StageContext& ctx) noexcept {
     // The gateway's own addresses and the network itself: the gateway port, as before.
     // Limited broadcast is not routed either.
     if (l3.is_gateway_ip(dst) || l3.policy.subnets.contains(dst) || dst == 0xffffffffu) continue;
-    route_out(b, i, ctx, *ns, in, memo);
+    route_out(b, i, ctx, *ns, in, memo, hashes.of(i));
   }
 }
 
@@ -560,7 +591,7 @@ void l3_handoff_stage(Burst& b, const StageContext& ctx) noexcept {
     }
     counters_of(ns->l3, ctx.worker).count(L3Event::kHandoffIn);
     if (in->uplink) {
-      uplink_frame(b, i, ctx, *ns, in, true, memo);
+      uplink_frame(b, i, ctx, *ns, in, true, memo, nat::kNoKeyHash);
       continue;
     }
     // A guest frame for a portless protocol (sessions on worker 0).
@@ -573,7 +604,7 @@ void l3_handoff_stage(Burst& b, const StageContext& ctx) noexcept {
     L3Counters& c = counters_of(ns->l3, ctx.worker);
     finish_checksum(b.pkts[i], ip, c);
     (void)nat::ttl_decrement(ip);
-    const nat::Result res = ns->l3.nat[ctx.worker]->in2out(ip, ctx.now_ns);
+    const nat::Result res = ns->l3.nat[ctx.worker]->in2out(ip, info, true, ctx.now_ns);
     if (!verdict_passes(b, i, ctx, ns->l3, res.verdict, ns->l3.gateway_ip_for(info.src), ns->gateway_mac, in))
       continue;
     send_to_uplink(b, i, ctx, *ns, info.dst, c, memo);

@@ -271,17 +271,19 @@ class L3Test : public ::testing::Test {
 
   void TearDown() override {
     dp_.reset();
-    for (RingDev* d : {&guest_, &uplink_}) {
-      drain(d->in);
-      drain(d->out);
-      rte_eth_dev_info info{};
-      rte_device* dev = rte_eth_dev_info_get(d->port, &info) == 0 ? info.device : nullptr;
-      (void)rte_eth_dev_close(d->port);
-      if (dev != nullptr) (void)rte_dev_remove(dev);
-      rte_ring_free(d->in);
-      rte_ring_free(d->out);
-    }
+    for (RingDev* d : {&guest_, &uplink_}) close_dev(*d);
     EXPECT_EQ(rte_mempool_in_use_count(test_pool()), pool_in_use_) << "test mbufs leaked";
+  }
+
+  static void close_dev(RingDev& d) {
+    drain(d.in);
+    drain(d.out);
+    rte_eth_dev_info info{};
+    rte_device* dev = rte_eth_dev_info_get(d.port, &info) == 0 ? info.device : nullptr;
+    (void)rte_eth_dev_close(d.port);
+    if (dev != nullptr) (void)rte_dev_remove(dev);
+    rte_ring_free(d.in);
+    rte_ring_free(d.out);
   }
 
   RingDev make_dev(const std::string& tag, uint16_t tx_queues) {
@@ -308,7 +310,7 @@ class L3Test : public ::testing::Test {
     c.outside_ip = kOutsideIp;
     c.outside_prefix = 24;
     c.next_hop = next_hop;
-    c.nat_sessions = 1024;
+    c.nat_sessions = nat_sessions_;
     return c;
   }
 
@@ -369,7 +371,24 @@ class L3Test : public ::testing::Test {
   Bytes from_guest(const Ip& p) { return eth_frame(kGwMac, kGuestMac, 0x0800, ip_packet(p)); }
   Bytes from_router(const Ip& p) { return eth_frame(kUplinkMac, kRouterMac, 0x0800, ip_packet(p)); }
 
+  // The next n IPv4 frames sent on `d` (fewer when they do not come in time).
+  std::vector<Bytes> collect(const RingDev& d, size_t n, std::chrono::milliseconds t = 5000ms) {
+    std::vector<Bytes> got;
+    const auto deadline = std::chrono::steady_clock::now() + t;
+    while (got.size() < n && std::chrono::steady_clock::now() < deadline) {
+      bool any = false;
+      for (auto& f : drain(d.out)) {
+        if (!is_ipv4(f)) continue;
+        got.push_back(std::move(f));
+        any = true;
+      }
+      if (!any) std::this_thread::sleep_for(1ms);
+    }
+    return got;
+  }
+
   static inline int n_ = 0;
+  uint32_t nat_sessions_ = 1024;  // config()'s NAT table capacity
   FakeClock clock_;
   std::unique_ptr<Dataplane> dp_;
   std::shared_ptr<NullHandler> handler_;
@@ -1078,6 +1097,125 @@ TEST_F(L3Test, DamagedReturnHeadersAreDroppedOnce) {
   EXPECT_EQ(mac_at(*got, 0), kGuestMac);
   EXPECT_EQ((*got)[22], 63);
   expect_checksums_ok(*got);
+}
+
+// With at least nat::kPrefetchMinSessions sessions both stages prefetch each
+// burst's sessions and hand the key hashes they computed to in2out()/out2in()
+// (which then do not hash again): every established flow is still found in
+// both directions, with no second session, refusal or drop.
+TEST_F(L3Test, ManySessionsTakeTheBurstPrefetchPath) {
+  nat_sessions_ = 16384;
+  bring_up(L3Mode::kNat);
+  constexpr uint32_t kFlows = nat::kPrefetchMinSessions + 512;
+  constexpr uint32_t kChunk = 256;
+  auto flow = [](uint32_t f) {
+    Ip p;
+    p.proto = f % 3 == 0 ? 6 : 17;
+    p.tcp_flags = 0x10;  // ACK: picked up mid-stream like Linux conntrack
+    p.sport = static_cast<uint16_t>(20000 + f);
+    p.dst = kRemote + f % 5;
+    p.dport = static_cast<uint16_t>(53 + f % 11);
+    return p;
+  };
+  auto reply_of = [](const Ip& out) {
+    Ip r = out;
+    r.src = out.dst;
+    r.dst = kOutsideIp;
+    r.sport = out.dport;
+    r.dport = out.sport;  // ports are preserved
+    return r;
+  };
+  // Twice out (creating, then on established sessions), then every reply.
+  for (int pass = 0; pass < 3; ++pass) {
+    SCOPED_TRACE(pass);
+    for (uint32_t first = 0; first < kFlows; first += kChunk) {
+      const uint32_t n = std::min(kChunk, kFlows - first);
+      for (uint32_t f = first; f < first + n; ++f) {
+        if (pass < 2) {
+          send(guest_, from_guest(flow(f)));
+        } else {
+          send(uplink_, from_router(reply_of(flow(f))));
+        }
+      }
+      const std::vector<Bytes> got = collect(pass < 2 ? uplink_ : guest_, n);
+      ASSERT_EQ(got.size(), n) << "flows " << first << "..";
+      for (size_t k = 0; k < got.size(); ++k) {
+        const Ip p = flow(first + static_cast<uint32_t>(k));
+        if (pass < 2) {
+          EXPECT_EQ(get32(got[k], 26), kOutsideIp);
+          EXPECT_EQ(get16(got[k], 34), p.sport);
+        } else {
+          EXPECT_EQ(get32(got[k], 30), kGuestIp);
+          EXPECT_EQ(get16(got[k], 36), p.sport);
+          EXPECT_EQ(mac_at(got[k], 0), kGuestMac);
+        }
+        if (k % 61 == 0) expect_checksums_ok(got[k]);
+      }
+    }
+  }
+  EXPECT_EQ(counter("sessions_created"), kFlows);
+  EXPECT_EQ(counter("routed_out"), 2 * kFlows);
+  EXPECT_EQ(counter("routed_in"), kFlows);
+  EXPECT_EQ(counter("no_session"), 0u);
+  EXPECT_EQ(counter("ports_exhausted"), 0u);
+}
+
+// Replies from the uplink share one guest-port (FDB) lookup per burst and
+// guest MAC: replies to two guests on two ports, interleaved in one burst,
+// each reach their own guest's port.
+TEST_F(L3Test, InterleavedRepliesToTwoGuestsReachTheirPorts) {
+  RingDev g2 = make_dev("h", 1);
+  PortSpec ps;
+  ps.name = "guest2";
+  ps.kind = PortKind::kEthdev;
+  ps.ethdev_port = g2.port;
+  auto added = dp_->add_port("n1", ps);
+  ASSERT_TRUE(added.is_ok()) << added.status().to_string();
+  bring_up(L3Mode::kNat);
+  const net::MacAddr kGuest2Mac{{0x52, 0x54, 0x00, 0x00, 0x00, 0x06}};
+  constexpr uint32_t kGuest2Ip = ip4(10, 0, 0, 6);
+  send(g2, arp_frame(net::kBroadcastMac, 1, kGuest2Mac, kGuest2Ip, net::MacAddr{}, kGwIp));
+  ASSERT_TRUE(eventually([&] { return has_neighbor(kGuest2Ip); }));
+  drain(g2.out);
+  Ip a;
+  a.sport = 4001;
+  Ip b = a;
+  b.src = kGuest2Ip;
+  b.sport = 4002;
+  send(guest_, from_guest(a));
+  send(g2, eth_frame(kGwMac, kGuest2Mac, 0x0800, ip_packet(b)));
+  ASSERT_EQ(collect(uplink_, 2).size(), 2u);
+  drain(guest_.out);
+  drain(g2.out);
+  for (int k = 0; k < 8; ++k) {
+    Ip r;
+    r.src = kRemote;
+    r.dst = kOutsideIp;
+    r.sport = 53;
+    r.dport = k % 2 ? 4002 : 4001;
+    r.payload = Bytes(18, static_cast<uint8_t>(k));
+    send(uplink_, from_router(r));
+  }
+  const std::vector<Bytes> to1 = collect(guest_, 4);
+  const std::vector<Bytes> to2 = collect(g2, 4);
+  ASSERT_EQ(to1.size(), 4u);
+  ASSERT_EQ(to2.size(), 4u);
+  for (const Bytes& f : to1) {
+    EXPECT_EQ(mac_at(f, 0), kGuestMac);
+    EXPECT_EQ(get32(f, 30), kGuestIp);
+    EXPECT_EQ(get16(f, 36), 4001);
+    expect_checksums_ok(f);
+  }
+  for (const Bytes& f : to2) {
+    EXPECT_EQ(mac_at(f, 0), kGuest2Mac);
+    EXPECT_EQ(get32(f, 30), kGuest2Ip);
+    EXPECT_EQ(get16(f, 36), 4002);
+    expect_checksums_ok(f);
+  }
+  EXPECT_EQ(counter("routed_in"), 8u);
+  EXPECT_EQ(counter("no_guest_port"), 0u);
+  dp_.reset();
+  close_dev(g2);
 }
 
 // Frames of one burst share one neighbour lookup for their next hop; a
