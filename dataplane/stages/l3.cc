@@ -216,8 +216,9 @@ struct NeighborMemo {
 // Addresses the frame to the uplink's next hop for `dst` (the destination
 // itself when on-link, the group MAC for multicast and broadcast) and gives
 // it the uplink port; a next hop not yet resolved drops it (neighbor_miss) and
-// asks the slow path to resolve it.
-[[gnu::always_inline]] inline void send_to_uplink(Burst& b, uint16_t i, const StageContext& ctx,
+// asks the slow path to resolve it. True when the frame goes on the uplink:
+// the caller counts it as routed_out (per burst in the route stage).
+[[gnu::always_inline]] inline bool send_to_uplink(Burst& b, uint16_t i, const StageContext& ctx,
                                                  const NetworkState& ns, uint32_t dst, L3Counters& c,
                                                  NeighborMemo& memo) noexcept {
   const L3State& l3 = ns.l3;
@@ -230,14 +231,14 @@ struct NeighborMemo {
       c.count(L3Event::kNeighborMiss);
       post_resolve(ctx, l3, ns.id, hop);
       b.drop(i, DropReason::kNeighborMiss);
-      return;
+      return false;
     }
   }
   net::EtherHdr* eth = eth_of(b.pkts[i]);
   eth->dst = dst_mac;
   eth->src = l3.uplink_mac;
-  c.count(L3Event::kRoutedOut);
   b.verdicts[i] = {Action::kForward, DropReason::kNoPort, l3.uplink_port};
+  return true;
 }
 
 // The session key of a TCP/UDP packet as NatWorker looks it up (what
@@ -325,11 +326,13 @@ inline bool common_ipv4(std::span<const std::byte> ip, nat::Ipv4Info* info) noex
 }
 
 // Guest -> uplink, for a frame already known to take the L3 path. `in` is the
-// guest's port; key_hash: the packet's from the burst prefetch, or nat::kNoKeyHash.
-void route_out(Burst& b, uint16_t i, const StageContext& ctx, const NetworkState& ns, const PortState* in,
-               NeighborMemo& memo, uint64_t key_hash) noexcept {
+// guest's port; `c` and `nw` this worker's counters and NAT (mode nat),
+// loaded once per burst; key_hash: the packet's from the burst prefetch, or
+// nat::kNoKeyHash. True when the frame goes on the uplink (routed_out, which
+// the caller counts per burst).
+bool route_out(Burst& b, uint16_t i, const StageContext& ctx, const NetworkState& ns, const PortState* in,
+               L3Counters& c, nat::NatWorker* nw, NeighborMemo& memo, uint64_t key_hash) noexcept {
   const L3State& l3 = ns.l3;
-  L3Counters& c = counters_of(l3, ctx.worker);
   rte_mbuf* m = b.pkts[i];
   const std::span<std::byte> ip = ip_bytes(m);
   nat::Ipv4Info info;
@@ -338,18 +341,17 @@ void route_out(Burst& b, uint16_t i, const StageContext& ctx, const NetworkState
     if (const nat::NatReason r = nat::parse_ipv4(ip, &info); r != nat::NatReason::kNone) {
       count_nat_reason(l3, ctx.worker, r);
       b.drop(i, DropReason::kL3Dropped);
-      return;
+      return false;
     }
   }
   if (info.ttl <= 1) {
     count_nat_reason(l3, ctx.worker, nat::NatReason::kTtlExpired);
     reply_error(b, i, ctx, l3, nat::icmp::kTimeExceeded, nat::icmp::kCodeTtlExceeded, l3.gateway_ip_for(info.src),
                 ns.gateway_mac, DropReason::kTtlExpired, in);
-    return;
+    return false;
   }
   nat::Result res;
   if (l3.mode == L3Mode::kNat) {
-    nat::NatWorker* nw = l3.nat[ctx.worker];
     const int owner = ctx.snap->worker_count > 1 ? nw->plan().in2out_worker(info.proto) : nat::kAnyWorker;
     if (owner >= 0 && owner != ctx.worker && ctx.handoff_rings != nullptr) {
       // Another worker translates it: only a sound header leaves this one.
@@ -357,12 +359,12 @@ void route_out(Burst& b, uint16_t i, const StageContext& ctx, const NetworkState
           r != nat::NatReason::kNone) {
         count_nat_reason(l3, ctx.worker, r);
         b.drop(i, DropReason::kL3Dropped);
-        return;
+        return false;
       }
       m->port = b.in_port;
       c.count(L3Event::kHandoffOut);
       b.verdicts[i] = {Action::kHandoff, DropReason::kHandoffFull, static_cast<uint16_t>(owner)};
-      return;
+      return false;
     }
     finish_checksum(m, ip, c);
     nat::decrement_ttl(ip);  // header and TTL > 1 checked above
@@ -374,18 +376,20 @@ void route_out(Burst& b, uint16_t i, const StageContext& ctx, const NetworkState
   }
   if (res.verdict != nat::Verdict::kForward && res.verdict != nat::Verdict::kForwardUntranslated) {
     (void)verdict_passes(b, i, ctx, l3, res.verdict, l3.gateway_ip_for(info.src), ns.gateway_mac, in);
-    return;
+    return false;
   }
-  send_to_uplink(b, i, ctx, ns, info.dst, c, memo);
+  return send_to_uplink(b, i, ctx, ns, info.dst, c, memo);
 }
 
 // Uplink -> guest for one IPv4 frame; `handed_over`: this worker owns the
-// session (no owner check); key_hash: the packet's from the burst prefetch,
-// or nat::kNoKeyHash.
-void route_in(Burst& b, uint16_t i, const StageContext& ctx, const NetworkState& ns,
-              const PortState* up, bool handed_over, NeighborMemo& memo, uint64_t key_hash) noexcept {
+// session (no owner check); `c` and `nw` this worker's counters and NAT
+// (mode nat), loaded once per burst; key_hash: the packet's from the burst
+// prefetch, or nat::kNoKeyHash. True when the frame goes to a guest
+// (routed_in, which the caller counts).
+bool route_in(Burst& b, uint16_t i, const StageContext& ctx, const NetworkState& ns, const PortState* up,
+              bool handed_over, L3Counters& c, nat::NatWorker* nw, NeighborMemo& memo,
+              uint64_t key_hash) noexcept {
   const L3State& l3 = ns.l3;
-  L3Counters& c = counters_of(l3, ctx.worker);
   rte_mbuf* m = b.pkts[i];
   const std::span<std::byte> ip = ip_bytes(m);
   nat::Ipv4Info info;
@@ -400,9 +404,9 @@ void route_in(Burst& b, uint16_t i, const StageContext& ctx, const NetworkState&
     if (const nat::NatReason r = nat::parse_ipv4(ip, &info); r != nat::NatReason::kNone) {
       count_nat_reason(l3, ctx.worker, r);
       b.drop(i, DropReason::kL3Dropped);
-      return;
+      return false;
     }
-    if (answer_echo(b, i, ctx, l3, ip, info)) return;
+    if (answer_echo(b, i, ctx, l3, ip, info)) return false;
     if (l3.mode == L3Mode::kNat) {
       if (l3.policy.subnets.contains(info.dst)) {
         // Routed to a guest directly: never an established flow under NAT
@@ -410,23 +414,22 @@ void route_in(Burst& b, uint16_t i, const StageContext& ctx, const NetworkState&
         count_nat_reason(l3, ctx.worker, nat::NatReason::kNoSession);
         reply_error(b, i, ctx, l3, nat::icmp::kDestUnreachable, nat::icmp::kCodePortUnreachable,
                     l3.outside_ip, l3.uplink_mac, DropReason::kL3Refused, up);
-        return;
+        return false;
       }
       if (!l3.is_outside_address(info.dst)) {
         count_nat_reason(l3, ctx.worker, nat::NatReason::kNotOurAddress);
         b.drop(i, DropReason::kL3Dropped);
-        return;
+        return false;
       }
     } else if (info.dst == l3.outside_ip) {
       c.count(L3Event::kToOutsideAddress);
       b.drop(i, DropReason::kL3Dropped);
-      return;
+      return false;
     }
   }
   const uint32_t err_src = nat_return || l3.is_outside_address(info.dst) ? info.dst : l3.outside_ip;
   nat::Result res;
   if (l3.mode == L3Mode::kNat) {
-    nat::NatWorker* nw = l3.nat[ctx.worker];
     // With one worker every session is this worker's (and no fragment can
     // need steering): the owner lookup, which parses the packet, is skipped.
     if (!handed_over && ctx.handoff_rings != nullptr && ctx.snap->worker_count > 1) {
@@ -437,19 +440,19 @@ void route_in(Burst& b, uint16_t i, const StageContext& ctx, const NetworkState&
             r != nat::NatReason::kNone) {
           count_nat_reason(l3, ctx.worker, r);
           b.drop(i, DropReason::kL3Dropped);
-          return;
+          return false;
         }
         m->port = b.in_port;
         c.count(L3Event::kHandoffOut);
         b.verdicts[i] = {Action::kHandoff, DropReason::kHandoffFull, static_cast<uint16_t>(owner)};
-        return;
+        return false;
       }
     }
     if (info.ttl <= 1) {
       count_nat_reason(l3, ctx.worker, nat::NatReason::kTtlExpired);
       reply_error(b, i, ctx, l3, nat::icmp::kTimeExceeded, nat::icmp::kCodeTtlExceeded, err_src,
                   l3.uplink_mac, DropReason::kTtlExpired, up);
-      return;
+      return false;
     }
     res = nw->out2in(ip, info, verified, ctx.now_ns, key_hash);
   } else {
@@ -458,10 +461,10 @@ void route_in(Burst& b, uint16_t i, const StageContext& ctx, const NetworkState&
       count_nat_reason(l3, ctx.worker, nat::NatReason::kTtlExpired);
       reply_error(b, i, ctx, l3, nat::icmp::kTimeExceeded, nat::icmp::kCodeTtlExceeded, err_src,
                   l3.uplink_mac, DropReason::kTtlExpired, up);
-      return;
+      return false;
     }
   }
-  if (!verdict_passes(b, i, ctx, l3, res.verdict, err_src, l3.uplink_mac, up)) return;
+  if (!verdict_passes(b, i, ctx, l3, res.verdict, err_src, l3.uplink_mac, up)) return false;
   if (l3.mode == L3Mode::kNat) {
     nat::decrement_ttl(ip);  // a translated packet: header and TTL > 1 checked above
   } else {
@@ -473,7 +476,7 @@ void route_in(Burst& b, uint16_t i, const StageContext& ctx, const NetworkState&
     c.count(L3Event::kNeighborMiss);
     post_resolve(ctx, l3, ns.id, guest);
     b.drop(i, DropReason::kNeighborMiss);
-    return;
+    return false;
   }
   uint16_t out_port = memo.guest_port_id;
   const PortState* out = memo.guest_port;
@@ -483,7 +486,7 @@ void route_in(Burst& b, uint16_t i, const StageContext& ctx, const NetworkState&
     if (out == nullptr || out->network != ns.id || out->gateway || out->uplink || !out->vlan.admits(kNoVlan)) {
       c.count(L3Event::kNoGuestPort);
       b.drop(i, DropReason::kNoGuestPort);
-      return;
+      return false;
     }
     memo.guest_port = out;
     memo.guest_port_id = out_port;
@@ -494,40 +497,40 @@ void route_in(Burst& b, uint16_t i, const StageContext& ctx, const NetworkState&
   eth->src = ns.gateway_mac;
   if (!egress_edit(m, *out, PacketMeta{ns.id, kNoVlan, 0})) {
     b.drop(i, DropReason::kNoHeadroom);
-    return;
+    return false;
   }
-  c.count(L3Event::kRoutedIn);
   b.verdicts[i] = {Action::kForward, DropReason::kNoPort, out_port};
+  return true;
 }
 
-// One frame from an uplink port.
-void uplink_frame(Burst& b, uint16_t i, const StageContext& ctx, const NetworkState& ns,
-                  const PortState* up, bool handed_over, NeighborMemo& memo, uint64_t key_hash) noexcept {
+// One frame from an uplink port; `c`, `nw` and the result as for route_in().
+bool uplink_frame(Burst& b, uint16_t i, const StageContext& ctx, const NetworkState& ns, const PortState* up,
+                  bool handed_over, L3Counters& c, nat::NatWorker* nw, NeighborMemo& memo,
+                  uint64_t key_hash) noexcept {
   const L3State& l3 = ns.l3;
-  L3Counters& c = counters_of(l3, ctx.worker);
   rte_mbuf* m = b.pkts[i];
   const net::EtherHdr* eth = eth_of(m);
   if (eth == nullptr) {
     b.drop(i, DropReason::kRunt);
-    return;
+    return false;
   }
   if (eth->ether_type == net::Be16{net::kEtherTypeArp}) {
     m->port = b.in_port;
     c.count(L3Event::kUplinkArp);
     b.verdicts[i].action = Action::kPunt;
-    return;
+    return false;
   }
   if (eth->ether_type != net::Be16{net::kEtherTypeIpv4}) {
     c.count(L3Event::kUplinkUnsupported);
     b.drop(i, DropReason::kUplinkUnsupported);
-    return;
+    return false;
   }
   if (!(eth->dst == l3.uplink_mac)) {
     c.count(L3Event::kUplinkNotForUs);
     b.drop(i, DropReason::kUplinkNotForUs);
-    return;
+    return false;
   }
-  route_in(b, i, ctx, ns, up, handed_over, memo, key_hash);
+  return route_in(b, i, ctx, ns, up, handed_over, c, nw, memo, key_hash);
 }
 
 }  // namespace
@@ -537,18 +540,22 @@ void l3_uplink_stage(Burst& b, const StageContext& ctx) noexcept {
   const PortState* in = ctx.snap->port(b.in_port);
   if (in == nullptr || !in->uplink) return;
   const NetworkState* ns = ctx.snap->network(in->network);
+  if (ns == nullptr || !ns->l3.enabled || ns->l3.counters[ctx.worker] == nullptr) {
+    for (uint16_t i = 0; i < b.count; ++i)
+      if (b.pending(i)) b.drop(i, DropReason::kNoPort);
+    return;
+  }
+  L3Counters& c = *ns->l3.counters[ctx.worker];
+  nat::NatWorker* nw = ns->l3.mode == L3Mode::kNat ? ns->l3.nat[ctx.worker] : nullptr;
   BurstKeyHashes hashes;
-  if (ns != nullptr && ns->l3.enabled && ns->l3.mode == L3Mode::kNat)
-    prefetch_sessions(b, *ns, ctx.worker, nat::Dir::kOut2In, false, hashes);
+  if (nw != nullptr) prefetch_sessions(b, *ns, ctx.worker, nat::Dir::kOut2In, false, hashes);
   NeighborMemo memo;
+  uint32_t routed = 0;  // routed_in, counted once per burst
   for (uint16_t i = 0; i < b.count; ++i) {
     if (!b.pending(i)) continue;
-    if (ns == nullptr || !ns->l3.enabled || ns->l3.counters[ctx.worker] == nullptr) {
-      b.drop(i, DropReason::kNoPort);
-      continue;
-    }
-    uplink_frame(b, i, ctx, *ns, in, false, memo, hashes.of(i));
+    routed += uplink_frame(b, i, ctx, *ns, in, false, c, nw, memo, hashes.of(i)) ? 1u : 0u;
   }
+  if (routed != 0) c.count(L3Event::kRoutedIn, routed);
 }
 
 void l3_route_stage(Burst& b, const StageContext& ctx) noexcept {
@@ -559,9 +566,12 @@ void l3_route_stage(Burst& b, const StageContext& ctx) noexcept {
   if (ns == nullptr || !ns->l3.enabled || !ns->has_gateway || ns->l3.counters[ctx.worker] == nullptr)
     return;
   const L3State& l3 = ns->l3;
+  L3Counters& c = *l3.counters[ctx.worker];
+  nat::NatWorker* nw = l3.mode == L3Mode::kNat ? l3.nat[ctx.worker] : nullptr;
   BurstKeyHashes hashes;
   if (l3.mode == L3Mode::kNat) prefetch_sessions(b, *ns, ctx.worker, nat::Dir::kIn2Out, true, hashes);
   NeighborMemo memo;
+  uint32_t routed = 0;  // routed_out, counted once per burst
   for (uint16_t i = 0; i < b.count; ++i) {
     if (!b.pending(i) || b.meta[i].vlan != kNoVlan) continue;
     rte_mbuf* m = b.pkts[i];
@@ -575,8 +585,9 @@ void l3_route_stage(Burst& b, const StageContext& ctx) noexcept {
     // The gateway's own addresses and the network itself: the gateway port, as before.
     // Limited broadcast is not routed either.
     if (l3.is_gateway_ip(dst) || l3.policy.subnets.contains(dst) || dst == 0xffffffffu) continue;
-    route_out(b, i, ctx, *ns, in, memo, hashes.of(i));
+    routed += route_out(b, i, ctx, *ns, in, c, nw, memo, hashes.of(i)) ? 1u : 0u;
   }
+  if (routed != 0) c.count(L3Event::kRoutedOut, routed);
 }
 
 void l3_handoff_stage(Burst& b, const StageContext& ctx) noexcept {
@@ -589,9 +600,11 @@ void l3_handoff_stage(Burst& b, const StageContext& ctx) noexcept {
       b.drop(i, DropReason::kNoPort);
       continue;
     }
-    counters_of(ns->l3, ctx.worker).count(L3Event::kHandoffIn);
+    L3Counters& hc = counters_of(ns->l3, ctx.worker);
+    hc.count(L3Event::kHandoffIn);
     if (in->uplink) {
-      uplink_frame(b, i, ctx, *ns, in, true, memo, nat::kNoKeyHash);
+      nat::NatWorker* nw = ns->l3.mode == L3Mode::kNat ? ns->l3.nat[ctx.worker] : nullptr;
+      if (uplink_frame(b, i, ctx, *ns, in, true, hc, nw, memo, nat::kNoKeyHash)) hc.count(L3Event::kRoutedIn);
       continue;
     }
     // A guest frame for a portless protocol (sessions on worker 0).
@@ -607,7 +620,7 @@ void l3_handoff_stage(Burst& b, const StageContext& ctx) noexcept {
     const nat::Result res = ns->l3.nat[ctx.worker]->in2out(ip, info, true, ctx.now_ns);
     if (!verdict_passes(b, i, ctx, ns->l3, res.verdict, ns->l3.gateway_ip_for(info.src), ns->gateway_mac, in))
       continue;
-    send_to_uplink(b, i, ctx, *ns, info.dst, c, memo);
+    if (send_to_uplink(b, i, ctx, *ns, info.dst, c, memo)) c.count(L3Event::kRoutedOut);
   }
 }
 

@@ -1218,6 +1218,41 @@ TEST_F(L3Test, InterleavedRepliesToTwoGuestsReachTheirPorts) {
   close_dev(g2);
 }
 
+// The stages count routed_out / routed_in once per burst: only the frames
+// that went on count, not the refused or expired ones of the same bursts.
+TEST_F(L3Test, MixedBurstsCountOnlyTheRoutedFrames) {
+  bring_up(L3Mode::kNat);
+  for (int k = 0; k < 8; ++k) {
+    Ip p;
+    p.sport = 4001;
+    p.ttl = k % 2 ? 1 : 64;
+    p.payload = Bytes(18, static_cast<uint8_t>(k));
+    send(guest_, from_guest(p));
+  }
+  ASSERT_EQ(collect(uplink_, 4).size(), 4u);
+  ASSERT_EQ(collect(guest_, 4).size(), 4u);  // time exceeded
+  EXPECT_EQ(counter("routed_out"), 4u);
+  EXPECT_EQ(counter("ttl_expired"), 4u);
+  drain(uplink_.out);
+  drain(guest_.out);
+  for (int k = 0; k < 8; ++k) {
+    Ip r;
+    r.src = kRemote;
+    r.dst = kOutsideIp;
+    r.sport = 53;
+    r.dport = k % 2 ? 8080 : 4001;
+    r.payload = Bytes(18, static_cast<uint8_t>(k));
+    send(uplink_, from_router(r));
+  }
+  const std::vector<Bytes> in = collect(guest_, 4);
+  ASSERT_EQ(in.size(), 4u);
+  for (const Bytes& f : in) EXPECT_EQ(get16(f, 36), 4001);
+  ASSERT_EQ(collect(uplink_, 4).size(), 4u);  // port unreachable
+  EXPECT_EQ(counter("routed_in"), 4u);
+  EXPECT_EQ(counter("no_session"), 4u);
+  EXPECT_EQ(counter("routed_out"), 4u);
+}
+
 // Frames of one burst share one neighbour lookup for their next hop; a
 // changed next-hop MAC is used from the next burst on.
 TEST_F(L3Test, NextHopMacChangeIsSeenByTheNextBurst) {
