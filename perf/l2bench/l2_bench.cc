@@ -208,6 +208,26 @@ class Rig {
  protected:
   static constexpr int kMaxRigPorts = 3;
 
+  // A measured batch of n frames that took t1 - t0 TSC cycles.
+  void note_batch(uint64_t t0, uint64_t t1, unsigned n) {
+    tsc_per_pkt_.push_back(static_cast<double>(t1 - t0) / n);
+    measured_ += n;
+  }
+  // Median and 10th percentile of the batches' cycles per frame.
+  struct CyclesPerFrame {
+    double median = 0;
+    double p10 = 0;
+  };
+  CyclesPerFrame cycles_per_frame() const {
+    std::vector<double> v = tsc_per_pkt_;
+    std::sort(v.begin(), v.end());
+    if (v.empty()) return {};
+    return {v[v.size() / 2], v[v.size() / 10]};
+  }
+
+  uint64_t measured_ = 0;              // frames in measured batches
+  std::vector<double> tsc_per_pkt_;    // per measured batch
+
   // "" or what failed. `prefix` names the DPDK objects.
   std::string open_rig(const std::string& prefix, int ports, uint32_t fdb_capacity) {
     pool_ = rte_pktmbuf_pool_create((prefix + "_pool").c_str(), 4095, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
@@ -360,25 +380,19 @@ class Bench : private Rig {
         std::fprintf(stderr, "\n");
         return false;
       }
-      if (measured) {
-        tsc_per_pkt_.push_back(static_cast<double>(t1 - t0) / n);
-        measured_ += n;
-      }
+      if (measured) note_batch(t0, t1, n);
       done += n;
     }
     return true;
   }
 
   void report() const {
-    std::vector<double> v = tsc_per_pkt_;
-    std::sort(v.begin(), v.end());
-    const double median = v.empty() ? 0 : v[v.size() / 2];
-    const double p10 = v.empty() ? 0 : v[v.size() / 10];
+    const CyclesPerFrame c = cycles_per_frame();
     std::printf("{\"macs_per_port\":%u,\"size_bytes\":%u,\"packets\":%llu,\"batches\":%zu,"
                 "\"tsc_hz\":%llu,\"cycles_per_packet_median\":%.1f,\"cycles_per_packet_p10\":%.1f,"
                 "\"flow_cache_hits\":%llu}\n",
-                opts_.macs, opts_.size_bytes, static_cast<unsigned long long>(measured_), v.size(),
-                static_cast<unsigned long long>(rte_get_tsc_hz()), median, p10,
+                opts_.macs, opts_.size_bytes, static_cast<unsigned long long>(measured_), tsc_per_pkt_.size(),
+                static_cast<unsigned long long>(rte_get_tsc_hz()), c.median, c.p10,
                 static_cast<unsigned long long>(worker_->counters().ports[ids_[0]].flow_cache_hits.read() -
                                                 hits_before_));
   }
@@ -412,8 +426,6 @@ class Bench : private Rig {
   std::unique_ptr<Worker> worker_;
   std::unique_ptr<SlowPath> slow_;
   uint32_t flow_ = 0;
-  uint64_t measured_ = 0;
-  std::vector<double> tsc_per_pkt_;
   uint64_t hits_before_ = 0;  // port 0's flow cache hits before the measured run
 };
 
@@ -571,18 +583,15 @@ class NatBench : private Rig {
   }
 
   void report() const {
-    std::vector<double> v = tsc_per_pkt_;
-    std::sort(v.begin(), v.end());
-    const double median = v.empty() ? 0 : v[v.size() / 2];
-    const double p10 = v.empty() ? 0 : v[v.size() / 10];
+    const CyclesPerFrame c = cycles_per_frame();
     const Totals d = after_ - before_;
     std::printf("{\"mode\":\"nat\",\"dir\":\"%s\",\"sessions\":%u,\"nat_capacity\":%u,\"size_bytes\":%u,"
                 "\"packets\":%llu,\"batches\":%zu,\"tsc_hz\":%llu,\"cycles_per_packet_median\":%.1f,"
                 "\"cycles_per_packet_p10\":%.1f,\"translated\":%llu,\"sessions_created\":%llu,"
                 "\"table_sessions\":%u}\n",
                 opts_.out2in ? "out2in" : "in2out", opts_.sessions, capacity_, opts_.size_bytes,
-                static_cast<unsigned long long>(measured_), v.size(),
-                static_cast<unsigned long long>(rte_get_tsc_hz()), median, p10,
+                static_cast<unsigned long long>(measured_), tsc_per_pkt_.size(),
+                static_cast<unsigned long long>(rte_get_tsc_hz()), c.median, c.p10,
                 static_cast<unsigned long long>(opts_.out2in ? d.out2in : d.in2out),
                 static_cast<unsigned long long>(d.created), nat_->table().size());
   }
@@ -716,10 +725,7 @@ class NatBench : private Rig {
         print_counters();
         return false;
       }
-      if (measured) {
-        tsc_per_pkt_.push_back(static_cast<double>(t1 - t0) / n);
-        measured_ += n;
-      }
+      if (measured) note_batch(t0, t1, n);
       done += n;
     }
     return true;
@@ -780,8 +786,6 @@ class NatBench : private Rig {
   std::unique_ptr<Worker> worker_;
   std::unique_ptr<SlowPath> slow_;
   std::vector<uint16_t> ext_ports_;  // out2in: each flow's outside port
-  uint64_t measured_ = 0;
-  std::vector<double> tsc_per_pkt_;
   Totals before_, after_;
 };
 

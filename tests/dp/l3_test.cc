@@ -257,16 +257,35 @@ class L3Test : public ::testing::Test {
     handler_ = std::make_shared<NullHandler>();
     ASSERT_TRUE(dp_->set_punt_handler("n1", kGwMacBytes, handler_).is_ok());
     guest_ = make_dev("g", 1);
-    PortSpec g;
-    g.name = "guest";
-    g.kind = PortKind::kEthdev;
-    g.ethdev_port = guest_.port;
-    auto r = dp_->add_port("n1", g);
-    ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+    add_guest_port("guest", guest_);
     uplink_ = make_dev("u", 2);
     rte_ether_addr ea{};
     ASSERT_EQ(rte_eth_macaddr_get(uplink_.port, &ea), 0);
     std::copy(std::begin(ea.addr_bytes), std::end(ea.addr_bytes), kUplinkMac.b.begin());
+  }
+
+  // A guest port on n1 backed by `dev`.
+  void add_guest_port(const std::string& name, const RingDev& dev) {
+    PortSpec g;
+    g.name = name;
+    g.kind = PortKind::kEthdev;
+    g.ethdev_port = dev.port;
+    auto r = dp_->add_port("n1", g);
+    ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+  }
+
+  // n UDP replies from kRemote:53 to the outside address on the uplink,
+  // to port odd_port for odd k and even_port for even k (payload: 18 x k).
+  void send_replies(int n, uint16_t odd_port, uint16_t even_port) {
+    for (int k = 0; k < n; ++k) {
+      Ip r;
+      r.src = kRemote;
+      r.dst = kOutsideIp;
+      r.sport = 53;
+      r.dport = k % 2 ? odd_port : even_port;
+      r.payload = Bytes(18, static_cast<uint8_t>(k));
+      send(uplink_, from_router(r));
+    }
   }
 
   void TearDown() override {
@@ -1165,12 +1184,7 @@ TEST_F(L3Test, ManySessionsTakeTheBurstPrefetchPath) {
 // each reach their own guest's port.
 TEST_F(L3Test, InterleavedRepliesToTwoGuestsReachTheirPorts) {
   RingDev g2 = make_dev("h", 1);
-  PortSpec ps;
-  ps.name = "guest2";
-  ps.kind = PortKind::kEthdev;
-  ps.ethdev_port = g2.port;
-  auto added = dp_->add_port("n1", ps);
-  ASSERT_TRUE(added.is_ok()) << added.status().to_string();
+  add_guest_port("guest2", g2);
   bring_up(L3Mode::kNat);
   const net::MacAddr kGuest2Mac{{0x52, 0x54, 0x00, 0x00, 0x00, 0x06}};
   constexpr uint32_t kGuest2Ip = ip4(10, 0, 0, 6);
@@ -1187,15 +1201,7 @@ TEST_F(L3Test, InterleavedRepliesToTwoGuestsReachTheirPorts) {
   ASSERT_EQ(collect(uplink_, 2).size(), 2u);
   drain(guest_.out);
   drain(g2.out);
-  for (int k = 0; k < 8; ++k) {
-    Ip r;
-    r.src = kRemote;
-    r.dst = kOutsideIp;
-    r.sport = 53;
-    r.dport = k % 2 ? 4002 : 4001;
-    r.payload = Bytes(18, static_cast<uint8_t>(k));
-    send(uplink_, from_router(r));
-  }
+  send_replies(8, 4002, 4001);
   const std::vector<Bytes> to1 = collect(guest_, 4);
   const std::vector<Bytes> to2 = collect(g2, 4);
   ASSERT_EQ(to1.size(), 4u);
@@ -1235,15 +1241,7 @@ TEST_F(L3Test, MixedBurstsCountOnlyTheRoutedFrames) {
   EXPECT_EQ(counter("ttl_expired"), 4u);
   drain(uplink_.out);
   drain(guest_.out);
-  for (int k = 0; k < 8; ++k) {
-    Ip r;
-    r.src = kRemote;
-    r.dst = kOutsideIp;
-    r.sport = 53;
-    r.dport = k % 2 ? 8080 : 4001;
-    r.payload = Bytes(18, static_cast<uint8_t>(k));
-    send(uplink_, from_router(r));
-  }
+  send_replies(8, 8080, 4001);
   const std::vector<Bytes> in = collect(guest_, 4);
   ASSERT_EQ(in.size(), 4u);
   for (const Bytes& f : in) EXPECT_EQ(get16(f, 36), 4001);
