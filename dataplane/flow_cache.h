@@ -8,13 +8,22 @@
 //   destination MAC) and of two versions: the configuration snapshot's
 //   generation and the FDB's version, which the FDB writer bumps whenever a
 //   MAC moves or is removed (an addition cannot change a known-unicast
-//   decision). The cache maps that key to the decision: kSets sets of two
-//   32-byte entries (one cache line per set), 8 MiB per worker (TableMemory:
+//   decision). The cache maps that key to the decision: kSets sets of three
+//   21-byte entries (one cache line per set), 8 MiB per worker (TableMemory:
 //   hugepages when vnetd has them), no sharing, no locks. A hit costs one
 //   line where the stages cost two FDB lines (source and destination) and
-//   ~3x the instructions, so the cache is sized for 100k conversations
-//   (about four in five of them keep their entry when every one recurs in
-//   turn): with many stations, lines per frame is what costs.
+//   ~3x the instructions, so the cache is sized for 100k conversations: with
+//   many stations, lines per frame is what costs, and three ways keep about
+//   24 in 25 of 100k conversations that recur in turn (two ways of 32 bytes
+//   kept four in five).
+//   An entry, packed (the key is the frame's first 12 bytes, then the rx port
+//   and the epoch, so it is compared as two 64-bit words):
+//     bytes 0-5 destination MAC, 6-11 source MAC, 12 rx port, 13-15 epoch
+//     (24 bits), 16-19 the source's FDB position (27 bits) | out port << 27,
+//     20 push-tag bit << 7 | touched (7 bits).
+//   The VLAN of a cached frame is the rx port's untagged VLAN
+//   (VlanPolicy::untagged_vlan), the same for a whole burst, so it is not
+//   stored; only whether the out port tags it is.
 //   Lookup (flow_cache_lookup, first in run_pipeline): every untagged frame
 //   within the network MTU whose destination could be cached (unicast, not
 //   the gateway's MAC: floods, gateway and routed frames never are) is
@@ -26,13 +35,16 @@
 //   Insert (flow_cache_insert, last in run_pipeline): a missed frame whose
 //   verdict became kForward through the FDB (not to the gateway MAC, not from
 //   an uplink or the gateway port, not to either) and whose source is known
-//   on its rx port is cached in way 0 of its set, the previous way 0 moving
-//   to way 1. Nothing a stage drops, floods, punts, routes
+//   on its rx port is cached in its set: over its own key if a frame before
+//   it in the burst put it there, else in a way of an older epoch, else in
+//   the way the set's round-robin pointer names (the oldest insert). Nothing a stage drops, floods, punts, routes
 //   or hands off is ever cached, so those paths and their counters are the
 //   stages' own.
 //   Invalidation is wholesale: sync() bumps the worker's epoch whenever the
 //   snapshot generation or the FDB version it sees at the start of a poll
-//   differs from the last one; an entry is valid only in its own epoch. A
+//   differs from the last one; an entry is valid only in its own epoch (the
+//   key holds it). After 2^24 - 1 epochs the table is cleared and the epoch
+//   starts again at 1 (epoch 0 is never current: a zeroed way is empty). A
 //   change during a poll is seen at the next one (the same bound as the
 //   stages' lock-free FDB reads).
 //   Thrashing (far more distinct conversations than entries) costs a lookup
@@ -52,34 +64,43 @@
 
 namespace vnet::dp {
 
-struct FlowCacheEntry {
-  uint64_t k_dst = 0;      // destination MAC | rx port << 48
-  uint64_t k_src = 0;      // source MAC | kValid
-  uint32_t epoch = 0;      // valid only while equal to FlowCache::epoch()
-  int32_t src_pos = -1;    // FDB position of the source (its sighting)
-  uint16_t out_port = 0;
-  uint16_t vlan = 0;       // the frame's VLAN (the rx port's untagged VLAN), for the egress tag
-  uint8_t push_tag = 0;    // egress 802.1Q tag on out_port
-  uint8_t touched = 0;     // low 8 bits of the tick (now_ns >> 30) of the last touch
-  uint16_t reserved = 0;
+// A cache key: bytes 0-15 of an entry. No initialisers: a burst's array of
+// keys costs nothing to declare.
+struct FlowCacheKey {
+  uint64_t lo;  // destination MAC | source MAC bytes 0-1 << 48 (frame bytes 0-7)
+  uint64_t hi;  // source MAC bytes 2-5 | rx port << 32 | epoch << 40
+  friend bool operator==(const FlowCacheKey&, const FlowCacheKey&) = default;
 };
-static_assert(sizeof(FlowCacheEntry) == 32);
 
-// Two entries, one cache line: a set of the cache.
+// What a cached entry decides.
+struct FlowCacheDecision {
+  int32_t src_pos = -1;  // FDB position of the source (its sighting)
+  uint16_t out_port = 0;
+  bool push_tag = false;  // push an 802.1Q tag (the rx port's untagged VLAN) on out_port
+  uint8_t touched = 0;    // tick & FlowCache::kTickMask of the last touch
+};
+
+// Three entries, one cache line: a set of the cache.
 struct alignas(64) FlowCacheSet {
-  FlowCacheEntry way[2];  // way[0] the most recently inserted
+  static constexpr uint32_t kWays = 3;
+  static constexpr uint32_t kEntryBytes = 21;
+  uint8_t bytes[kWays * kEntryBytes];
+  uint8_t next;  // the way the next insert takes when every way is valid
 };
 static_assert(sizeof(FlowCacheSet) == 64);
+static_assert(kMaxPorts <= 32, "an entry holds a 5-bit out port");
 
 class FlowCache {
  public:
   static constexpr uint32_t kSetBits = 17;
-  static constexpr uint32_t kSets = 1u << kSetBits;  // 262144 entries, 8 MiB per worker
-  static constexpr uint64_t kValid = 1ull << 63;
+  static constexpr uint32_t kSets = 1u << kSetBits;  // 393216 entries, 8 MiB per worker
+  static constexpr uint32_t kEpochMax = (1u << 24) - 1;
+  static constexpr uint32_t kPosBits = 27;  // FDB positions: < 2 * Fdb::kMaxCapacity
+  static constexpr uint8_t kTickMask = 0x7f;
   // Bursts with cacheable frames per hit-rate window: long enough (at 32
   // frames a burst, twice the entries) for a conversation that recurs within
   // the cache's reach to be cached and then hit inside one window.
-  static constexpr uint32_t kWindow = 16384;
+  static constexpr uint32_t kWindow = 24576;
   static constexpr uint32_t kBypassBursts = 65536;  // bursts without the cache after a bad window
 
   // `name` names the table's memory (unique per worker for debugging).
@@ -94,37 +115,77 @@ class FlowCache {
     if (snapshot_generation == seen_generation_ && fdb_version == seen_fdb_) return;
     seen_generation_ = snapshot_generation;
     seen_fdb_ = fdb_version;
-    if (++epoch_ == 0) {  // wrapped: old entries could look valid again
+    if (++epoch_ > kEpochMax) {  // wrapped: old entries could look valid again
       for (uint32_t i = 0; i < kSets; ++i) sets_[i] = FlowCacheSet{};
       epoch_ = 1;
     }
   }
   uint32_t epoch() const noexcept { return epoch_; }
 
-  // Multiplicative hashing: CRC is linear, and a chained CRC of two MACs
-  // that differ by a constant (station i talking to station i of another
-  // range) cancels into a few thousand values.
-  static uint32_t set_index(uint64_t k_dst, uint64_t k_src) noexcept {
-    const uint64_t h = k_src * 0x9e3779b97f4a7c15ull ^ k_dst * 0xc2b2ae3d27d4eb4full;
+  // The key of an untagged frame (its first 12 bytes) received on rx_port,
+  // in this epoch.
+  FlowCacheKey key(const uint8_t* frame, uint16_t rx_port) const noexcept {
+    uint64_t lo;
+    uint32_t mid;
+    __builtin_memcpy(&lo, frame, 8);
+    __builtin_memcpy(&mid, frame + 8, 4);
+    return {lo, uint64_t{mid} | uint64_t{rx_port} << 32 | uint64_t{epoch_} << 40};
+  }
+  // Multiplicative hashing of the key without its epoch: CRC is linear, and a
+  // chained CRC of two MACs that differ by a constant (station i talking to
+  // station i of another range) cancels into a few thousand values.
+  static uint32_t set_index(const FlowCacheKey& k) noexcept {
+    const uint64_t h = k.lo * 0xc2b2ae3d27d4eb4full ^ (k.hi & 0xffffffffffull) * 0x9e3779b97f4a7c15ull;
     return static_cast<uint32_t>(h >> (64 - kSetBits));
   }
   // The set of a key, prefetched: a burst hashes every frame first.
-  FlowCacheSet& set(uint64_t k_dst, uint64_t k_src) noexcept {
-    FlowCacheSet& s = sets_[set_index(k_dst, k_src)];
+  FlowCacheSet& set(const FlowCacheKey& k) noexcept {
+    FlowCacheSet& s = sets_[set_index(k)];
     __builtin_prefetch(&s);
     return s;
   }
-  // The valid entry of `s` with this key, or null.
-  FlowCacheEntry* find(FlowCacheSet& s, uint64_t k_dst, uint64_t k_src) const noexcept {
-    for (FlowCacheEntry& e : s.way)
-      if (((e.k_dst ^ k_dst) | (e.k_src ^ k_src) | (e.epoch ^ epoch_)) == 0) return &e;
-    return nullptr;
+  // The way of `s` holding this key (of this epoch: the key has it), or -1.
+  static int find(const FlowCacheSet& s, const FlowCacheKey& k) noexcept {
+    for (uint32_t w = 0; w < FlowCacheSet::kWays; ++w) {
+      uint64_t lo, hi;
+      __builtin_memcpy(&lo, s.bytes + w * FlowCacheSet::kEntryBytes, 8);
+      __builtin_memcpy(&hi, s.bytes + w * FlowCacheSet::kEntryBytes + 8, 8);
+      if (((lo ^ k.lo) | (hi ^ k.hi)) == 0) return static_cast<int>(w);
+    }
+    return -1;
   }
-  // The entry a new key takes: way 0, after the previous way 0 moved to way 1
-  // (a set keeps its two most recently inserted keys).
-  static FlowCacheEntry& insert(FlowCacheSet& s) noexcept {
-    s.way[1] = s.way[0];
-    return s.way[0];
+  static FlowCacheDecision decision(const FlowCacheSet& s, int way) noexcept {
+    const uint8_t* e = s.bytes + way * FlowCacheSet::kEntryBytes;
+    uint32_t pos_port;
+    __builtin_memcpy(&pos_port, e + 16, 4);
+    return {static_cast<int32_t>(pos_port & ((1u << kPosBits) - 1)), static_cast<uint16_t>(pos_port >> kPosBits),
+            (e[20] & 0x80) != 0, static_cast<uint8_t>(e[20] & kTickMask)};
+  }
+  static void set_touched(FlowCacheSet& s, int way, uint8_t tick) noexcept {
+    uint8_t& b = s.bytes[way * FlowCacheSet::kEntryBytes + 20];
+    b = static_cast<uint8_t>((b & 0x80) | (tick & kTickMask));
+  }
+  // Caches `d` for `k` in `s`: over the same key if present, else in a way of
+  // another epoch (empty or stale), else in the round-robin way. Returns the way.
+  int insert(FlowCacheSet& s, const FlowCacheKey& k, const FlowCacheDecision& d) const noexcept {
+    int w = find(s, k);
+    for (uint32_t i = 0; w < 0 && i < FlowCacheSet::kWays; ++i) {
+      uint32_t e;
+      __builtin_memcpy(&e, s.bytes + i * FlowCacheSet::kEntryBytes + 12, 4);
+      if ((e >> 8) != epoch_) w = static_cast<int>(i);
+    }
+    if (w < 0) {
+      w = s.next < FlowCacheSet::kWays ? s.next : 0;
+      s.next = static_cast<uint8_t>((w + 1) % FlowCacheSet::kWays);
+    }
+    uint8_t* e = s.bytes + w * FlowCacheSet::kEntryBytes;
+    const uint32_t pos_port = (static_cast<uint32_t>(d.src_pos) & ((1u << kPosBits) - 1)) |
+                              uint32_t{d.out_port} << kPosBits;
+    __builtin_memcpy(e, &k.lo, 8);
+    __builtin_memcpy(e + 8, &k.hi, 8);
+    __builtin_memcpy(e + 16, &pos_port, 4);
+    e[20] = static_cast<uint8_t>((d.push_tag ? 0x80 : 0) | (d.touched & kTickMask));
+    return w;
   }
 
   // Bypass control: active() once per burst; account() once per burst that
@@ -147,7 +208,7 @@ class FlowCache {
  private:
   TableMemory mem_;
   FlowCacheSet* sets_;  // [kSets], in mem_
-  uint32_t epoch_ = 1;
+  uint32_t epoch_ = 1;  // 1..kEpochMax
   uint64_t seen_generation_ = 0;
   uint64_t seen_fdb_ = 0;
   uint32_t bypass_ = 0;

@@ -74,6 +74,17 @@ struct VlanPolicy {
     }
     return false;
   }
+  // The internal VLAN of an untagged frame received on this port (ingress_stage;
+  // kTrunk without a native VLAN drops such frames).
+  uint16_t untagged_vlan() const noexcept {
+    switch (mode) {
+      case VlanMode::kAccess: return access_vlan;
+      case VlanMode::kTrunk: return native_vlan;
+      case VlanMode::kNone:
+      case VlanMode::kGateway: return kNoVlan;
+    }
+    return kNoVlan;
+  }
   // True when frames of `vlan` leave this port with an 802.1Q tag.
   bool egress_tagged(uint16_t vlan) const noexcept {
     return mode == VlanMode::kGateway ||

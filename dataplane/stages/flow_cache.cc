@@ -11,13 +11,15 @@
 
 namespace vnet::dp {
 
+static_assert(2ull * Fdb::kMaxCapacity <= 1ull << FlowCache::kPosBits, "an entry holds any FDB position");
+
 namespace {
 
 // The rx port's frames may use the cache: a guest port of a present network.
-inline const NetworkState* cacheable_rx(const StageContext& ctx, uint16_t in_port) noexcept {
+inline const PortState* cacheable_rx(const StageContext& ctx, uint16_t in_port) noexcept {
   const PortState* in = ctx.snap->port(in_port);
-  if (in == nullptr || in->uplink || in->gateway) return nullptr;
-  return ctx.snap->network(in->network);
+  if (in == nullptr || in->uplink || in->gateway || ctx.snap->network(in->network) == nullptr) return nullptr;
+  return in;
 }
 
 }  // namespace
@@ -27,13 +29,14 @@ bool flow_cache_lookup(Burst& b, const StageContext& ctx, FlowCacheMisses& misse
   misses.looked_up = false;
   FlowCache* fc = ctx.flow_cache;
   if (fc == nullptr || b.count == 0 || !fc->active()) return false;
-  const NetworkState* net = cacheable_rx(ctx, b.in_port);
-  if (net == nullptr) return false;
+  const PortState* in = cacheable_rx(ctx, b.in_port);
+  if (in == nullptr) return false;
+  const NetworkState* net = ctx.snap->network(in->network);
   misses.looked_up = true;
   const uint32_t max_len = static_cast<uint32_t>(net::kEtherHdrSize) + net->mtu;
-  const auto tick = static_cast<uint8_t>(ctx.now_ns >> 30);
+  const auto tick = static_cast<uint8_t>((ctx.now_ns >> 30) & FlowCache::kTickMask);
+  const uint16_t vlan = in->vlan.untagged_vlan();
   uint32_t hits = 0, decided = 0;
-  const uint64_t port_bits = uint64_t{b.in_port} << 48;
   uint64_t gateway = UINT64_MAX;  // no frame's 48-bit destination
   if (net->has_gateway) {
     gateway = 0;
@@ -47,41 +50,42 @@ bool flow_cache_lookup(Burst& b, const StageContext& ctx, FlowCacheMisses& misse
     rte_mbuf* m = b.pkts[i];
     if (m->data_len < net::kEtherHdrSize || m->pkt_len > max_len) continue;
     const auto* d = rte_pktmbuf_mtod(m, const uint8_t*);
-    uint64_t w0, w1;  // bytes 0..7 and 6..13: destination, source, EtherType
-    __builtin_memcpy(&w0, d, 8);
-    __builtin_memcpy(&w1, d + 6, 8);
-    if (static_cast<uint16_t>(w1 >> 48) == 0x0081) continue;  // 802.1Q tagged: the stages decide
+    uint16_t type;
+    __builtin_memcpy(&type, d + 12, 2);
+    if (type == 0x0081) continue;  // 802.1Q tagged: the stages decide
+    const FlowCacheKey k = fc->key(d, b.in_port);
     // Never cached, so not looked up: group destinations (floods) and the
     // gateway's MAC (gateway and routed frames).
-    const uint64_t dst = w0 & 0xffffffffffffull;
+    const uint64_t dst = k.lo & 0xffffffffffffull;
     if ((dst & 1) != 0 || dst == gateway) continue;
-    misses.k_dst[i] = dst | port_bits;
-    misses.k_src[i] = (w1 & 0xffffffffffffull) | FlowCache::kValid;
-    sets[i] = &fc->set(misses.k_dst[i], misses.k_src[i]);
+    misses.key[i] = k;
+    sets[i] = &fc->set(k);
     todo |= 1u << i;
   }
   // Pass 2: compare; a hit gets its verdict, a miss is noted for the insert.
   while (todo != 0) {
     const auto i = static_cast<uint16_t>(__builtin_ctz(todo));
     todo &= todo - 1;
-    FlowCacheEntry* e = fc->find(*sets[i], misses.k_dst[i], misses.k_src[i]);
-    if (e == nullptr) {
+    FlowCacheSet& s = *sets[i];
+    const int w = FlowCache::find(s, misses.key[i]);
+    if (w < 0) {
       misses.mask |= 1u << i;
-      misses.set[i] = sets[i];
+      misses.set[i] = &s;
       continue;
     }
     // meta stays zero: only floods and egress edits read it, and a hit is
     // neither (its tag is pushed right here).
-    if (e->touched != tick) {
-      ctx.fdb->touch(ctx.worker, e->src_pos);
-      e->touched = tick;
+    const FlowCacheDecision e = FlowCache::decision(s, w);
+    if (e.touched != tick) {
+      ctx.fdb->touch(ctx.worker, e.src_pos);
+      FlowCache::set_touched(s, w, tick);
     }
     ++decided;
-    if (e->push_tag != 0 && !vlan_push(b.pkts[i], e->vlan, 0)) {
+    if (e.push_tag && !vlan_push(b.pkts[i], vlan, 0)) {
       b.drop(i, DropReason::kNoHeadroom);
       continue;
     }
-    b.verdicts[i] = {Action::kForward, DropReason::kNoPort, e->out_port};
+    b.verdicts[i] = {Action::kForward, DropReason::kNoPort, e.out_port};
     ++hits;
   }
   ctx.counters->ports[b.in_port].flow_cache_hits.add(hits);
@@ -93,33 +97,23 @@ bool flow_cache_lookup(Burst& b, const StageContext& ctx, FlowCacheMisses& misse
 
 void flow_cache_insert(const Burst& b, const StageContext& ctx, const FlowCacheMisses& misses) noexcept {
   FlowCache* fc = ctx.flow_cache;
-  const NetworkState* net = fc != nullptr ? cacheable_rx(ctx, b.in_port) : nullptr;
-  if (net == nullptr || !misses.looked_up) return;
+  if (fc == nullptr || !misses.looked_up) return;
+  const PortState* in = cacheable_rx(ctx, b.in_port);
+  if (in == nullptr) return;
+  const auto tick = static_cast<uint8_t>((ctx.now_ns >> 30) & FlowCache::kTickMask);
   uint32_t inserted = 0;
-  uint32_t todo = misses.mask;
+  uint32_t todo = misses.mask;  // never a group destination or the gateway's MAC (see the lookup)
   while (todo != 0) {
     const auto i = static_cast<uint16_t>(__builtin_ctz(todo));
     todo &= todo - 1;
     const Verdict& v = b.verdicts[i];
     if (v.action != Action::kForward) continue;
-    const uint64_t k_dst = misses.k_dst[i];
-    const uint64_t k_src = misses.k_src[i];
-    net::MacAddr dst;
-    __builtin_memcpy(dst.b.data(), &k_dst, 6);
-    if (net->has_gateway && dst == net->gateway_mac) continue;  // gateway and routed frames
     const PortState* out = ctx.snap->port(v.out_port);
-    if (out == nullptr || out->uplink || out->gateway || out->network != net->id) continue;
+    if (out == nullptr || out->uplink || out->gateway || out->network != in->network) continue;
     if ((b.src_known & (1u << i)) == 0) continue;  // source not learned here (yet)
-    const PacketMeta& meta = b.meta[i];
-    FlowCacheEntry& e = FlowCache::insert(*misses.set[i]);
-    e.k_dst = k_dst;
-    e.k_src = k_src;
-    e.epoch = fc->epoch();
-    e.src_pos = b.src_pos[i];
-    e.out_port = v.out_port;
-    e.vlan = meta.vlan;
-    e.push_tag = out->vlan.egress_tagged(meta.vlan) ? 1 : 0;
-    e.touched = static_cast<uint8_t>(ctx.now_ns >> 30);
+    if (b.meta[i].vlan != in->vlan.untagged_vlan()) continue;  // not what a hit would tag
+    fc->insert(*misses.set[i], misses.key[i],
+               {b.src_pos[i], v.out_port, out->vlan.egress_tagged(b.meta[i].vlan), tick});
     ++inserted;
   }
   fc->account(misses.hits, misses.hits + inserted);

@@ -77,8 +77,7 @@ struct FlowCacheMisses {
   bool looked_up = false;  // the cache ran for this burst (not bypassed, cacheable rx port)
   uint32_t hits = 0;
   uint32_t mask = 0;
-  std::array<uint64_t, kBurst> k_dst;
-  std::array<uint64_t, kBurst> k_src;
+  std::array<FlowCacheKey, kBurst> key;
   std::array<FlowCacheSet*, kBurst> set;  // the frame's set (flow_cache_insert fills a way)
 };
 

@@ -4,6 +4,7 @@
 // configuration, MTU, tags) is honoured on the next frame.
 #include <gtest/gtest.h>
 #include <algorithm>
+#include <array>
 #include <utility>
 #include <vector>
 #include <rte_mbuf.h>
@@ -245,52 +246,100 @@ TEST(FlowCacheBypass, BurstsWithNothingCacheableAreNoEvidence) {
   EXPECT_TRUE(fc.active());
 }
 
-// Pure: a set keeps the two most recently inserted keys of this epoch.
-TEST(FlowCacheSets, TwoMostRecentKeysPerSet) {
+// Pure: a set keeps the three most recently inserted keys of this epoch, a
+// key inserted again keeps one way, and a way of an older epoch is taken
+// before a valid one.
+TEST(FlowCacheSets, ThreeMostRecentKeysPerSet) {
   FlowCache fc;
   ASSERT_TRUE(fc.ok());
-  auto key = [](uint64_t n) { return std::pair<uint64_t, uint64_t>{n | 1ull << 48, (n + 100) | FlowCache::kValid}; };
-  FlowCacheSet& s = fc.set(key(1).first, key(1).second);
-  auto put = [&](uint64_t n) {
-    FlowCacheEntry& e = FlowCache::insert(s);
-    e.k_dst = key(n).first;
-    e.k_src = key(n).second;
-    e.epoch = fc.epoch();
-    e.out_port = static_cast<uint16_t>(n);
+  auto key = [&](uint64_t n) {
+    const uint64_t src = (n + 100) | (n + 100) << 24;  // 48 bits, both halves vary
+    return FlowCacheKey{n | (src & 0xffff) << 48, src >> 16 | uint64_t{1} << 32 | uint64_t{fc.epoch()} << 40};
   };
-  EXPECT_EQ(fc.find(s, key(1).first, key(1).second), nullptr) << "empty";
-  put(1);
-  put(2);
-  ASSERT_NE(fc.find(s, key(1).first, key(1).second), nullptr);
-  ASSERT_NE(fc.find(s, key(2).first, key(2).second), nullptr);
-  EXPECT_EQ(fc.find(s, key(2).first, key(2).second)->out_port, 2u);
-  put(3);
-  EXPECT_EQ(fc.find(s, key(1).first, key(1).second), nullptr) << "the oldest left";
-  EXPECT_NE(fc.find(s, key(2).first, key(2).second), nullptr);
-  EXPECT_NE(fc.find(s, key(3).first, key(3).second), nullptr);
-  EXPECT_EQ(fc.find(s, key(3).first, key(2).second), nullptr) << "both halves of the key count";
+  FlowCacheSet& s = fc.set(key(1));
+  auto put = [&](uint64_t n) {
+    return fc.insert(s, key(n), {static_cast<int32_t>(1000 + n), static_cast<uint16_t>(n), n % 2 == 1, 5});
+  };
+  auto has = [&](uint64_t n) { return FlowCache::find(s, key(n)) >= 0; };
+  EXPECT_FALSE(has(1)) << "empty";
+  EXPECT_EQ(put(1), 0);
+  EXPECT_EQ(put(2), 1);
+  EXPECT_EQ(put(2), 1) << "the same key keeps its way";
+  EXPECT_EQ(put(3), 2);
+  for (uint64_t n : {1, 2, 3}) {
+    const int w = FlowCache::find(s, key(n));
+    ASSERT_GE(w, 0) << n;
+    const FlowCacheDecision d = FlowCache::decision(s, w);
+    EXPECT_EQ(d.src_pos, static_cast<int32_t>(1000 + n));
+    EXPECT_EQ(d.out_port, n);
+    EXPECT_EQ(d.push_tag, n % 2 == 1);
+    EXPECT_EQ(d.touched, 5u);
+  }
+  FlowCache::set_touched(s, FlowCache::find(s, key(3)), 0x7f);
+  EXPECT_EQ(FlowCache::decision(s, FlowCache::find(s, key(3))).touched, 0x7f);
+  EXPECT_TRUE(FlowCache::decision(s, FlowCache::find(s, key(3))).push_tag) << "touching keeps the tag bit";
+  put(4);
+  EXPECT_FALSE(has(1)) << "the oldest left";
+  EXPECT_TRUE(has(2));
+  EXPECT_TRUE(has(3));
+  EXPECT_TRUE(has(4));
+  FlowCacheKey mixed = key(4);
+  mixed.hi = key(3).hi;
+  EXPECT_LT(FlowCache::find(s, mixed), 0) << "both halves of the key count";
+  FlowCacheKey other_port = key(4);
+  other_port.hi ^= uint64_t{3} << 32;
+  EXPECT_LT(FlowCache::find(s, other_port), 0) << "the rx port counts";
+  // The largest position and port survive the packing.
+  const int w = fc.insert(s, key(5), {(1 << FlowCache::kPosBits) - 1, kMaxPorts - 1, false, 0});
+  EXPECT_EQ(FlowCache::decision(s, w).src_pos, (1 << FlowCache::kPosBits) - 1);
+  EXPECT_EQ(FlowCache::decision(s, w).out_port, kMaxPorts - 1);
   fc.sync(9, 9);
-  EXPECT_EQ(fc.find(s, key(3).first, key(3).second), nullptr) << "another epoch";
+  EXPECT_LT(FlowCache::find(s, key(5)), 0) << "another epoch (keys now carry the new one)";
+  const FlowCacheKey old5 = FlowCacheKey{key(5).lo, (key(5).hi & 0xffffffffffull) | uint64_t{fc.epoch() - 1} << 40};
+  EXPECT_GE(FlowCache::find(s, old5), 0) << "still there under its own epoch";
+  EXPECT_EQ(put(6), 0);
+  EXPECT_EQ(put(7), 1);
+  EXPECT_EQ(put(8), 2) << "stale ways are taken first";
 }
 
 // Pure: 100k conversations station i -> station i of another range (how
 // generators build flow sets) spread over the sets like random keys do
 // (about 1 - e^-0.76 of the sets used), not into a few thousand.
 TEST(FlowCacheSets, ConversationsSpreadOverTheSets) {
+  FlowCache fc;
   std::vector<bool> used(FlowCache::kSets);
-  // Keys as the cache loads them from frames (little-endian): MAC
-  // 02:00:<range>:<i>>16>:<i>>8>:<i> is 0x02 | range << 16 | i's bytes above.
-  auto mac_word = [](uint64_t range, uint32_t i) {
-    return 0x02ull | range << 16 | uint64_t{(i >> 16) & 0xff} << 24 | uint64_t{(i >> 8) & 0xff} << 32 |
-           uint64_t{i & 0xff} << 40;
+  // MAC 02:00:<range>:<i>>16>:<i>>8>:<i>, as a frame carries it.
+  auto mac = [](uint8_t range, uint32_t i) {
+    return std::array<uint8_t, 6>{0x02, 0x00, range, static_cast<uint8_t>(i >> 16), static_cast<uint8_t>(i >> 8),
+                                  static_cast<uint8_t>(i)};
   };
   for (uint32_t i = 0; i < 100000; ++i) {
-    const uint64_t src = mac_word(0, i);
-    const uint64_t dst = mac_word(1, i);
-    used[FlowCache::set_index(dst | uint64_t{1} << 48, src | FlowCache::kValid)] = true;
+    std::array<uint8_t, 14> frame{};
+    const auto dst = mac(1, i), src = mac(0, i);
+    std::copy(dst.begin(), dst.end(), frame.begin());
+    std::copy(src.begin(), src.end(), frame.begin() + 6);
+    used[FlowCache::set_index(fc.key(frame.data(), 1))] = true;
   }
   const auto n = static_cast<uint32_t>(std::count(used.begin(), used.end(), true));
   EXPECT_GE(n, FlowCache::kSets / 2) << n << " sets used";
+}
+
+// Pure: the epoch wraps after 2^24 - 1 versions, and the wrap empties the
+// table, so an entry of epoch 1 is not mistaken for one of the new epoch 1.
+TEST(FlowCacheEpoch, WrapEmptiesTheTable) {
+  FlowCache fc;
+  ASSERT_EQ(fc.epoch(), 1u);
+  std::array<uint8_t, 14> frame{0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 2};
+  const FlowCacheKey k = fc.key(frame.data(), 0);
+  FlowCacheSet& s = fc.set(k);
+  fc.insert(s, k, {7, 1, false, 0});
+  for (uint64_t v = 1; v < FlowCache::kEpochMax; ++v) fc.sync(0, v);
+  EXPECT_EQ(fc.epoch(), FlowCache::kEpochMax);
+  EXPECT_GE(FlowCache::find(s, k), 0) << "epoch 1's entry is untouched until the wrap";
+  fc.sync(0, FlowCache::kEpochMax);
+  EXPECT_EQ(fc.epoch(), 1u);
+  EXPECT_EQ(fc.key(frame.data(), 0), k);
+  EXPECT_LT(FlowCache::find(s, k), 0) << "cleared at the wrap";
 }
 
 TEST(FlowCacheEpoch, NewVersionsInvalidate) {
