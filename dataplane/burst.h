@@ -11,8 +11,12 @@
 //   A Burst is owned by the worker that filled it.
 #pragma once
 
+#include <emmintrin.h>
+
 #include <array>
+#include <cstddef>
 #include <cstdint>
+#include <utility>
 
 #include "dataplane/constants.h"
 #include "dataplane/drop_reasons.h"
@@ -20,6 +24,18 @@
 struct rte_mbuf;
 
 namespace vnet::dp {
+
+// Zeroes kBytes (a multiple of 16) at p with unrolled 16-byte stores. A
+// fixed-size memset of a few hundred bytes compiles to `rep stos`, whose
+// start-up alone costs tens of cycles: too much once per burst.
+template <size_t kBytes>
+inline void zero_fixed(void* p) noexcept {
+  static_assert(kBytes % 16 == 0);
+  auto* v = static_cast<__m128i*>(p);
+  [&]<size_t... I>(std::index_sequence<I...>) {
+    (_mm_storeu_si128(v + I, _mm_setzero_si128()), ...);
+  }(std::make_index_sequence<kBytes / 16>{});
+}
 
 enum class Action : uint8_t {
   kContinue,  // not decided yet: the next stage looks at it
@@ -58,11 +74,11 @@ struct Burst {
   std::array<int32_t, kBurst> src_pos{};
 
   // Resets verdicts and metadata of all kBurst slots to their defaults
-  // (all-zero bytes: kContinue, reason 0, port 0): a fixed-size memset is a
-  // few vector stores, cheaper than an element loop over the first `count`.
+  // (all-zero bytes: kContinue, reason 0, port 0): a few vector stores,
+  // cheaper than an element loop over the first `count`.
   void reset_verdicts() noexcept {
-    __builtin_memset(static_cast<void*>(verdicts.data()), 0, sizeof(verdicts));
-    __builtin_memset(static_cast<void*>(meta.data()), 0, sizeof(meta));
+    zero_fixed<sizeof(verdicts)>(verdicts.data());
+    zero_fixed<sizeof(meta)>(meta.data());
     src_known = 0;
   }
   void drop(uint16_t i, DropReason r) noexcept { verdicts[i] = {Action::kDrop, r, 0}; }

@@ -56,6 +56,7 @@ class TypedRing {
     return rte_ring_dequeue_burst_elem(ring_, out, sizeof(T), n, nullptr);
   }
   unsigned count() const noexcept { return rte_ring_count(ring_); }
+  bool empty() const noexcept { return rte_ring_empty(ring_) != 0; }
 
  private:
   explicit TypedRing(rte_ring* r) : ring_(r) {}
