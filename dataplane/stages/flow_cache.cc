@@ -50,14 +50,16 @@ bool flow_cache_lookup(Burst& b, const StageContext& ctx, FlowCacheMisses& misse
     rte_mbuf* m = b.pkts[i];
     if (m->data_len < net::kEtherHdrSize || m->pkt_len > max_len) continue;
     const auto* d = rte_pktmbuf_mtod(m, const uint8_t*);
+    // Never cached, so not looked up: group destinations (floods) and the
+    // gateway's MAC (gateway and routed frames).
+    uint64_t dst;
+    __builtin_memcpy(&dst, d, 8);
+    dst &= 0xffffffffffffull;
+    if ((dst & 1) != 0 || dst == gateway) continue;
     uint16_t type;
     __builtin_memcpy(&type, d + 12, 2);
     if (type == 0x0081) continue;  // 802.1Q tagged: the stages decide
     const FlowCacheKey k = fc->key(d, b.in_port);
-    // Never cached, so not looked up: group destinations (floods) and the
-    // gateway's MAC (gateway and routed frames).
-    const uint64_t dst = k.lo & 0xffffffffffffull;
-    if ((dst & 1) != 0 || dst == gateway) continue;
     misses.key[i] = k;
     sets[i] = &fc->set(k);
     todo |= 1u << i;
