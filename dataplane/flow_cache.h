@@ -37,9 +37,9 @@
 //   an uplink or the gateway port, not to either) and whose source is known
 //   on its rx port is cached in its set: over its own key if a frame before
 //   it in the burst put it there, else in a way of an older epoch, else in
-//   the way the set's round-robin pointer names (the oldest insert). Nothing a stage drops, floods, punts, routes
-//   or hands off is ever cached, so those paths and their counters are the
-//   stages' own.
+//   the way the set's round-robin pointer names (the oldest insert). Nothing
+//   a stage drops, floods, punts, routes or hands off is ever cached, so
+//   those paths and their counters are the stages' own.
 //   Invalidation is wholesale: sync() bumps the worker's epoch whenever the
 //   snapshot generation or the FDB version it sees at the start of a poll
 //   differs from the last one; an entry is valid only in its own epoch (the
