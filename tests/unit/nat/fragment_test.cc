@@ -22,15 +22,7 @@ using test::kPeer;
 
 constexpr uint64_t kSec = kNsPerSec;
 
-NatConfig config(uint16_t workers = 1) {
-  NatConfig c;
-  c.inside.add(ip(192, 168, 122, 1), 24);
-  c.addr_first = c.addr_last = kExt;
-  c.port_first = 40000;
-  c.port_last = 40999;
-  c.workers = workers;
-  return c;
-}
+NatConfig config(uint16_t workers = 1) { return test::guest_nat(40000, 40999, workers); }
 
 const Result kOk{};
 Result dropped(NatReason r) { return Result{Verdict::kDrop, r}; }

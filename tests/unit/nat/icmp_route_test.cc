@@ -21,14 +21,7 @@ using test::kPeer;
 constexpr uint32_t kRouter = ip(192, 0, 2, 1);
 const Result kOk{};
 
-NatConfig config() {
-  NatConfig c;
-  c.inside.add(ip(192, 168, 122, 1), 24);
-  c.addr_first = c.addr_last = kExt;
-  c.port_first = 1024;
-  c.port_last = 65535;
-  return c;
-}
+NatConfig config() { return test::guest_nat(1024, 65535); }
 
 // Opens a flow from kGuest2 first so kGuest's flow gets a different outside
 // port/id than its own (the translation must then change ports, not just

@@ -24,13 +24,7 @@ using test::kPeer;
 constexpr std::byte kGuard{0xa5};
 constexpr size_t kGuardSize = 64;
 
-NatConfig config() {
-  NatConfig c;
-  c.inside.add(ip(192, 168, 122, 1), 24);
-  c.addr_first = c.addr_last = kExt;
-  c.workers = 2;
-  return c;
-}
+NatConfig config() { return test::guest_nat(kDefaultPortFirst, kDefaultPortLast, 2); }
 
 std::vector<Bytes> samples() {
   std::vector<Bytes> v;

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "nat/nat_config.h"
+
 namespace vnet::nat::test {
 
 using Bytes = std::vector<std::byte>;
@@ -24,6 +26,19 @@ inline constexpr uint32_t kGuest = ip(192, 168, 122, 10);
 inline constexpr uint32_t kGuest2 = ip(192, 168, 122, 11);
 inline constexpr uint32_t kExt = ip(198, 51, 100, 2);
 inline constexpr uint32_t kPeer = ip(203, 0, 113, 5);
+
+// The NAT the tests translate with: inside 192.168.122.0/24 (libvirt's
+// default network), outside address kExt, TCP/UDP ports [first, last].
+inline NatConfig guest_nat(uint16_t first = kDefaultPortFirst, uint16_t last = kDefaultPortLast,
+                           uint16_t workers = 1) {
+  NatConfig c;
+  c.inside.add(ip(192, 168, 122, 1), 24);
+  c.addr_first = c.addr_last = kExt;
+  c.port_first = first;
+  c.port_last = last;
+  c.workers = workers;
+  return c;
+}
 
 inline uint8_t get8(const Bytes& b, size_t o) { return std::to_integer<uint8_t>(b[o]); }
 inline uint16_t get16(const Bytes& b, size_t o) {

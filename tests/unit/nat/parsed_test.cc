@@ -24,14 +24,7 @@ using test::kPeer;
 
 constexpr uint64_t kSec = kNsPerSec;
 
-NatConfig config() {
-  NatConfig c;
-  c.inside.add(ip(192, 168, 122, 1), 24);
-  c.addr_first = c.addr_last = kExt;
-  c.port_first = 40000;
-  c.port_last = 40999;
-  return c;
-}
+NatConfig config() { return test::guest_nat(40000, 40999); }
 
 // How the parsed-header call is made.
 struct Mode {

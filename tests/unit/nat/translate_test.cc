@@ -24,13 +24,8 @@ using test::kPeer;
 constexpr uint64_t kSec = kNsPerSec;
 
 NatConfig base_config(uint16_t workers = 1, uint16_t first = 1024, uint16_t last = 65535) {
-  NatConfig c;
-  c.inside.add(ip(192, 168, 122, 1), 24);
+  NatConfig c = test::guest_nat(first, last, workers);
   c.inside.add(ip(192, 168, 128, 1), 24);
-  c.addr_first = c.addr_last = kExt;
-  c.port_first = first;
-  c.port_last = last;
-  c.workers = workers;
   return c;
 }
 
