@@ -579,6 +579,16 @@ int run_pmd_stats(CtlContext& ctx, const po::variables_map&) {
     rows.push_back({" idle cycles:", std::to_string(idle) + " (" + pct(idle, busy + idle) + ")"});
     rows.push_back({" busy cycles per frame:", per(busy, frames)});
     rows.push_back({" TSC:", std::to_string(u64_member(p, "tsc_hz")) + " Hz"});
+    const json fc = p.value("flow_cache", json::object());
+    const uint64_t lookups = u64_member(fc, "lookups");
+    rows.push_back({" flow cache lookups:", std::to_string(lookups)});
+    rows.push_back({" flow cache hits:", std::to_string(u64_member(fc, "hits")) + " (" +
+                                             pct(u64_member(fc, "hits"), lookups) + " of lookups)"});
+    rows.push_back({" flow cache inserts:", std::to_string(u64_member(fc, "inserts"))});
+    rows.push_back({" flow cache invalidations:", std::to_string(u64_member(fc, "invalidations"))});
+    rows.push_back({" flow cache bypasses:", std::to_string(u64_member(fc, "bypasses")) + " (" +
+                                                 std::to_string(u64_member(fc, "bypassed_frames")) +
+                                                 " frames received while bypassed)"});
     *ctx.out << format_table({"Counter", "Value"}, rows, false);
   }
   return 0;

@@ -178,6 +178,9 @@ int run(const std::vector<std::string>& args) {
         j["busy_cycles"] = s.busy_cycles;
         j["idle_cycles"] = s.idle_cycles;
         j["tsc_hz"] = s.tsc_hz;
+        j["flow_cache"] = {{"lookups", s.fc_lookups},           {"hits", s.fc_hits},
+                           {"inserts", s.fc_inserts},           {"invalidations", s.fc_invalidations},
+                           {"bypasses", s.fc_bypasses},         {"bypassed_frames", s.fc_bypassed}};
         arr.push_back(std::move(j));
       }
       return arr;

@@ -141,6 +141,13 @@ struct PmdStats {
   uint64_t busy_cycles = 0;
   uint64_t idle_cycles = 0;
   uint64_t tsc_hz = 0;
+  // The flow cache (WorkerCounters::fc_*).
+  uint64_t fc_lookups = 0;
+  uint64_t fc_hits = 0;
+  uint64_t fc_inserts = 0;
+  uint64_t fc_invalidations = 0;
+  uint64_t fc_bypasses = 0;
+  uint64_t fc_bypassed = 0;
 };
 
 struct PortStats {

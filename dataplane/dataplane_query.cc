@@ -59,6 +59,12 @@ std::vector<PmdStats> Dataplane::pmd_stats() const {
     s.busy_cycles = c.busy_cycles.read();
     s.idle_cycles = c.idle_cycles.read();
     s.tsc_hz = rte_get_tsc_hz();
+    s.fc_lookups = c.fc_lookups.read();
+    s.fc_hits = c.fc_hits.read();
+    s.fc_inserts = c.fc_inserts.read();
+    s.fc_invalidations = c.fc_invalidations.read();
+    s.fc_bypasses = c.fc_bypasses.read();
+    s.fc_bypassed = c.fc_bypassed.read();
     out.push_back(s);
   }
   return out;

@@ -50,7 +50,9 @@
 //   Thrashing (far more distinct conversations than entries) costs a lookup
 //   and an insert per frame for nothing: after a window of kWindow bursts
 //   with fewer than 1 hit in 8 cacheable frames (hits and inserts) the cache
-//   bypasses itself for kBypassBursts bursts, then tries again.
+//   bypasses itself for kBypassBursts bursts of guest ports, then tries
+//   again. Lookups, hits, inserts, invalidations, bypasses and the frames
+//   received while bypassed are counted per worker (vnetctl pmd-stats).
 //
 // Thread-safety
 //   One FlowCache per worker, used only by that worker.
@@ -110,15 +112,17 @@ class FlowCache {
   // False when there was no memory for the table (the worker runs without).
   bool ok() const noexcept { return sets_ != nullptr; }
 
-  // Start of a poll: a new snapshot or FDB version invalidates every entry.
-  void sync(uint64_t snapshot_generation, uint64_t fdb_version) noexcept {
-    if (snapshot_generation == seen_generation_ && fdb_version == seen_fdb_) return;
+  // Start of a poll: a new snapshot or FDB version invalidates every entry
+  // (true when it did: a new epoch).
+  bool sync(uint64_t snapshot_generation, uint64_t fdb_version) noexcept {
+    if (snapshot_generation == seen_generation_ && fdb_version == seen_fdb_) return false;
     seen_generation_ = snapshot_generation;
     seen_fdb_ = fdb_version;
     if (++epoch_ > kEpochMax) {  // wrapped: old entries could look valid again
       for (uint32_t i = 0; i < kSets; ++i) sets_[i] = FlowCacheSet{};
       epoch_ = 1;
     }
+    return true;
   }
   uint32_t epoch() const noexcept { return epoch_; }
 
@@ -188,21 +192,24 @@ class FlowCache {
     return w;
   }
 
-  // Bypass control: active() once per burst; account() once per burst that
-  // used the cache, with its hits and its cacheable frames (hits + inserts;
-  // floods, drops and not-yet-learned sources are no evidence either way).
+  // Bypass control: active() once per burst of a guest port; account() once
+  // per burst that used the cache, with its hits and its cacheable frames
+  // (hits + inserts; floods, drops and not-yet-learned sources are no
+  // evidence either way); true when that closed a bad window (bypass on).
   bool active() noexcept {
     if (bypass_ == 0) return true;
     --bypass_;
     return false;
   }
-  void account(uint32_t hits, uint32_t frames) noexcept {
-    if (frames == 0) return;
+  bool account(uint32_t hits, uint32_t frames) noexcept {
+    if (frames == 0) return false;
     window_hits_ += hits;
     window_frames_ += frames;
-    if (++window_bursts_ < kWindow) return;
-    if (window_hits_ * 8 < window_frames_) bypass_ = kBypassBursts;
+    if (++window_bursts_ < kWindow) return false;
+    const bool bad = window_hits_ * 8 < window_frames_;
+    if (bad) bypass_ = kBypassBursts;
     window_bursts_ = window_hits_ = window_frames_ = 0;
+    return bad;
   }
 
  private:

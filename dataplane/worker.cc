@@ -65,7 +65,8 @@ uint32_t Worker::poll_once() noexcept {
       clock_tsc_ = last_tsc_;
       clock_read_ = true;
     }
-    if (flow_cache_ != nullptr) flow_cache_->sync(snap->generation, deps_.fdb->version());
+    if (flow_cache_ != nullptr && flow_cache_->sync(snap->generation, deps_.fdb->version()))
+      counters_->fc_invalidations.add();
     // Every member named: no zeroing pass before the stores.
     const StageContext ctx{.snap = snap,
                            .fdb = deps_.fdb,

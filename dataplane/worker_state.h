@@ -66,6 +66,13 @@ struct alignas(64) WorkerCounters {
   Counter frames;       // frames taken by busy iterations
   Counter busy_cycles;
   Counter idle_cycles;
+  // The flow cache (flow_cache.h), as the EMC lines of OVS's pmd-stats-show.
+  Counter fc_lookups;        // frames looked up
+  Counter fc_hits;           // of them, switched by the cache
+  Counter fc_inserts;        // entries written after a miss
+  Counter fc_invalidations;  // new epochs: a snapshot or FDB change emptied it
+  Counter fc_bypasses;       // bad hit-rate windows that turned it off for a while
+  Counter fc_bypassed;       // frames of guest-port bursts received while it was off
 };
 
 class TxBuffers {

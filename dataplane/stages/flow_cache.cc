@@ -28,9 +28,13 @@ bool flow_cache_lookup(Burst& b, const StageContext& ctx, FlowCacheMisses& misse
   misses.mask = 0;
   misses.looked_up = false;
   FlowCache* fc = ctx.flow_cache;
-  if (fc == nullptr || b.count == 0 || !fc->active()) return false;
+  if (fc == nullptr || b.count == 0) return false;
   const PortState* in = cacheable_rx(ctx, b.in_port);
   if (in == nullptr) return false;
+  if (!fc->active()) {
+    ctx.counters->fc_bypassed.add(b.count);
+    return false;
+  }
   const NetworkState* net = ctx.snap->network(in->network);
   misses.looked_up = true;
   const uint32_t max_len = static_cast<uint32_t>(net::kEtherHdrSize) + net->mtu;
@@ -64,6 +68,7 @@ bool flow_cache_lookup(Burst& b, const StageContext& ctx, FlowCacheMisses& misse
     sets[i] = &fc->set(k);
     todo |= 1u << i;
   }
+  ctx.counters->fc_lookups.add(static_cast<uint64_t>(__builtin_popcount(todo)));
   // Pass 2: compare; a hit gets its verdict, a miss is noted for the insert.
   while (todo != 0) {
     const auto i = static_cast<uint16_t>(__builtin_ctz(todo));
@@ -91,9 +96,10 @@ bool flow_cache_lookup(Burst& b, const StageContext& ctx, FlowCacheMisses& misse
     ++hits;
   }
   ctx.counters->ports[b.in_port].flow_cache_hits.add(hits);
+  ctx.counters->fc_hits.add(hits);
   misses.hits = hits;
   if (decided != b.count) return false;
-  fc->account(hits, hits);  // no insert follows
+  if (fc->account(hits, hits)) ctx.counters->fc_bypasses.add();  // no insert follows
   return true;
 }
 
@@ -118,7 +124,8 @@ void flow_cache_insert(const Burst& b, const StageContext& ctx, const FlowCacheM
                {b.src_pos[i], v.out_port, out->vlan.egress_tagged(b.meta[i].vlan), tick});
     ++inserted;
   }
-  fc->account(misses.hits, misses.hits + inserted);
+  ctx.counters->fc_inserts.add(inserted);
+  if (fc->account(misses.hits, misses.hits + inserted)) ctx.counters->fc_bypasses.add();
 }
 
 }  // namespace vnet::dp

@@ -181,6 +181,7 @@ class StageHarness {
 
   uint64_t drops(int port, DropReason r) const { return counters_->ports[ports_.id(port)].drops.read(r); }
   const PortCounters& port_counters(int port) const { return counters_->ports[ports_.id(port)]; }
+  const WorkerCounters& worker_counters() const { return *counters_; }
   uint16_t port_id(int i) const { return ports_.id(i); }
 
   FakeClock& clock() { return clock_; }

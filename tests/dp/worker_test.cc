@@ -288,6 +288,9 @@ TEST_F(FacadeTest, FloodLearnUnicastStatsFdb) {
   EXPECT_GT(pmds[0].busy_cycles, 0u);
   EXPECT_GT(pmds[0].loops, pmds[0].busy_loops);
   EXPECT_GT(pmds[0].tsc_hz, 0u);
+  EXPECT_GE(pmds[0].fc_invalidations, 1u) << "the first snapshot starts an epoch";
+  EXPECT_GE(pmds[0].fc_lookups, 1u) << "the unicast frame";
+  EXPECT_LE(pmds[0].fc_hits, pmds[0].fc_lookups);
 
   std::vector<FdbRow> rows;
   for (int i = 0; i < 300 && rows.size() < 2; ++i) {

@@ -162,6 +162,9 @@ scenario_switching() {
   check "pmd-stats frames" "$(ctl --json pmd-stats | jq '[.pmds[].frames] | add')" -ge 40
   check "pmd-stats busy cycles" "$(ctl --json pmd-stats | jq '[.pmds[].busy_cycles] | add')" -gt 0
   check "pmd-stats text" "$(ctl pmd-stats | grep -c 'busy cycles per frame')" -eq 1
+  check "pmd-stats flow cache hits" "$(ctl --json pmd-stats | jq '[.pmds[].flow_cache.hits] | add')" -ge 20
+  check "pmd-stats flow cache lookups" "$(ctl --json pmd-stats | jq '[.pmds[].flow_cache.lookups] | add')" -ge 40
+  check "pmd-stats flow cache text" "$(ctl pmd-stats | grep -c 'flow cache hits')" -eq 1
 
   # Unknown unicast is flooded.
   peer A send 02:00:00:00:00:99 5 >/dev/null
