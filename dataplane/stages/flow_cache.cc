@@ -15,11 +15,13 @@ static_assert(2ull * Fdb::kMaxCapacity <= 1ull << FlowCache::kPosBits, "an entry
 
 namespace {
 
-// The rx port's frames may use the cache: a guest port of a present network.
-inline const PortState* cacheable_rx(const StageContext& ctx, uint16_t in_port) noexcept {
+// The rx port's frames may use the cache: a guest port of a present network
+// (its network in *net).
+inline const PortState* cacheable_rx(const StageContext& ctx, uint16_t in_port, const NetworkState** net) noexcept {
   const PortState* in = ctx.snap->port(in_port);
-  if (in == nullptr || in->uplink || in->gateway || ctx.snap->network(in->network) == nullptr) return nullptr;
-  return in;
+  if (in == nullptr || in->uplink || in->gateway) return nullptr;
+  *net = ctx.snap->network(in->network);
+  return *net != nullptr ? in : nullptr;
 }
 
 }  // namespace
@@ -29,13 +31,13 @@ bool flow_cache_lookup(Burst& b, const StageContext& ctx, FlowCacheMisses& misse
   misses.looked_up = false;
   FlowCache* fc = ctx.flow_cache;
   if (fc == nullptr || b.count == 0) return false;
-  const PortState* in = cacheable_rx(ctx, b.in_port);
+  const NetworkState* net = nullptr;
+  const PortState* in = cacheable_rx(ctx, b.in_port, &net);
   if (in == nullptr) return false;
   if (!fc->active()) {
     ctx.counters->fc_bypassed.add(b.count);
     return false;
   }
-  const NetworkState* net = ctx.snap->network(in->network);
   misses.looked_up = true;
   const uint32_t max_len = static_cast<uint32_t>(net::kEtherHdrSize) + net->mtu;
   const auto tick = static_cast<uint8_t>((ctx.now_ns >> 30) & FlowCache::kTickMask);
@@ -95,8 +97,8 @@ bool flow_cache_lookup(Burst& b, const StageContext& ctx, FlowCacheMisses& misse
     b.verdicts[i] = {Action::kForward, DropReason::kNoPort, e.out_port};
     ++hits;
   }
-  ctx.counters->ports[b.in_port].flow_cache_hits.add(hits);
-  ctx.counters->fc_hits.add(hits);
+  ctx.counters->ports[b.in_port].flow_cache_hits.add(hits);  // reset with the port's counters
+  ctx.counters->fc_hits.add(hits);                            // since vnetd started (pmd-stats)
   misses.hits = hits;
   if (decided != b.count) return false;
   if (fc->account(hits, hits)) ctx.counters->fc_bypasses.add();  // no insert follows
@@ -106,8 +108,10 @@ bool flow_cache_lookup(Burst& b, const StageContext& ctx, FlowCacheMisses& misse
 void flow_cache_insert(const Burst& b, const StageContext& ctx, const FlowCacheMisses& misses) noexcept {
   FlowCache* fc = ctx.flow_cache;
   if (fc == nullptr || !misses.looked_up) return;
-  const PortState* in = cacheable_rx(ctx, b.in_port);
+  const NetworkState* net = nullptr;
+  const PortState* in = cacheable_rx(ctx, b.in_port, &net);
   if (in == nullptr) return;
+  const uint16_t vlan = in->vlan.untagged_vlan();
   const auto tick = static_cast<uint8_t>((ctx.now_ns >> 30) & FlowCache::kTickMask);
   uint32_t inserted = 0;
   uint32_t todo = misses.mask;  // never a group destination or the gateway's MAC (see the lookup)
@@ -119,9 +123,8 @@ void flow_cache_insert(const Burst& b, const StageContext& ctx, const FlowCacheM
     const PortState* out = ctx.snap->port(v.out_port);
     if (out == nullptr || out->uplink || out->gateway || out->network != in->network) continue;
     if ((b.src_known & (1u << i)) == 0) continue;  // source not learned here (yet)
-    if (b.meta[i].vlan != in->vlan.untagged_vlan()) continue;  // not what a hit would tag
-    fc->insert(*misses.set[i], misses.key[i],
-               {b.src_pos[i], v.out_port, out->vlan.egress_tagged(b.meta[i].vlan), tick});
+    if (b.meta[i].vlan != vlan) continue;  // not what a hit would tag
+    fc->insert(*misses.set[i], misses.key[i], {b.src_pos[i], v.out_port, out->vlan.egress_tagged(vlan), tick});
     ++inserted;
   }
   ctx.counters->fc_inserts.add(inserted);
