@@ -82,7 +82,8 @@ Result NatWorker::open_session(const FlowKey& in, uint64_t now_ns, Session** cre
   return Result{};
 }
 
-void NatWorker::refresh(Session* s, Dir dir, uint8_t tcp_flags, uint64_t now_ns) noexcept {
+[[gnu::always_inline]] inline void NatWorker::refresh(Session* s, Dir dir, uint8_t tcp_flags,
+                                                     uint64_t now_ns) noexcept {
   if (dir == Dir::kIn2Out) {
     ++s->pkts_in2out;
   } else {
@@ -171,8 +172,32 @@ Result NatWorker::translate(std::span<std::byte> packet, const Ipv4Info& ip, Dir
   return r;
 }
 
-Result NatWorker::translate_in2out(std::span<std::byte> packet, const Ipv4Info& ip, uint64_t now_ns,
-                                   uint64_t key_hash) noexcept {
+// The session of an in2out packet that has none (its first packet or the
+// first after the old one expired), refreshed as the packet's: out of line,
+// so that the established case stays one straight path.
+Result NatWorker::create_in2out(const FlowKey& key, uint8_t tcp_flags, uint64_t now_ns, Session** created) noexcept {
+  Session* s = nullptr;
+  if (key.proto == kProtoTcp) {
+    const TcpState st = tcp_open(tcp_flags);
+    if (st == TcpState::kNone) return fail(NatReason::kTcpInvalid);
+    if (const Result r = open_session(key, now_ns, &s); r.verdict != Verdict::kForward) return r;
+    s->tcp_state = st;
+    if (st == TcpState::kSynSent) {
+      s->expires_ns = now_ns + timeouts_.tcp(st);
+      ++s->pkts_in2out;
+    } else {
+      refresh(s, Dir::kIn2Out, tcp_flags, now_ns);
+    }
+  } else {
+    if (const Result r = open_session(key, now_ns, &s); r.verdict != Verdict::kForward) return r;
+    refresh(s, Dir::kIn2Out, tcp_flags, now_ns);
+  }
+  *created = s;
+  return Result{};
+}
+
+[[gnu::always_inline]] inline Result NatWorker::translate_in2out(std::span<std::byte> packet, const Ipv4Info& ip,
+                                                                uint64_t now_ns, uint64_t key_hash) noexcept {
   const auto l4s = ip.l4(packet);
   if (l4s.size() < l4_min_size(ip.proto)) return fail(NatReason::kTruncated);
 
@@ -200,24 +225,10 @@ Result NatWorker::translate_in2out(std::span<std::byte> packet, const Ipv4Info& 
   }
 
   Session* s = lookup_in(key, session_hash(table_, key, key_hash), now_ns);
-  if (s == nullptr) {
-    if (ip.proto == kProtoTcp) {
-      const TcpState st = tcp_open(tcp_flags);
-      if (st == TcpState::kNone) return fail(NatReason::kTcpInvalid);
-      if (const Result r = open_session(key, now_ns, &s); r.verdict != Verdict::kForward) return r;
-      s->tcp_state = st;
-      if (st == TcpState::kSynSent) {
-        s->expires_ns = now_ns + timeouts_.tcp(st);
-        ++s->pkts_in2out;
-      } else {
-        refresh(s, Dir::kIn2Out, tcp_flags, now_ns);
-      }
-    } else {
-      if (const Result r = open_session(key, now_ns, &s); r.verdict != Verdict::kForward) return r;
-      refresh(s, Dir::kIn2Out, tcp_flags, now_ns);
-    }
-  } else {
+  if (s != nullptr) {
     refresh(s, Dir::kIn2Out, tcp_flags, now_ns);
+  } else if (const Result r = create_in2out(key, tcp_flags, now_ns, &s); r.verdict != Verdict::kForward) {
+    return r;
   }
 
   set_ipv4_addr(packet, ip4::kSrc, s->ext_addr);
