@@ -72,6 +72,10 @@ struct Burst {
   // its position (flow_cache_insert caches them without a second lookup).
   uint32_t src_known = 0;
   std::array<int32_t, kBurst> src_pos{};
+  // flow_cache_lookup: the frames to the gateway's MAC whose ingress and
+  // source learning a cache hit stood for (meta set, still pending for the
+  // L3 and forward stages); ingress_stage and learn_stage pass them by.
+  uint32_t l2_done = 0;
 
   // Resets verdicts and metadata of all kBurst slots to their defaults
   // (all-zero bytes: kContinue, reason 0, port 0): a few vector stores,
@@ -80,9 +84,12 @@ struct Burst {
     zero_fixed<sizeof(verdicts)>(verdicts.data());
     zero_fixed<sizeof(meta)>(meta.data());
     src_known = 0;
+    l2_done = 0;
   }
   void drop(uint16_t i, DropReason r) noexcept { verdicts[i] = {Action::kDrop, r, 0}; }
   bool pending(uint16_t i) const noexcept { return verdicts[i].action == Action::kContinue; }
+  // Pending and not yet through ingress and learning (see l2_done).
+  bool pending_l2(uint16_t i) const noexcept { return pending(i) && ((l2_done >> i) & 1u) == 0; }
 };
 
 }  // namespace vnet::dp

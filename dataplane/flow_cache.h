@@ -24,22 +24,28 @@
 //   The VLAN of a cached frame is the rx port's untagged VLAN
 //   (VlanPolicy::untagged_vlan), the same for a whole burst, so it is not
 //   stored; only whether the out port tags it is.
-//   Lookup (flow_cache_lookup, first in run_pipeline): every untagged frame
-//   within the network MTU whose destination could be cached (unicast, not
-//   the gateway's MAC: floods, gateway and routed frames never are) is
-//   hashed and its set prefetched, then
-//   each frame's set is compared (so a burst's misses overlap); a hit gets its
-//   verdict (kForward, pushing the egress tag when the decision says so)
-//   and refreshes its source's FDB sighting at most once per ~1.07 s tick, so
-//   ageing still sees the station; a miss goes through the stages.
+//   Frames to the gateway's MAC (for the gateway, or routed off the network)
+//   are cached for their L2 part only: ingress (the rx port's untagged VLAN,
+//   the source checks) and learning are as much a function of the key, but
+//   what follows is the L3 and forward stages' (NAT, routing, punting).
+//   Lookup (flow_cache_lookup, first in run_pipeline): every untagged unicast
+//   frame within the network MTU is hashed and its set prefetched, then
+//   each frame's set is compared (so a burst's misses overlap); a hit
+//   refreshes its source's FDB sighting at most once per ~1.07 s tick, so
+//   ageing still sees the station, and gets its verdict (kForward, pushing
+//   the egress tag when the decision says so) or, to the gateway's MAC, the
+//   metadata ingress would give it and Burst::l2_done: ingress_stage and
+//   learn_stage pass it by (and are not run for a burst of hits only); a
+//   miss goes through the stages.
 //   Insert (flow_cache_insert, last in run_pipeline): a missed frame whose
-//   verdict became kForward through the FDB (not to the gateway MAC, not from
-//   an uplink or the gateway port, not to either) and whose source is known
-//   on its rx port is cached in its set: over its own key if a frame before
-//   it in the burst put it there, else in a way of an older epoch, else in
-//   the way the set's round-robin pointer names (the oldest insert). Nothing
-//   a stage drops, floods, punts, routes or hands off is ever cached, so
-//   those paths and their counters are the stages' own.
+//   verdict became kForward through the FDB (not from an uplink or the
+//   gateway port, not to either) or that was sent to the gateway's MAC, and
+//   whose source is known on its rx port, is cached in its set: over its own
+//   key if a frame before it in the burst put it there, else in a way of an
+//   older epoch, else in the way the set's round-robin pointer names (the
+//   oldest insert). No decision of a stage that drops, floods, punts, routes
+//   or hands off is ever cached, so those paths and their counters are the
+//   stages' own.
 //   Invalidation is wholesale: sync() bumps the worker's epoch whenever the
 //   snapshot generation or the FDB version it sees at the start of a poll
 //   differs from the last one; an entry is valid only in its own epoch (the

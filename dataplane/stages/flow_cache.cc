@@ -28,7 +28,9 @@ inline const PortState* cacheable_rx(const StageContext& ctx, uint16_t in_port, 
 
 bool flow_cache_lookup(Burst& b, const StageContext& ctx, FlowCacheMisses& misses) noexcept {
   misses.mask = 0;
+  misses.to_gateway = 0;
   misses.looked_up = false;
+  misses.l2_complete = false;
   FlowCache* fc = ctx.flow_cache;
   if (fc == nullptr || b.count == 0) return false;
   const NetworkState* net = nullptr;
@@ -42,7 +44,7 @@ bool flow_cache_lookup(Burst& b, const StageContext& ctx, FlowCacheMisses& misse
   const uint32_t max_len = static_cast<uint32_t>(net::kEtherHdrSize) + net->mtu;
   const auto tick = static_cast<uint8_t>((ctx.now_ns >> 30) & FlowCache::kTickMask);
   const uint16_t vlan = in->vlan.untagged_vlan();
-  uint32_t hits = 0, decided = 0;
+  uint32_t hits = 0, decided = 0, l2_hits = 0;
   uint64_t gateway = UINT64_MAX;  // no frame's 48-bit destination
   if (net->has_gateway) {
     gateway = 0;
@@ -51,17 +53,17 @@ bool flow_cache_lookup(Burst& b, const StageContext& ctx, FlowCacheMisses& misse
   // Pass 1: key and set of every frame the cache may decide (prefetched).
   // Every frame is still pending here: the cache runs first.
   std::array<FlowCacheSet*, kBurst> sets;
-  uint32_t todo = 0;
+  uint32_t todo = 0, to_gateway = 0;
   for (uint16_t i = 0; i < b.count; ++i) {
     rte_mbuf* m = b.pkts[i];
     if (m->data_len < net::kEtherHdrSize || m->pkt_len > max_len) continue;
     const auto* d = rte_pktmbuf_mtod(m, const uint8_t*);
-    // Never cached, so not looked up: group destinations (floods) and the
-    // gateway's MAC (gateway and routed frames).
+    // Never cached, so not looked up: group destinations (floods).
     uint64_t dst;
     __builtin_memcpy(&dst, d, 8);
     dst &= 0xffffffffffffull;
-    if ((dst & 1) != 0 || dst == gateway) continue;
+    if ((dst & 1) != 0) continue;
+    if (dst == gateway) to_gateway |= 1u << i;
     uint16_t type;
     __builtin_memcpy(&type, d + 12, 2);
     if (type == 0x0081) continue;  // 802.1Q tagged: the stages decide
@@ -82,13 +84,21 @@ bool flow_cache_lookup(Burst& b, const StageContext& ctx, FlowCacheMisses& misse
       misses.set[i] = &s;
       continue;
     }
-    // meta stays zero: only floods and egress edits read it, and a hit is
-    // neither (its tag is pushed right here).
     const FlowCacheDecision e = FlowCache::decision(s, w);
     if (e.touched != tick) {
       ctx.fdb->touch(ctx.worker, e.src_pos);
       FlowCache::set_touched(s, w, tick);
     }
+    if ((to_gateway >> i) & 1u) {
+      // Ingress and learning done: the frame goes on to the L3 and forward
+      // stages with the metadata ingress_stage would have given it.
+      b.meta[i] = {in->network, vlan, 0};
+      b.l2_done |= 1u << i;
+      ++l2_hits;
+      continue;
+    }
+    // meta stays zero: only floods and egress edits read it, and a hit is
+    // neither (its tag is pushed right here).
     ++decided;
     if (e.push_tag && !vlan_push(b.pkts[i], vlan, 0)) {
       b.drop(i, DropReason::kNoHeadroom);
@@ -97,9 +107,12 @@ bool flow_cache_lookup(Burst& b, const StageContext& ctx, FlowCacheMisses& misse
     b.verdicts[i] = {Action::kForward, DropReason::kNoPort, e.out_port};
     ++hits;
   }
+  hits += l2_hits;
   ctx.counters->ports[b.in_port].flow_cache_hits.add(hits);  // reset with the port's counters
   ctx.counters->fc_hits.add(hits);                            // since vnetd started (pmd-stats)
   misses.hits = hits;
+  misses.to_gateway = to_gateway;
+  if (decided + l2_hits == b.count) misses.l2_complete = true;
   if (decided != b.count) return false;
   if (fc->account(hits, hits)) ctx.counters->fc_bypasses.add();  // no insert follows
   return true;
@@ -114,10 +127,18 @@ void flow_cache_insert(const Burst& b, const StageContext& ctx, const FlowCacheM
   const uint16_t vlan = in->vlan.untagged_vlan();
   const auto tick = static_cast<uint8_t>((ctx.now_ns >> 30) & FlowCache::kTickMask);
   uint32_t inserted = 0;
-  uint32_t todo = misses.mask;  // never a group destination or the gateway's MAC (see the lookup)
+  uint32_t todo = misses.mask;  // never a group destination (see the lookup)
   while (todo != 0) {
     const auto i = static_cast<uint16_t>(__builtin_ctz(todo));
     todo &= todo - 1;
+    if ((misses.to_gateway >> i) & 1u) {
+      // Through ingress and learning whatever the L3 stages then did with it
+      // (a frame ingress drops never has its source learned).
+      if ((b.src_known & (1u << i)) == 0 || b.meta[i].vlan != vlan) continue;
+      fc->insert(*misses.set[i], misses.key[i], {b.src_pos[i], net->gateway_port, false, tick});
+      ++inserted;
+      continue;
+    }
     const Verdict& v = b.verdicts[i];
     if (v.action != Action::kForward) continue;
     const PortState* out = ctx.snap->port(v.out_port);

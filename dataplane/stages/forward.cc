@@ -108,9 +108,10 @@ void forward_stage(Burst& b, const StageContext& ctx) noexcept {
 void run_pipeline(Burst& b, const StageContext& ctx) noexcept {
   FlowCacheMisses misses;
   if (flow_cache_lookup(b, ctx, misses)) return;  // every frame hit the cache
-  ingress_stage(b, ctx);
+  const bool l2 = !misses.l2_complete;  // some frame still needs ingress and learning
+  if (l2) ingress_stage(b, ctx);
   l3_uplink_stage(b, ctx);
-  learn_stage(b, ctx);
+  if (l2) learn_stage(b, ctx);
   l3_route_stage(b, ctx);
   forward_stage(b, ctx);
   flow_cache_insert(b, ctx, misses);

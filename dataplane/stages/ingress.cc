@@ -9,7 +9,7 @@ void ingress_stage(Burst& b, const StageContext& ctx) noexcept {
   const PortState* in = ctx.snap->port(b.in_port);
   const NetworkState* net = in != nullptr ? ctx.snap->network(in->network) : nullptr;
   for (uint16_t i = 0; i < b.count; ++i) {
-    if (!b.pending(i)) continue;
+    if (!b.pending_l2(i)) continue;
     if (net == nullptr) {
       b.drop(i, DropReason::kNoPort);
       continue;

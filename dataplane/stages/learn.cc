@@ -18,7 +18,7 @@ void learn_stage(Burst& b, const StageContext& ctx) noexcept {
   FdbKey prev_key{};
   uint16_t prev = kBurst;
   for (uint16_t i = 0; i < b.count; ++i) {
-    if (!b.pending(i)) continue;
+    if (!b.pending_l2(i)) continue;
     const auto* eth = view_of(b.pkts[i]).header<net::EtherHdr>(0);
     if (eth == nullptr) continue;  // ingress_stage already dropped it
     const FdbKey key{b.meta[i].network, b.meta[i].vlan, eth->src, 0};

@@ -29,7 +29,8 @@
 //                  frames from an uplink port, and guest frames routed off
 //                  the network through the gateway MAC.
 //   flow_cache_lookup / flow_cache_insert (flow_cache.h) wrap the stages: a
-//                  hit in the worker's microflow cache skips them all.
+//                  hit in the worker's microflow cache skips them all (a
+//                  frame to the gateway's MAC: ingress and learning only).
 //   run_pipeline = flow cache lookup, ingress, l3_uplink, learn, l3_route,
 //   forward, flow cache insert; dispatch() then frees drops
 //   (counting reasons), fills tx buffers, replicates floods, punts.
@@ -77,6 +78,8 @@ struct FlowCacheMisses {
   bool looked_up = false;  // the cache ran for this burst (not bypassed, cacheable rx port)
   uint32_t hits = 0;
   uint32_t mask = 0;
+  uint32_t to_gateway = 0;  // frames to the gateway's MAC among those looked up
+  bool l2_complete = false;  // every frame either decided or through L2 (Burst::l2_done)
   std::array<FlowCacheKey, kBurst> key;
   std::array<FlowCacheSet*, kBurst> set;  // the frame's set (flow_cache_insert fills a way)
 };

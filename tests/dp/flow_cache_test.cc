@@ -204,6 +204,72 @@ TEST_F(FlowCacheTest, OffMeansNoHits) {
   EXPECT_EQ(h_->received(kB).size(), 3u);
 }
 
+// Frames to the gateway's MAC (to the gateway, or routed off the network)
+// are cached for their L2 part only: a hit stands for ingress and source
+// learning and leaves the frame to the stages after them, which send it to
+// the gateway port here (no L3 in this harness). A frame over the MTU is not
+// looked up; a source that moves is seen on the next burst.
+TEST_F(FlowCacheTest, FramesToTheGatewayHitTheirIngressAndLearningOnly) {
+  const net::MacAddr gw = mac(0x77);
+  SnapshotPortInput g = port(kC, 1);
+  g.gateway = true;
+  g.gateway_mac = gw;
+  h_->configure({network(1)}, {port(kA, 1, true), port(kB, 1), g});
+  learn_ports({kA, kB});
+  FrameSpec to_gw = frame(kA, 0);
+  to_gw.dst = gw;
+  h_->send(kA, {to_gw});
+  EXPECT_EQ(hits(kA), 0u);
+  EXPECT_EQ(h_->worker_counters().fc_inserts.read(), 1u);
+  std::vector<FrameSpec> frames;
+  for (size_t i = 0; i < 8; ++i) {
+    FrameSpec f = frame(kA, 0, 46 + i);
+    f.dst = gw;
+    frames.push_back(f);
+  }
+  frames.push_back(frame(kA, kB));  // not cached yet: through every stage
+  Burst b = h_->burst(kA, frames);
+  StageContext c = h_->ctx();
+  FlowCacheMisses misses;
+  EXPECT_FALSE(flow_cache_lookup(b, c, misses));
+  EXPECT_EQ(misses.hits, 8u);
+  EXPECT_EQ(b.l2_done, 0xffu);
+  EXPECT_FALSE(misses.l2_complete) << "the frame to B still needs ingress and learning";
+  for (uint16_t i = 0; i < 8; ++i) {
+    EXPECT_TRUE(b.pending(i)) << "left to the L3 and forward stages";
+    EXPECT_EQ(b.meta[i].network, 1);
+    EXPECT_EQ(b.meta[i].vlan, kNoVlan);
+  }
+  h_->free_burst(b);
+  const uint64_t looked_up = hits(kA);
+  h_->send(kA, frames);
+  auto rc = h_->received(kC);  // the gateway port's frames carry one tag (VID 0 here)
+  ASSERT_EQ(rc.size(), 9u);
+  EXPECT_EQ(rc[0], frame_bytes(tagged(to_gw, 0)));
+  for (size_t i = 0; i < 8; ++i) EXPECT_EQ(rc[i + 1], frame_bytes(tagged(frames[i], 0)));
+  EXPECT_EQ(h_->received(kB).size(), 1u);
+  EXPECT_EQ(hits(kA) - looked_up, 8u);
+  // Over the MTU: not looked up, dropped by ingress as before.
+  FrameSpec big = frame(kA, 0, 1501);
+  big.dst = gw;
+  h_->send(kA, {big});
+  EXPECT_EQ(h_->drops(kA, DropReason::kMtuExceeded), 1u);
+  EXPECT_TRUE(h_->received(kC).empty());
+  // A's MAC moves to B: frames from A's port no longer hit, and B's frames
+  // to the gateway go through learning (and are cached from the next burst).
+  h_->send(kB, {frame(kA, kB)});  // the move (source A's MAC on B's port)
+  drain();
+  h_->received(kB);
+  const uint64_t a_hits = hits(kA);
+  FrameSpec moved = frame(kA, 0);
+  moved.dst = gw;
+  h_->send(kB, {moved});
+  h_->send(kB, {moved});
+  EXPECT_EQ(hits(kA), a_hits);
+  EXPECT_EQ(hits(kB), 1u);
+  EXPECT_EQ(h_->received(kC).size(), 2u);
+}
+
 // Group destinations are never cached, so the cache does not even look them
 // up: a burst of broadcasts leaves no miss behind (nor does a known unicast
 // mixed in, once cached).
@@ -269,7 +335,9 @@ TEST_F(FlowCacheTest, WorkerCountersFollowLookupsHitsInsertsAndBypasses) {
 // same frames on every port, in order, with the cache in front of the stages
 // as without it. Stations on plain, isolated, access-VLAN and trunk ports;
 // known and unknown unicast, broadcasts, tagged frames, frames over the MTU,
-// MAC moves and flushes. (Ageing is left out: the cache refreshes sightings
+// MAC moves and flushes, and frames to the gateway's MAC (whose ingress and
+// learning a hit stands for; the gateway port sits on the last ring port
+// and is not a station's). (Ageing is left out: the cache refreshes sightings
 // once per tick by design, CachedTrafficKeepsStationsAliveAndAgeingInvalidates
 // covers it.)
 TEST_F(FlowCacheTest, SameFramesAsTheStagesAlone) {
@@ -278,10 +346,13 @@ TEST_F(FlowCacheTest, SameFramesAsTheStagesAlone) {
     std::vector<FrameSpec> frames;
   };
   constexpr int kStations = 14;
+  constexpr int kGuestPorts = RingPorts::kCount - 1;
+  constexpr int kGw = RingPorts::kCount - 1;
+  const net::MacAddr gw_mac{{0x52, 0x54, 0x00, 0x77, 0x77, 0x77}};
   auto station_mac = [](int s) { return net::MacAddr{{0x02, 0x00, 0x00, 0x00, 0x00, static_cast<uint8_t>(s + 1)}}; };
   std::mt19937 rng(20261207);
   std::array<int, kStations> where{};
-  for (int s = 0; s < kStations; ++s) where[static_cast<size_t>(s)] = s % RingPorts::kCount;
+  for (int s = 0; s < kStations; ++s) where[static_cast<size_t>(s)] = s % kGuestPorts;
   std::vector<Step> script;
   int src = 0;
   std::array<int, 2> peers{};
@@ -291,7 +362,7 @@ TEST_F(FlowCacheTest, SameFramesAsTheStagesAlone) {
       script.push_back({-1, {}});
       continue;
     }
-    if (r < 4) where[rng() % kStations] = static_cast<int>(rng() % RingPorts::kCount);  // a MAC move
+    if (r < 4) where[rng() % kStations] = static_cast<int>(rng() % kGuestPorts);  // a MAC move
     // A conversation lasts a few steps (so the cache has something to hit).
     if (n % 6 == 0) {
       src = static_cast<int>(rng() % kStations);
@@ -307,7 +378,8 @@ TEST_F(FlowCacheTest, SameFramesAsTheStagesAlone) {
       FrameSpec f;
       f.src = station_mac(from);
       const unsigned kind = rng() % 100;
-      f.dst = kind < 75 ? station_mac(to[rng() % 2])
+      f.dst = kind < 60   ? station_mac(to[rng() % 2])
+              : kind < 75 ? gw_mac
               : kind < 85 ? net::MacAddr{{0x02, 0x00, 0x00, 0x00, 0x01, static_cast<uint8_t>(rng())}}
                           : net::kBroadcastMac;
       if (rng() % 10 == 0) f.vid = static_cast<uint16_t>(std::array{0, 10, 20, 30}[rng() % 4]);
@@ -320,8 +392,11 @@ TEST_F(FlowCacheTest, SameFramesAsTheStagesAlone) {
   auto run = [&](bool cache) {
     h_ = std::make_unique<StageHarness>(pool_, *ports_, std::string(kTag) + "_" + std::to_string(n_++));
     h_->set_flow_cache(cache);
+    SnapshotPortInput g = port(kGw, 1);
+    g.gateway = true;
+    g.gateway_mac = gw_mac;
     h_->configure({network(1)}, {port(0, 1), port(1, 1, true), port(2, 1, true), port(3, 1, false, access(10)),
-                                 port(4, 1, false, trunk({10, 20}, 10, NativeMode::kTagged))});
+                                 port(4, 1, false, trunk({10, 20}, 10, NativeMode::kTagged)), g});
     std::array<std::vector<std::vector<uint8_t>>, RingPorts::kCount> out;
     for (const Step& st : script) {
       if (st.in < 0) {

@@ -32,7 +32,7 @@ namespace vnet::dp::test {
 // Ring ethdevs shared by every test of a binary: port i sends into tx_ring(i).
 class RingPorts {
  public:
-  static constexpr int kCount = 5;
+  static constexpr int kCount = 6;
   void create(const std::string& prefix, rte_mempool* pool) {
     for (int i = 0; i < kCount; ++i) {
       const std::string n = prefix + std::to_string(i);
