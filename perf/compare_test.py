@@ -283,6 +283,29 @@ class TableTest(unittest.TestCase):
         self.assertIn("| vnet 100/10 flows | — | 1.00 |", ratios)
         self.assertIn("| vnet 1000/10 flows | — | 1.00 |", ratios)
 
+    def test_busy_cycles_per_frame_against_testpmd(self):
+        # testpmd's (--record-core-cycles, from its exit log) over vnetd's PMD cycles per frame, by
+        # the medians of the runs; NAT likewise; a case without cycles has no figure.
+        log = ("  +++ Accumulated forward statistics for all ports +++\n"
+               "  CPU cycles/packet=201.50 (total cycles=1 / total io packets=1) at 2100 MHz Clock\n"
+               "  CPU cycles/packet=189.02 (total cycles=11774249004 / total io packets=62291672) at 2100 MHz Clock\n")
+        self.assertEqual(C.testpmd_cycles_per_frame(log), 189.02)
+        self.assertIsNone(C.testpmd_cycles_per_frame("Bye...\n"))
+        args = make_args(cases=["testpmd", "vnet", "vnetnat"], flows=[10, 1000], sessions=[1000], sizes=[64])
+        samples = {("testpmd", 10, 64): [run(8.0, tp_cycles_per_frame=180.0), run(9.0, tp_cycles_per_frame=200.0)],
+                   ("vnet", 10, 64): [run(7.0, 20, pmd_cycles_per_frame=250.0), run(7.5, 20, pmd_cycles_per_frame=240.0)],
+                   ("vnet", 1000, 64): [run(7.0, 2000)],
+                   ("vnetnat", 1000, 64): [run(5.0, pmd_cycles_per_frame=400.0)]}
+        results = C.aggregate(samples)
+        ratios = C.table(args, results)[1]
+        self.assertIn("| testpmd/vnet busy cycles per frame | 10 | 0.80 |", ratios)  # 200 / 250
+        self.assertIn("| testpmd/vnet busy cycles per frame | 1000 | — |", ratios)
+        self.assertIn("| testpmd/vnet-NAT busy cycles per frame | 1000 | 0.50 |", ratios)
+        _, lines = C.details(results)
+        self.assertIn("- testpmd io 10, 64 B: busy TSC cycles per frame of its forwarding lcore "
+                      "(--record-core-cycles: polls that received frames; each testpmd process whole, its "
+                      "priming and every size included) 180, 200", lines)
+
     def test_details_list_failed_runs(self):
         samples = {("ovs", 10, 64): [run(1.0, 20), {"failed": True, "mpps": None}, run(2.0, 20)]}
         det, _ = C.details(C.aggregate(samples))
