@@ -74,6 +74,8 @@ Result NatWorker::open_session(const FlowKey& in, uint64_t now_ns, Session** cre
   s.proto = in.proto;
   s.created_ns = now_ns;
   s.expires_ns = now_ns;
+  s.ip_delta = csum_delta32(s.in_addr, s.ext_addr);
+  s.l4_delta = csum_delta16(s.ip_delta, s.in_port, s.ext_port);
   Session* d = table_.insert(s);
   if (d == nullptr) return fail(NatReason::kTableFull);
   counters_.count(NatEvent::kSessionsCreated);
@@ -231,10 +233,15 @@ Result NatWorker::create_in2out(const FlowKey& key, uint8_t tcp_flags, uint64_t 
     return r;
   }
 
-  set_ipv4_addr(packet, ip4::kSrc, s->ext_addr);
-  uint16_t c0, c1;
-  rewrite_l4(packet.subspan(ip.header_size, ip.total_length - ip.header_size), ip.proto, ip.src,
-             s->ext_addr, port_off, s->ext_port, &c0, &c1);
+  if (port_off == l4::kSrcPort) {  // TCP/UDP
+    rewrite_tcp_udp(packet, ip.header_size, ip.proto, ip4::kSrc, s->ext_addr, port_off, s->ext_port, s->ip_delta,
+                    s->l4_delta);
+  } else {
+    set_ipv4_addr(packet, ip4::kSrc, s->ext_addr);
+    uint16_t c0, c1;
+    rewrite_l4(packet.subspan(ip.header_size, ip.total_length - ip.header_size), ip.proto, ip.src,
+               s->ext_addr, port_off, s->ext_port, &c0, &c1);
+  }
   counters_.count(NatEvent::kIn2Out);
   return Result{};
 }
@@ -288,10 +295,15 @@ Result NatWorker::translate_out2in(std::span<std::byte> packet, const Ipv4Info& 
   if (s == nullptr) return fail(NatReason::kNoSession);
   refresh(s, Dir::kOut2In, tcp_flags, now_ns);
 
-  set_ipv4_addr(packet, ip4::kDst, s->in_addr);
-  uint16_t c0, c1;
-  rewrite_l4(packet.subspan(ip.header_size, ip.total_length - ip.header_size), ip.proto, ip.dst,
-             s->in_addr, port_off, s->in_port, &c0, &c1);
+  if (port_off == l4::kDstPort) {  // TCP/UDP
+    rewrite_tcp_udp(packet, ip.header_size, ip.proto, ip4::kDst, s->in_addr, port_off, s->in_port,
+                    static_cast<uint16_t>(~s->ip_delta), static_cast<uint16_t>(~s->l4_delta));
+  } else {
+    set_ipv4_addr(packet, ip4::kDst, s->in_addr);
+    uint16_t c0, c1;
+    rewrite_l4(packet.subspan(ip.header_size, ip.total_length - ip.header_size), ip.proto, ip.dst,
+               s->in_addr, port_off, s->in_port, &c0, &c1);
+  }
   counters_.count(NatEvent::kOut2In);
   return Result{};
 }

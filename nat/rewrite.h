@@ -34,6 +34,26 @@ inline void decrement_ttl(std::span<std::byte> ip) noexcept {
   store16(ip, ip4::kChecksum, csum_update16(load16(ip, ip4::kChecksum), old_word, new_word));
 }
 
+// The common TCP/UDP translation with a session's folded checksum changes
+// (Session::ip_delta / l4_delta, negated for out2in): the address at
+// addr_off of the IPv4 header (ip4::kSrc or ip4::kDst) becomes addr, the
+// port at port_off of its TCP/UDP header becomes port. For a caller that
+// checked the header is complete (l4_min_size); a UDP datagram without a
+// checksum keeps none (RFC 768).
+inline void rewrite_tcp_udp(std::span<std::byte> ip, size_t header_size, uint8_t proto, size_t addr_off,
+                            uint32_t addr, size_t port_off, uint16_t port, uint16_t ip_delta,
+                            uint16_t l4_delta) noexcept {
+  store32(ip, addr_off, addr);
+  store16(ip, ip4::kChecksum, csum_apply(load16(ip, ip4::kChecksum), ip_delta));
+  const std::span<std::byte> l4 = ip.subspan(header_size);
+  store16(l4, port_off, port);
+  const size_t coff = proto == kProtoTcp ? l4::kTcpChecksum : l4::kUdpChecksum;
+  const uint16_t c0 = load16(l4, coff);
+  if (proto == kProtoUdp && c0 == 0) return;
+  const uint16_t c = csum_apply(c0, l4_delta);
+  store16(l4, coff, proto == kProtoUdp && c == 0 ? uint16_t{0xffff} : c);
+}
+
 // Offset of the checksum in an L4 header of proto, or kNoPort for protocols
 // whose checksum NAT does not touch.
 inline size_t l4_checksum_offset(uint8_t proto) noexcept {

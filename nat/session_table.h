@@ -77,6 +77,11 @@ struct alignas(64) Session {
   uint64_t created_ns;    // creation time on the injected clock
   uint64_t pkts_in2out;   // packets translated inside -> outside
   uint64_t pkts_out2in;   // packets translated outside -> inside (incl. related)
+  // TCP/UDP: the in2out translation's checksum changes, folded (csum_delta32/16;
+  // out2in applies their negations): the address in the IPv4 header, and the
+  // address in the pseudo header with the port in the TCP/UDP checksum.
+  uint16_t ip_delta;
+  uint16_t l4_delta;
 
   FlowKey in_key() const noexcept {
     return FlowKey{in_addr, remote_addr, in_port, remote_port, proto};
