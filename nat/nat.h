@@ -173,7 +173,7 @@ class NatWorker {
   Session* lookup_out(const FlowKey& k, uint64_t now_ns) noexcept { return lookup_out(k, table_.key_hash(k), now_ns); }
   Result open_session(const FlowKey& in_key, uint64_t now_ns, Session** created) noexcept;
   // A packet's effect on its session (counts, TCP state, expiry). Inline
-  // (nat_worker.cc): once per translated packet.
+  // (nat_inline.h): once per translated packet.
   void refresh(Session* s, Dir dir, uint8_t tcp_flags, uint64_t now_ns) noexcept;
   Result create_in2out(const FlowKey& key, uint8_t tcp_flags, uint64_t now_ns, Session** created) noexcept;
   Result related_in2out(std::span<std::byte> packet, const Ipv4Info& ip, uint64_t now_ns) noexcept;
@@ -211,3 +211,5 @@ constexpr bool is_no_nat_destination(uint32_t dst) noexcept {
 }
 
 }  // namespace vnet::nat
+
+#include "nat/nat_inline.h"  // IWYU pragma: export
