@@ -1,7 +1,8 @@
 // vnet::nat — the inline part of NatWorker (nat.h): the per-packet path of
-// established TCP/UDP sessions, so that the dataplane's route stage compiles
-// it into its own loop (no call, no spills per packet). Everything rarer
-// (session creation, ICMP, fragments) stays out of line in nat_worker.cc.
+// established sessions, so that the dataplane's route stages compile it
+// into their own loops (no call per packet). Everything rarer (session
+// creation, ICMP errors, fragments) stays out of line (nat_worker.cc,
+// nat_related.cc).
 //
 // Thread-safety
 //   As NatWorker.
