@@ -90,12 +90,13 @@ uint16_t ipv4_header_checksum(std::span<const std::byte> header) noexcept;
 uint16_t l4_checksum(uint32_t src, uint32_t dst, uint8_t proto,
                      std::span<const std::byte> segment, size_t csum_off) noexcept;
 
-// A change folded once (RFC 1624 eqn. 3's ~m + m' over every changed word):
-// a session's translation always changes the same words in the same way, so
-// it keeps the sum and each packet applies it with csum_apply(). The
-// opposite change is its ones' complement negation, ~delta.
-inline uint16_t csum_delta32(uint32_t old_word, uint32_t new_word) noexcept {
-  uint32_t sum = static_cast<uint16_t>(~(old_word >> 16));
+// A change folded once (RFC 1624 eqn. 3's ~m + m' over every changed word,
+// added to `delta`): a session's translation always changes the same words
+// in the same way, so it keeps the sum and each packet applies it with
+// csum_apply(). The opposite change is its ones' complement negation, ~delta.
+inline uint16_t csum_delta32(uint16_t delta, uint32_t old_word, uint32_t new_word) noexcept {
+  uint32_t sum = delta;
+  sum += static_cast<uint16_t>(~(old_word >> 16));
   sum += static_cast<uint16_t>(~old_word);
   sum += new_word >> 16;
   sum += new_word & 0xffffu;
@@ -119,23 +120,11 @@ inline uint16_t csum_apply(uint16_t csum, uint16_t delta) noexcept {
 
 // RFC 1624: the checksum after a 16-bit word changed from old_word to new_word.
 inline uint16_t csum_update16(uint16_t csum, uint16_t old_word, uint16_t new_word) noexcept {
-  uint32_t sum = static_cast<uint16_t>(~csum);
-  sum += static_cast<uint16_t>(~old_word);
-  sum += new_word;
-  sum = (sum & 0xffffu) + (sum >> 16);
-  sum = (sum & 0xffffu) + (sum >> 16);
-  return static_cast<uint16_t>(~sum);
+  return static_cast<uint16_t>(~csum_delta16(static_cast<uint16_t>(~csum), old_word, new_word));
 }
 // RFC 1624 for a 32-bit field (an IPv4 address).
 inline uint16_t csum_update32(uint16_t csum, uint32_t old_word, uint32_t new_word) noexcept {
-  uint32_t sum = static_cast<uint16_t>(~csum);
-  sum += static_cast<uint16_t>(~(old_word >> 16));
-  sum += static_cast<uint16_t>(~old_word);
-  sum += new_word >> 16;
-  sum += new_word & 0xffffu;
-  sum = (sum & 0xffffu) + (sum >> 16);
-  sum = (sum & 0xffffu) + (sum >> 16);
-  return static_cast<uint16_t>(~sum);
+  return static_cast<uint16_t>(~csum_delta32(static_cast<uint16_t>(~csum), old_word, new_word));
 }
 
 }  // namespace vnet::nat

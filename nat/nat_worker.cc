@@ -74,7 +74,7 @@ Result NatWorker::open_session(const FlowKey& in, uint64_t now_ns, Session** cre
   s.proto = in.proto;
   s.created_ns = now_ns;
   s.expires_ns = now_ns;
-  s.ip_delta = csum_delta32(s.in_addr, s.ext_addr);
+  s.ip_delta = csum_delta32(0, s.in_addr, s.ext_addr);
   s.l4_delta = csum_delta16(s.ip_delta, s.in_port, s.ext_port);
   Session* d = table_.insert(s);
   if (d == nullptr) return fail(NatReason::kTableFull);

@@ -25,7 +25,7 @@ TEST(FoldedChanges, MatchRecomputationBothWays) {
       const Bytes orig = proto == 6 ? test::tcp(src, sport, dst, 443, 0x10, payload) : test::udp(src, sport, dst, 53, payload);
       const uint32_t ext = static_cast<uint32_t>(rng());
       const auto ext_port = static_cast<uint16_t>(payload % 4 == 0 ? sport : rng());  // preserved or not
-      const uint16_t ip_delta = csum_delta32(src, ext);
+      const uint16_t ip_delta = csum_delta32(0, src, ext);
       const uint16_t l4_delta = csum_delta16(ip_delta, sport, ext_port);
       Bytes b = orig;
       rewrite_tcp_udp(b, 20, proto, ip4::kSrc, ext, l4::kSrcPort, ext_port, ip_delta, l4_delta);
@@ -43,7 +43,7 @@ TEST(FoldedChanges, MatchRecomputationBothWays) {
   // UDP without a checksum keeps none.
   Bytes u = test::udp(test::ip(10, 0, 0, 5), 4000, test::ip(8, 8, 8, 8), 53, 10);
   test::put16(u, 26, 0);
-  const uint16_t d = csum_delta32(test::ip(10, 0, 0, 5), test::ip(198, 51, 100, 2));
+  const uint16_t d = csum_delta32(0, test::ip(10, 0, 0, 5), test::ip(198, 51, 100, 2));
   rewrite_tcp_udp(u, 20, 17, ip4::kSrc, test::ip(198, 51, 100, 2), l4::kSrcPort, 5000, d, csum_delta16(d, 4000, 5000));
   EXPECT_EQ(test::get16(u, 26), 0);
   EXPECT_EQ(test::get16(u, 20), 5000);
