@@ -585,6 +585,8 @@ int run_pmd_stats(CtlContext& ctx, const po::variables_map&) {
     rows.push_back({" flow cache hits:", std::to_string(u64_member(fc, "hits")) + " (" +
                                              pct(u64_member(fc, "hits"), lookups) + " of lookups)"});
     rows.push_back({" flow cache inserts:", std::to_string(u64_member(fc, "inserts"))});
+    rows.push_back({" flow cache inserts declined:", std::to_string(u64_member(fc, "declined")) +
+                                                         " (every way of the set in use)"});
     rows.push_back({" flow cache invalidations:", std::to_string(u64_member(fc, "invalidations"))});
     rows.push_back({" flow cache bypasses:", std::to_string(u64_member(fc, "bypasses")) + " (" +
                                                  std::to_string(u64_member(fc, "bypassed_frames")) +

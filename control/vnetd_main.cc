@@ -179,7 +179,8 @@ int run(const std::vector<std::string>& args) {
         j["idle_cycles"] = s.idle_cycles;
         j["tsc_hz"] = s.tsc_hz;
         j["flow_cache"] = {{"lookups", s.fc_lookups},           {"hits", s.fc_hits},
-                           {"inserts", s.fc_inserts},           {"invalidations", s.fc_invalidations},
+                           {"inserts", s.fc_inserts},           {"declined", s.fc_declined},
+                           {"invalidations", s.fc_invalidations},
                            {"bypasses", s.fc_bypasses},         {"bypassed_frames", s.fc_bypassed}};
         arr.push_back(std::move(j));
       }

@@ -145,6 +145,7 @@ struct PmdStats {
   uint64_t fc_lookups = 0;
   uint64_t fc_hits = 0;
   uint64_t fc_inserts = 0;
+  uint64_t fc_declined = 0;
   uint64_t fc_invalidations = 0;
   uint64_t fc_bypasses = 0;
   uint64_t fc_bypassed = 0;

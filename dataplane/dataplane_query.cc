@@ -62,6 +62,7 @@ std::vector<PmdStats> Dataplane::pmd_stats() const {
     s.fc_lookups = c.fc_lookups.read();
     s.fc_hits = c.fc_hits.read();
     s.fc_inserts = c.fc_inserts.read();
+    s.fc_declined = c.fc_declined.read();
     s.fc_invalidations = c.fc_invalidations.read();
     s.fc_bypasses = c.fc_bypasses.read();
     s.fc_bypassed = c.fc_bypassed.read();

@@ -13,9 +13,10 @@
 //   hugepages when vnetd has them), no sharing, no locks. A hit costs one
 //   line where the stages cost two FDB lines (source and destination) and
 //   ~3x the instructions, so the cache is sized for 100k conversations: with
-//   many stations, lines per frame is what costs, and three ways keep about
-//   24 in 25 of 100k conversations that recur in turn (two ways of 32 bytes
-//   kept four in five).
+//   many stations, lines per frame is what costs, and three ways that keep
+//   the conversations in use hit 99 in 100 frames of 100k conversations that
+//   recur in turn (evicting round-robin hit 24 in 25; two ways of 32 bytes
+//   four in five), and still about 3 in 8 of 1M.
 //   An entry, packed (the key is the frame's first 12 bytes, then the rx port
 //   and the epoch, so it is compared as two 64-bit words):
 //     bytes 0-5 destination MAC, 6-11 source MAC, 12 rx port, 13-15 epoch
@@ -42,8 +43,14 @@
 //   gateway port, not to either) or that was sent to the gateway's MAC, and
 //   whose source is known on its rx port, is cached in its set: over its own
 //   key if a frame before it in the burst put it there, else in a way of an
-//   older epoch, else in the way the set's round-robin pointer names (the
-//   oldest insert). No decision of a stage that drops, floods, punts, routes
+//   older epoch, else in an idle way (not hit in this tick or the one
+//   before), the first from the set's round-robin pointer on. When every way
+//   is in use the insert is declined (counted): a set asked to hold more
+//   conversations than it has ways keeps the ones it holds instead of
+//   evicting each just before it recurs (round-robin among four
+//   conversations that take turns misses every frame of all four; keeping
+//   three misses only the fourth's), and a new conversation gets a way once
+//   one of them has been idle for a tick. No decision of a stage that drops, floods, punts, routes
 //   or hands off is ever cached, so those paths and their counters are the
 //   stages' own.
 //   Invalidation is wholesale: sync() bumps the worker's epoch whenever the
@@ -53,11 +60,12 @@
 //   starts again at 1 (epoch 0 is never current: a zeroed way is empty). A
 //   change during a poll is seen at the next one (the same bound as the
 //   stages' lock-free FDB reads).
-//   Thrashing (far more distinct conversations than entries) costs a lookup
-//   and an insert per frame for nothing: after a window of kWindow bursts
-//   with fewer than 1 hit in 8 cacheable frames (hits and inserts) the cache
-//   bypasses itself for kBypassBursts bursts of guest ports, then tries
-//   again. Lookups, hits, inserts, invalidations, bypasses and the frames
+//   Thrashing (far more distinct conversations than entries, each seen
+//   once or rarely) costs a lookup and an insert per frame for nothing:
+//   after a window of kWindow bursts with fewer than 1 hit in 8 cacheable
+//   frames (hits, inserts and declined inserts) the cache bypasses itself for
+//   kBypassBursts bursts of guest ports, then tries again. Lookups, hits,
+//   inserts, declined inserts, invalidations, bypasses and the frames
 //   received while bypassed are counted per worker (vnetctl pmd-stats).
 //
 // Thread-safety
@@ -93,7 +101,7 @@ struct alignas(64) FlowCacheSet {
   static constexpr uint32_t kWays = 3;
   static constexpr uint32_t kEntryBytes = 21;
   uint8_t bytes[kWays * kEntryBytes];
-  uint8_t next;  // the way the next insert takes when every way is valid
+  uint8_t next;  // the first way an insert considers when every way is valid
 };
 static_assert(sizeof(FlowCacheSet) == 64);
 static_assert(kMaxPorts <= 32, "an entry holds a 5-bit out port");
@@ -178,8 +186,14 @@ class FlowCache {
     uint8_t& b = s.bytes[way * FlowCacheSet::kEntryBytes + 20];
     b = static_cast<uint8_t>((b & 0x80) | (tick & kTickMask));
   }
-  // Caches `d` for `k` in `s`: over the same key if present, else in a way of
-  // another epoch (empty or stale), else in the round-robin way. Returns the way.
+  // A way touched in `tick` or the tick before is in use.
+  static bool in_use(uint8_t touched, uint8_t tick) noexcept {
+    return ((tick - touched) & kTickMask) <= 1;
+  }
+  // Caches `d` (d.touched: the current tick) for `k` in `s`: over the same key
+  // if present, else in a way of another epoch (empty or stale), else in the
+  // first idle way from the round-robin pointer on. Returns the way, or -1
+  // when every way is in use (declined).
   int insert(FlowCacheSet& s, const FlowCacheKey& k, const FlowCacheDecision& d) const noexcept {
     int w = find(s, k);
     for (uint32_t i = 0; w < 0 && i < FlowCacheSet::kWays; ++i) {
@@ -187,10 +201,13 @@ class FlowCache {
       __builtin_memcpy(&e, s.bytes + i * FlowCacheSet::kEntryBytes + 12, 4);
       if ((e >> 8) != epoch_) w = static_cast<int>(i);
     }
-    if (w < 0) {
-      w = s.next < FlowCacheSet::kWays ? s.next : 0;
-      s.next = static_cast<uint8_t>((w + 1) % FlowCacheSet::kWays);
+    for (uint32_t i = 0; w < 0 && i < FlowCacheSet::kWays; ++i) {
+      const uint32_t way = (s.next + i) % FlowCacheSet::kWays;
+      if (in_use(s.bytes[way * FlowCacheSet::kEntryBytes + 20] & kTickMask, d.touched)) continue;
+      w = static_cast<int>(way);
+      s.next = static_cast<uint8_t>((way + 1) % FlowCacheSet::kWays);
     }
+    if (w < 0) return -1;
     uint8_t* e = s.bytes + w * FlowCacheSet::kEntryBytes;
     const uint32_t pos_port = (static_cast<uint32_t>(d.src_pos) & ((1u << kPosBits) - 1)) |
                               uint32_t{d.out_port} << kPosBits;
@@ -203,8 +220,9 @@ class FlowCache {
 
   // Bypass control: active() once per burst of a guest port; account() once
   // per burst that used the cache, with its hits and its cacheable frames
-  // (hits + inserts; floods, drops and not-yet-learned sources are no
-  // evidence either way); true when that closed a bad window (bypass on).
+  // (hits, inserts and declined inserts; floods, drops and not-yet-learned
+  // sources are no evidence either way); true when that closed a bad window
+  // (bypass on).
   bool active() noexcept {
     if (bypass_ == 0) return true;
     --bypass_;

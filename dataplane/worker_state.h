@@ -70,6 +70,7 @@ struct alignas(64) WorkerCounters {
   Counter fc_lookups;        // frames looked up
   Counter fc_hits;           // of them, switched by the cache
   Counter fc_inserts;        // entries written after a miss
+  Counter fc_declined;       // misses not cached: every way of their set in use
   Counter fc_invalidations;  // new epochs: a snapshot or FDB change emptied it
   Counter fc_bypasses;       // bad hit-rate windows that turned it off for a while
   Counter fc_bypassed;       // frames of guest-port bursts received while it was off

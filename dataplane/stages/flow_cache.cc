@@ -126,7 +126,7 @@ void flow_cache_insert(const Burst& b, const StageContext& ctx, const FlowCacheM
   if (in == nullptr) return;
   const uint16_t vlan = in->vlan.untagged_vlan();
   const auto tick = static_cast<uint8_t>((ctx.now_ns >> 30) & FlowCache::kTickMask);
-  uint32_t inserted = 0;
+  uint32_t inserted = 0, declined = 0;
   uint32_t todo = misses.mask;  // never a group destination (see the lookup)
   while (todo != 0) {
     const auto i = static_cast<uint16_t>(__builtin_ctz(todo));
@@ -135,8 +135,10 @@ void flow_cache_insert(const Burst& b, const StageContext& ctx, const FlowCacheM
       // Through ingress and learning whatever the L3 stages then did with it
       // (a frame ingress drops never has its source learned).
       if ((b.src_known & (1u << i)) == 0 || b.meta[i].vlan != vlan) continue;
-      fc->insert(*misses.set[i], misses.key[i], {b.src_pos[i], net->gateway_port, false, tick});
-      ++inserted;
+      if (fc->insert(*misses.set[i], misses.key[i], {b.src_pos[i], net->gateway_port, false, tick}) < 0)
+        ++declined;
+      else
+        ++inserted;
       continue;
     }
     const Verdict& v = b.verdicts[i];
@@ -145,11 +147,14 @@ void flow_cache_insert(const Burst& b, const StageContext& ctx, const FlowCacheM
     if (out == nullptr || out->uplink || out->gateway || out->network != in->network) continue;
     if ((b.src_known & (1u << i)) == 0) continue;  // source not learned here (yet)
     if (b.meta[i].vlan != vlan) continue;  // not what a hit would tag
-    fc->insert(*misses.set[i], misses.key[i], {b.src_pos[i], v.out_port, out->vlan.egress_tagged(vlan), tick});
-    ++inserted;
+    if (fc->insert(*misses.set[i], misses.key[i], {b.src_pos[i], v.out_port, out->vlan.egress_tagged(vlan), tick}) < 0)
+      ++declined;
+    else
+      ++inserted;
   }
   ctx.counters->fc_inserts.add(inserted);
-  if (fc->account(misses.hits, misses.hits + inserted)) ctx.counters->fc_bypasses.add();
+  ctx.counters->fc_declined.add(declined);
+  if (fc->account(misses.hits, misses.hits + inserted + declined)) ctx.counters->fc_bypasses.add();
 }
 
 }  // namespace vnet::dp

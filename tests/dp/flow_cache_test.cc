@@ -331,6 +331,62 @@ TEST_F(FlowCacheTest, WorkerCountersFollowLookupsHitsInsertsAndBypasses) {
   EXPECT_EQ(h_->received(kB).size(), 6u) << "4 unicast, the broadcast, and 1 switched by the stages meanwhile";
 }
 
+// Four conversations of one set: the three cached first keep their ways
+// while they are in use (hit in this tick or the one before), the fourth's
+// frames are switched by the stages and its inserts declined (counted); once
+// one of the three has been idle for a tick the fourth takes its way.
+TEST_F(FlowCacheTest, ASetInUseDeclinesAFourthConversation) {
+  h_->configure({network(1)}, {port(kA, 1), port(kB, 1), port(kC, 1)});
+  FlowCache& fc = *h_->flow_cache();
+  const net::MacAddr dst = frame(kA, kB).dst;
+  auto key_of = [&](const net::MacAddr& src) {
+    std::array<uint8_t, 12> f{};
+    std::copy(dst.b.begin(), dst.b.end(), f.begin());
+    std::copy(src.b.begin(), src.b.end(), f.begin() + 6);
+    return fc.key(f.data(), h_->port_id(kA));
+  };
+  // Stations 52:54:01:xx:xx:xx on A whose conversations with B share a set.
+  std::vector<FrameSpec> conv;
+  uint32_t want = UINT32_MAX;
+  for (uint32_t i = 0; conv.size() < 4 && i < (1u << 24); ++i) {
+    const net::MacAddr src{{0x52, 0x54, 0x01, static_cast<uint8_t>(i >> 16), static_cast<uint8_t>(i >> 8),
+                            static_cast<uint8_t>(i)}};
+    const uint32_t set = FlowCache::set_index(key_of(src));
+    if (want == UINT32_MAX) want = set;
+    if (set != want) continue;
+    FrameSpec f = frame(kA, kB);
+    f.src = src;
+    conv.push_back(f);
+  }
+  ASSERT_EQ(conv.size(), 4u);
+  for (const FrameSpec& f : conv) {
+    FrameSpec b = f;
+    b.dst = net::kBroadcastMac;
+    h_->send(kA, {b});
+  }
+  learn_ports({kB});
+  const WorkerCounters& wc = h_->worker_counters();
+  h_->send(kA, conv);  // all miss (lookups come first): three inserted, one declined
+  EXPECT_EQ(wc.fc_inserts.read(), 3u);
+  EXPECT_EQ(wc.fc_declined.read(), 1u);
+  h_->send(kA, conv);
+  EXPECT_EQ(hits(kA), 3u);
+  EXPECT_EQ(wc.fc_inserts.read(), 3u) << "none evicted";
+  EXPECT_EQ(wc.fc_declined.read(), 2u);
+  EXPECT_EQ(h_->received(kB).size(), 8u) << "the declined conversation is switched all the same";
+  EXPECT_TRUE(h_->received(kC).empty());
+  // Two ticks on, conversations 0 and 1 go on (hits: in use again), 2 is idle:
+  // 3 takes its way, then 2 is declined.
+  h_->clock().advance_s(3);
+  h_->send(kA, {conv[0], conv[1], conv[3]});
+  EXPECT_EQ(hits(kA), 5u);
+  EXPECT_EQ(wc.fc_inserts.read(), 4u);
+  h_->send(kA, conv);
+  EXPECT_EQ(hits(kA), 8u) << "0, 1 and 3";
+  EXPECT_EQ(wc.fc_declined.read(), 3u) << "2";
+  EXPECT_EQ(h_->received(kB).size(), 7u);
+}
+
 // Randomised, against the stages alone: the same script of traffic gives the
 // same frames on every port, in order, with the cache in front of the stages
 // as without it. Stations on plain, isolated, access-VLAN and trunk ports;
@@ -444,10 +500,11 @@ TEST(FlowCacheBypass, BurstsWithNothingCacheableAreNoEvidence) {
   EXPECT_TRUE(fc.active());
 }
 
-// Pure: a set keeps the three most recently inserted keys of this epoch, a
-// key inserted again keeps one way, and a way of an older epoch is taken
-// before a valid one.
-TEST(FlowCacheSets, ThreeMostRecentKeysPerSet) {
+// Pure: a set holds three keys of this epoch; a key inserted again keeps its
+// way; a way of an older epoch is taken first, then an idle way (not touched
+// in this tick or the one before), the first from the round-robin pointer
+// on; when every way is in use the insert is declined and the set unchanged.
+TEST(FlowCacheSets, ThreeKeysPerSetAndIdleWaysMakeRoom) {
   FlowCache fc;
   ASSERT_TRUE(fc.ok());
   auto key = [&](uint64_t n) {
@@ -455,9 +512,10 @@ TEST(FlowCacheSets, ThreeMostRecentKeysPerSet) {
     return FlowCacheKey{n | (src & 0xffff) << 48, src >> 16 | uint64_t{1} << 32 | uint64_t{fc.epoch()} << 40};
   };
   FlowCacheSet& s = fc.set(key(1));
-  auto put = [&](uint64_t n) {
-    return fc.insert(s, key(n), {static_cast<int32_t>(1000 + n), static_cast<uint16_t>(n), n % 2 == 1, 5});
+  auto put_at = [&](uint64_t n, uint8_t tick) {
+    return fc.insert(s, key(n), {static_cast<int32_t>(1000 + n), static_cast<uint16_t>(n), n % 2 == 1, tick});
   };
+  auto put = [&](uint64_t n) { return put_at(n, 5); };
   auto has = [&](uint64_t n) { return FlowCache::find(s, key(n)) >= 0; };
   EXPECT_FALSE(has(1)) << "empty";
   EXPECT_EQ(put(1), 0);
@@ -476,28 +534,51 @@ TEST(FlowCacheSets, ThreeMostRecentKeysPerSet) {
   FlowCache::set_touched(s, FlowCache::find(s, key(3)), 0x7f);
   EXPECT_EQ(FlowCache::decision(s, FlowCache::find(s, key(3))).touched, 0x7f);
   EXPECT_TRUE(FlowCache::decision(s, FlowCache::find(s, key(3))).push_tag) << "touching keeps the tag bit";
-  put(4);
-  EXPECT_FALSE(has(1)) << "the oldest left";
-  EXPECT_TRUE(has(2));
-  EXPECT_TRUE(has(3));
-  EXPECT_TRUE(has(4));
-  FlowCacheKey mixed = key(4);
-  mixed.hi = key(3).hi;
+  FlowCache::set_touched(s, FlowCache::find(s, key(3)), 5);
+
+  // Every way touched in this tick (5) or the one before: in use.
+  EXPECT_EQ(put(4), -1) << "declined";
+  EXPECT_EQ(put_at(4, 6), -1) << "touched the tick before: still in use";
+  EXPECT_TRUE(has(1) && has(2) && has(3) && !has(4)) << "a declined insert changes nothing";
+  EXPECT_EQ(put(2), 1) << "a key it holds is still rewritten";
+  // Two ticks later every way is idle: the round-robin pointer (way 0) first.
+  EXPECT_EQ(put_at(4, 7), 0);
+  EXPECT_TRUE(!has(1) && has(2) && has(3) && has(4));
+  // Way 0 is in use now, way 1 idle: taken, though the pointer names it anyway;
+  // then with ways 0 and 1 in use the pointer (way 2) is idle.
+  EXPECT_EQ(put_at(5, 7), 1);
+  EXPECT_EQ(put_at(6, 7), 2);
+  EXPECT_EQ(put_at(1, 7), -1) << "all three in use again";
+  // An idle way is found past an in-use one the pointer names.
+  FlowCache::set_touched(s, FlowCache::find(s, key(4)), 20);  // way 0 in use at tick 20
+  FlowCache::set_touched(s, FlowCache::find(s, key(6)), 19);  // way 2 in use at tick 20
+  EXPECT_EQ(put_at(7, 20), 1) << "way 0 (the pointer) in use, way 1 idle";
+  EXPECT_EQ(put_at(8, 20), -1);
+  // Ticks wrap at 128: touched 0x7f is the tick before 0.
+  FlowCache::set_touched(s, FlowCache::find(s, key(4)), 0x7f);
+  FlowCache::set_touched(s, FlowCache::find(s, key(7)), 0x7f);
+  FlowCache::set_touched(s, FlowCache::find(s, key(6)), 0x7f);
+  EXPECT_EQ(put_at(8, 0), -1) << "0x7f is the tick before 0";
+  EXPECT_GE(put_at(8, 1), 0) << "and two before 1";
+
+  FlowCacheKey mixed = key(8);
+  mixed.hi = key(7).hi;
   EXPECT_LT(FlowCache::find(s, mixed), 0) << "both halves of the key count";
-  FlowCacheKey other_port = key(4);
+  FlowCacheKey other_port = key(8);
   other_port.hi ^= uint64_t{3} << 32;
   EXPECT_LT(FlowCache::find(s, other_port), 0) << "the rx port counts";
   // The largest position and port survive the packing.
-  const int w = fc.insert(s, key(5), {(1 << FlowCache::kPosBits) - 1, kMaxPorts - 1, false, 0});
+  const int w = fc.insert(s, key(8), {(1 << FlowCache::kPosBits) - 1, kMaxPorts - 1, false, 1});
+  ASSERT_GE(w, 0);
   EXPECT_EQ(FlowCache::decision(s, w).src_pos, (1 << FlowCache::kPosBits) - 1);
   EXPECT_EQ(FlowCache::decision(s, w).out_port, kMaxPorts - 1);
   fc.sync(9, 9);
-  EXPECT_LT(FlowCache::find(s, key(5)), 0) << "another epoch (keys now carry the new one)";
-  const FlowCacheKey old5 = FlowCacheKey{key(5).lo, (key(5).hi & 0xffffffffffull) | uint64_t{fc.epoch() - 1} << 40};
-  EXPECT_GE(FlowCache::find(s, old5), 0) << "still there under its own epoch";
-  EXPECT_EQ(put(6), 0);
-  EXPECT_EQ(put(7), 1);
-  EXPECT_EQ(put(8), 2) << "stale ways are taken first";
+  EXPECT_LT(FlowCache::find(s, key(8)), 0) << "another epoch (keys now carry the new one)";
+  const FlowCacheKey old8 = FlowCacheKey{key(8).lo, (key(8).hi & 0xffffffffffull) | uint64_t{fc.epoch() - 1} << 40};
+  EXPECT_GE(FlowCache::find(s, old8), 0) << "still there under its own epoch";
+  EXPECT_EQ(put_at(9, 1), 0) << "stale ways are taken first, in use or not";
+  EXPECT_EQ(put_at(10, 1), 1);
+  EXPECT_EQ(put_at(11, 1), 2);
 }
 
 // Pure: 100k conversations station i -> station i of another range (how
