@@ -50,9 +50,9 @@
 //   evicting each just before it recurs (round-robin among four
 //   conversations that take turns misses every frame of all four; keeping
 //   three misses only the fourth's), and a new conversation gets a way once
-//   one of them has been idle for a tick. No decision of a stage that drops, floods, punts, routes
-//   or hands off is ever cached, so those paths and their counters are the
-//   stages' own.
+//   one of them has been idle for a tick. No decision of a stage that drops,
+//   floods, punts, routes or hands off is ever cached, so those paths and
+//   their counters are the stages' own.
 //   Invalidation is wholesale: sync() bumps the worker's epoch whenever the
 //   snapshot generation or the FDB version it sees at the start of a poll
 //   differs from the last one; an entry is valid only in its own epoch (the
