@@ -122,13 +122,14 @@ class AggregateTest(unittest.TestCase):
         threads = [{"tid": 7, "name": "rte-worker-1", "cpus": "1", "last_cpu": "1", "cpu_pct": 99.5}]
         samples = {("vnet", 10, 64): [run(2.0, 20, pmd_cycles_per_frame=201.0, pmd_busy_pct=74.4,
                                           pmd_capacity_mpps=10.45, pmd_frames_per_busy_loop=32.0, pmd_fc_hit_pct=94.54,
-                                          pmd_fc_bypassed=0, threads=threads, port_stats={"ports": []})]}
+                                          pmd_fc_declined=12, pmd_fc_bypassed=0, threads=threads,
+                                          port_stats={"ports": []})]}
         _, notes = C.details(C.aggregate(samples))
         text = "\n".join(notes)
         self.assertIn("busy TSC cycles per frame 201; at that cost its whole CPU forwards 10.45 Mpps; busy share of "
                       "its cycles (at least) 74 %; frames per busy iteration: 32.0", text)
-        self.assertIn("flow cache (pmd-stats) across each generator process: hits per lookup 94.5 %; frames "
-                      "received while it was bypassed 0", text)
+        self.assertIn("flow cache (pmd-stats) across each generator process: hits per lookup 94.5 %; misses not "
+                      "cached, every way of their set in use 12; frames received while it was bypassed 0", text)
         self.assertIn("vnetd threads busy during the median run: rte-worker-1 (tid 7) 99.5 % of a CPU", text)
 
 
@@ -136,16 +137,16 @@ class VnetdWindowTest(unittest.TestCase):
     """vnetd_window(): the change of pmd-stats across one generator run, with a fake vnetctl."""
 
     @staticmethod
-    def pmd_stats(frames, busy, idle, lookups, hits, bypassed):
+    def pmd_stats(frames, busy, idle, lookups, hits, bypassed, declined=0):
         return {"pmds": [{"worker": 0, "frames": frames, "busy_loops": frames // 32, "busy_cycles": busy,
                           "idle_cycles": idle, "tsc_hz": 2_000_000_000,
-                          "flow_cache": {"lookups": lookups, "hits": hits, "inserts": 5, "invalidations": 1,
-                                         "bypasses": 0, "bypassed_frames": bypassed}}]}
+                          "flow_cache": {"lookups": lookups, "hits": hits, "inserts": 5, "declined": declined,
+                                         "invalidations": 1, "bypasses": 0, "bypassed_frames": bypassed}}]}
 
     def test_cycles_per_frame_and_flow_cache_across_the_run(self):
         replies = [self.pmd_stats(320, 64_000, 1_000, 300, 290, 0),
                    self.pmd_stats(320 + 32_000, 64_000 + 6_400_000, 1_000 + 1_600_000, 300 + 32_000,
-                                  290 + 30_400, 64)]
+                                  290 + 30_400, 64, 7)]
 
         def ctl(*cmd):
             self.assertEqual(cmd, ("--json", "pmd-stats"))
@@ -157,6 +158,7 @@ class VnetdWindowTest(unittest.TestCase):
         self.assertEqual(r["pmd_busy_pct"], 80.0)
         self.assertEqual(r["pmd_frames_per_busy_loop"], 32.0)
         self.assertEqual(r["pmd_fc_hit_pct"], 95.0)
+        self.assertEqual(r["pmd_fc_declined"], 7)
         self.assertEqual(r["pmd_fc_bypassed"], 64)
 
     def test_no_lookups_no_hit_rate(self):
