@@ -199,7 +199,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       const uint16_t sport = test::get16(before, ihl), dport = test::get16(before, ihl + 2);
       const uint32_t ext = test::get32(b, 12);
       const uint16_t ext_port = test::get16(b, ihl);
-      if (ext == src) continue;  // not translated (e.g. a destination NAT leaves alone)
+      if (ext == src) continue;  // forwarded as it was
       Bytes reply = test::udp(dst, dport, ext, ext_port, 4);
       if (nat.out2in(std::span<std::byte>(reply), now).verdict != Verdict::kForward) fail("a reply was refused");
       if (test::get32(reply, 16) != src || test::get16(reply, 22) != sport) fail("a reply came back elsewhere");
