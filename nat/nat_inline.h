@@ -42,10 +42,9 @@ namespace vnet::nat {
 namespace detail {
 
 // The check parse_ipv4() makes last, for a header whose structure the caller
-// checked; the common 20-byte header summed with a constant size (unrolled).
+// checked (version 4); the common 20-byte header by one remainder.
 inline bool header_checksum_ok(std::span<const std::byte> packet, const Ipv4Info& ip) noexcept {
-  if (ip.header_size == ip4::kMinHeaderSize)
-    return csum_fold(csum_partial(packet.first(ip4::kMinHeaderSize))) == 0;
+  if (ip.header_size == ip4::kMinHeaderSize) return ipv4_header20_ok(packet.data());
   return csum_fold(csum_partial(packet.first(ip.header_size))) == 0;
 }
 

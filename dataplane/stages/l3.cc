@@ -242,20 +242,24 @@ struct NeighborMemo {
 }
 
 // The session key of a TCP/UDP packet as NatWorker looks it up (what
-// NatWorker::prefetch() reads: addresses, protocol, ports; no other check).
-// False for anything else.
-inline bool session_key(std::span<const std::byte> ip, nat::Dir dir, nat::FlowKey* key) noexcept {
-  if (ip.size() < nat::ip4::kMinHeaderSize + 4) return false;
-  const size_t hs = (nat::load8(ip, nat::ip4::kVersionIhl) & 0x0f) * 4u;
-  if (hs < nat::ip4::kMinHeaderSize || ip.size() < hs + 4) return false;
+// NatWorker::prefetch() reads: addresses, protocol, ports; no other check),
+// for the common header without options (others go unprefetched: the
+// translation hashes their key itself). False for anything else.
+template <nat::Dir kDir>
+inline bool session_key(std::span<const std::byte> ip, nat::FlowKey* key) noexcept {
+  constexpr size_t hs = nat::ip4::kMinHeaderSize;
+  if (ip.size() < hs + 4 || nat::load8(ip, nat::ip4::kVersionIhl) != 0x45) return false;
   const uint8_t proto = nat::load8(ip, nat::ip4::kProto);
   if (proto != nat::kProtoTcp && proto != nat::kProtoUdp) return false;
   const uint32_t src = nat::load32(ip, nat::ip4::kSrc);
   const uint32_t dst = nat::load32(ip, nat::ip4::kDst);
   const uint16_t sport = nat::load16(ip, hs + nat::l4::kSrcPort);
   const uint16_t dport = nat::load16(ip, hs + nat::l4::kDstPort);
-  *key = dir == nat::Dir::kOut2In ? nat::FlowKey{dst, src, dport, sport, proto}
-                                  : nat::FlowKey{src, dst, sport, dport, proto};
+  if constexpr (kDir == nat::Dir::kOut2In) {
+    *key = nat::FlowKey{dst, src, dport, sport, proto};
+  } else {
+    *key = nat::FlowKey{src, dst, sport, dport, proto};
+  }
   return true;
 }
 
@@ -276,23 +280,23 @@ struct BurstKeyHashes {
 // the sessions they point to; each key is hashed once, for both and for the
 // translation (`hashes`). Nothing while the table holds fewer than
 // nat::kPrefetchMinSessions sessions (it stays in the caches: the passes
-// would only cost). `to_gateway`: only frames addressed to the gateway MAC
+// would only cost). kToGateway: only frames addressed to the gateway MAC
 // (guest -> uplink).
-void prefetch_sessions(const Burst& b, const NetworkState& ns, uint16_t worker, nat::Dir dir,
-                       bool to_gateway, BurstKeyHashes& hashes) noexcept {
+template <nat::Dir kDir, bool kToGateway>
+void prefetch_sessions(const Burst& b, const NetworkState& ns, uint16_t worker, BurstKeyHashes& hashes) noexcept {
   const nat::NatWorker* nw = ns.l3.nat[worker];
   if (nw == nullptr || nw->table().size() < nat::kPrefetchMinSessions) return;
   const nat::SessionTable& table = nw->table();
-  const bool out = dir == nat::Dir::kOut2In;
+  constexpr bool out = kDir == nat::Dir::kOut2In;
   uint32_t valid = 0;
   for (uint16_t i = 0; i < b.count; ++i) {
     if (!b.pending(i)) continue;
     rte_mbuf* m = b.pkts[i];
     const net::EtherHdr* eth = eth_of(m);
     if (eth == nullptr || eth->ether_type != net::Be16{net::kEtherTypeIpv4}) continue;
-    if (to_gateway && !(eth->dst == ns.gateway_mac)) continue;
+    if (kToGateway && !(eth->dst == ns.gateway_mac)) continue;
     nat::FlowKey key;
-    if (!session_key(ip_bytes(m), dir, &key)) continue;
+    if (!session_key<kDir>(ip_bytes(m), &key)) continue;
     hashes.hash[i] = table.key_hash(key);
     valid |= 1u << i;
     table.prefetch_index(hashes.hash[i], out);
@@ -548,7 +552,7 @@ void l3_uplink_stage(Burst& b, const StageContext& ctx) noexcept {
   L3Counters& c = *ns->l3.counters[ctx.worker];
   nat::NatWorker* nw = ns->l3.mode == L3Mode::kNat ? ns->l3.nat[ctx.worker] : nullptr;
   BurstKeyHashes hashes;
-  if (nw != nullptr) prefetch_sessions(b, *ns, ctx.worker, nat::Dir::kOut2In, false, hashes);
+  if (nw != nullptr) prefetch_sessions<nat::Dir::kOut2In, false>(b, *ns, ctx.worker, hashes);
   NeighborMemo memo;
   uint32_t routed = 0;  // routed_in, counted once per burst
   for (uint16_t i = 0; i < b.count; ++i) {
@@ -569,7 +573,7 @@ void l3_route_stage(Burst& b, const StageContext& ctx) noexcept {
   L3Counters& c = *l3.counters[ctx.worker];
   nat::NatWorker* nw = l3.mode == L3Mode::kNat ? l3.nat[ctx.worker] : nullptr;
   BurstKeyHashes hashes;
-  if (l3.mode == L3Mode::kNat) prefetch_sessions(b, *ns, ctx.worker, nat::Dir::kIn2Out, true, hashes);
+  if (l3.mode == L3Mode::kNat) prefetch_sessions<nat::Dir::kIn2Out, true>(b, *ns, ctx.worker, hashes);
   NeighborMemo memo;
   uint32_t routed = 0;  // routed_out, counted once per burst
   for (uint16_t i = 0; i < b.count; ++i) {

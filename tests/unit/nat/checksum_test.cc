@@ -89,6 +89,36 @@ TEST(Checksum, Ipv4HeaderChecksumIgnoresField) {
   EXPECT_EQ(ipv4_header_checksum(std::span<const std::byte>(b).first(24)), good);
 }
 
+TEST(Checksum, Ipv4Header20CheckAgreesWithTheReferenceSum) {
+  // Random headers of version 4, each once with a right checksum, once with
+  // a wrong one, and the extremes: every other byte 0xff, sums that are
+  // multiples of 0xffff without a right checksum field, a field of 0xffff
+  // where 0x0000 is right (both are the same ones' complement zero).
+  std::mt19937 rng(7);
+  int right = 0;
+  for (int n = 0; n < 20000; ++n) {
+    Bytes h = random_bytes(rng, 20);
+    h[0] = std::byte{static_cast<uint8_t>(0x40 | (rng() & 0x0f))};
+    if (n % 5 == 1) std::fill(h.begin() + 1, h.end(), std::byte{0xff});
+    if (n % 2 == 0) {
+      test::put16(h, 10, 0);
+      test::put16(h, 10, test::ref_checksum(h, 0, 20));
+    }
+    const bool ref = test::ref_checksum(h, 0, 20) == 0;  // the ones' complement sum is 0xffff
+    right += ref ? 1 : 0;
+    ASSERT_EQ(ipv4_header20_ok(h.data()), ref) << n;
+    EXPECT_EQ(ipv4_header20_ok(h.data()), csum_fold(csum_partial(h)) == 0) << n;
+  }
+  EXPECT_GT(right, 10000 - 100);
+  EXPECT_LT(right, 10000 + 100);
+  Bytes z = test::ipv4(test::ip(10, 0, 0, 1), test::ip(10, 0, 0, 2), 17, 8);
+  z.resize(20);
+  ASSERT_TRUE(ipv4_header20_ok(z.data()));
+  const uint16_t c = test::get16(z, 10);
+  test::put16(z, 10, static_cast<uint16_t>(c ^ 0x0100));
+  EXPECT_FALSE(ipv4_header20_ok(z.data()));
+}
+
 TEST(Checksum, L4ChecksumMatchesReference) {
   for (size_t payload = 0; payload < 12; ++payload) {
     const Bytes u = test::udp(test::ip(1, 2, 3, 4), 1000, test::ip(5, 6, 7, 8), 53, payload);
