@@ -660,7 +660,7 @@ const std::vector<VerbSpec>& vnetctl_verbs() {
        no_options, run_fdb_setageing},
       {"fdb-setlimit", "set how many MAC addresses a network learns (default 8192)", {"network", "limit"},
        no_options, run_fdb_setlimit},
-      {"gateway-stats", "counters of a network's gateway: ARP/ICMP, DHCP and DNS outcomes, drops by reason",
+      {"gateway-stats", "counters of a network's gateway: ARP/ICMP, DHCP, DNS and TFTP outcomes, drops by reason",
        {"network"}, no_options, run_gateway_stats},
       {"nat-sessions", "list the NAT sessions (connection tracking) of a nat network", {"network"},
        nat_sessions_options, run_nat_sessions},

@@ -38,6 +38,12 @@ DnsCounters sum(const DnsCounters& a, const DnsCounters& b) {
   return r;
 }
 
+TftpCounters sum(const TftpCounters& a, const TftpCounters& b) {
+  TftpCounters r = a;
+  add_into(r.value, b.value);
+  return r;
+}
+
 std::span<const std::byte> as_bytes(std::span<const uint8_t> s) { return std::as_bytes(s); }
 std::span<const uint8_t> as_u8(std::span<const std::byte> s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
@@ -74,6 +80,20 @@ class Gateway::CountingSink final : public FrameSink {
     const bool ok = out_.send(frame, vlan);
     gw_.count(ok ? GatewayCounter::kTxFrames : GatewayCounter::kTxDropped);
     return ok;
+  }
+
+ private:
+  Gateway& gw_;
+  FrameSink& out_;
+};
+
+// The TFTP server's datagrams, as UDP frames from the gateway.
+class Gateway::TftpFrames final : public TftpOut {
+ public:
+  TftpFrames(Gateway& gw, FrameSink& out) : gw_(gw), out_(out) {}
+  void send(Ipv4 local_ip, uint16_t local_port, const TftpPeer& to, std::span<const uint8_t> payload) override {
+    const UdpEndpoints ep{gw_.config_.mac, to.mac, local_ip, to.ip, local_port, to.port};
+    gw_.emit(out_, build_udp_frame(ep, payload, gw_.next_ip_id_++), to.vlan);
   }
 
  private:
@@ -192,6 +212,21 @@ void Gateway::apply_config(GatewayConfig config, bool initial) {
     leases_dirty_ = false;
   }
 
+  // TFTP: a new root or MTU starts a new server (running transfers end).
+  TftpConfig tftp;
+  if (config_.tftp_root) {
+    tftp.root = *config_.tftp_root;
+    tftp.mtu = mtu();
+  }
+  if (tftp_ && (!config_.tftp_root || tftp.root != tftp_config_.root || tftp.mtu != tftp_config_.mtu)) {
+    tftp_base_ = sum(tftp_base_, tftp_->counters());
+    tftp_.reset();
+  }
+  if (config_.tftp_root && !tftp_) {
+    tftp_config_ = tftp;
+    tftp_ = std::make_unique<TftpServer>(tftp, clock_, rng_);
+  }
+
   if (!dns_ || initial || leases_.get() != old_leases) {
     if (dns_) dns_base_ = sum(dns_base_, dns_->counters());
     dns_ = std::make_unique<DnsResponder>(config_.dns, leases_.get());
@@ -259,6 +294,7 @@ void Gateway::publish_stats() {
   counters_.dns = dns_ ? sum(dns_base_, dns_->counters()) : dns_base_;
   counters_.forwarder = forwarder_.counters();
   counters_.dns_tcp = tcp_.counters();
+  counters_.tftp = tftp_ ? sum(tftp_base_, tftp_->counters()) : tftp_base_;
   std::lock_guard lock(mutex_);
   published_stats_ = counters_;
 }
@@ -402,6 +438,10 @@ void Gateway::on_udp(const ParsedFrame& f, uint16_t vlan, FrameSink& out) {
     count(broadcast ? GatewayCounter::kUdpBroadcastIgnored : GatewayCounter::kIpv4NotForUs);
     return;
   }
+  if (tftp_ && (f.dst_port == kTftpPort || tftp_->owns(f.dst_port))) {
+    on_tftp(f, vlan, out);
+    return;
+  }
   if (f.dst_port == kDnsPort) {
     if (config_.dns.enabled) {
       on_dns(f, vlan, out);
@@ -410,6 +450,17 @@ void Gateway::on_udp(const ParsedFrame& f, uint16_t vlan, FrameSink& out) {
     count(GatewayCounter::kDnsDisabled);  // dnsmasq port=0: nobody listens
   }
   send_port_unreachable(f, vlan, out);
+}
+
+void Gateway::on_tftp(const ParsedFrame& f, uint16_t vlan, FrameSink& out) {
+  count(GatewayCounter::kTftpDatagrams);
+  TftpFrames frames(*this, out);
+  const TftpPeer from{f.src_mac, f.src_ip, f.src_port, vlan};
+  if (f.dst_port == kTftpPort) {
+    tftp_->on_request(f.dst_ip, from, f.udp_payload, frames);
+  } else {
+    tftp_->on_datagram(f.dst_port, from, f.udp_payload, frames);
+  }
 }
 
 void Gateway::on_dhcp(const ParsedFrame& f, uint16_t vlan, FrameSink& out) {
@@ -528,6 +579,10 @@ void Gateway::on_tick(FrameSink& out) {
   {
     CountingSink sink(*this, out);
     tcp_.on_tick(sink);
+  }
+  if (tftp_) {
+    TftpFrames frames(*this, out);
+    tftp_->on_tick(frames);
   }
 
   const int64_t now = clock_.now_s();

@@ -28,6 +28,8 @@
 //       sends the answers unlimited by the UDP size (no truncation). A
 //       forwarded TCP query that finds the forwarder full gets SERVFAIL
 //       rather than silence, so the connection does not hang.
+//     * UDP port 69, and the ports of running transfers, with <tftp root>
+//       -> the TFTP server (tftp_server.h), read-only, as dnsmasq's.
 //     * Any other UDP port of ours -> ICMP port unreachable (RFC 1122
 //       §4.1.3.1), and any other TCP port (or port 53 with DNS disabled) ->
 //       RST, as the host's kernel would answer.
@@ -73,6 +75,7 @@
 #include "dhcp/frame.h"
 #include "dhcp/lease_db.h"
 #include "dhcp/net_types.h"
+#include "dhcp/tftp_server.h"
 
 namespace vnet::dhcp {
 
@@ -95,7 +98,7 @@ struct GatewayConfig {
   std::vector<Ipv6Interface> ipv6;      // every IPv6 <ip>, document order
   uint16_t mtu = 0;                     // <mtu size>; 0 = 1500
   std::optional<ServerConfig> dhcp;     // the IPv4 <ip> with <dhcp>; its server_ip is in ipv4
-  std::optional<std::string> tftp_root; // <tftp root> (recorded; vnet serves no TFTP)
+  std::optional<std::string> tftp_root; // <tftp root>: TFTP on port 69 (tftp_server.h)
   DnsConfig dns;                        // dns.enabled = false closes port 53
   bool domain_register = false;         // <domain register='yes'> (systemd-resolved; host side)
   std::string lease_file;               // lease file path; empty: leases are not persisted
@@ -141,6 +144,7 @@ std::string validate(const GatewayConfig& config);
   X(kDnsForwardFull, "dns_forward_full")        /* dns-forward-max reached */        \
   X(kDnsForwardReplied, "dns_forward_replied")                                       \
   X(kDnsTruncatedToMtu, "dns_truncated_to_mtu")                                      \
+  X(kTftpDatagrams, "tftp_datagrams")           /* port 69 or a transfer's, see tftp */ \
   X(kLeaseWrites, "lease_writes")                                                    \
   X(kLeaseWriteFailed, "lease_write_failed")                                         \
   X(kLeaseLoadFailed, "lease_load_failed")                                           \
@@ -161,6 +165,7 @@ struct GatewayStats {
   DnsCounters dns;
   ForwarderCounters forwarder;
   DnsTcpCounters dns_tcp;
+  TftpCounters tftp;
   LeaseLoadStats lease_load;        // from the lease file read at construction
   std::string last_lease_error;     // last lease-file read/write error; "" = none
 
@@ -215,6 +220,7 @@ class Gateway {
   };
   class CountingSink;
   class TcpQueries;
+  class TftpFrames;
 
   void apply_pending_and_announce(FrameSink& out);
   void apply_config(GatewayConfig config, bool initial);
@@ -232,6 +238,7 @@ class Gateway {
   void on_dhcp(const ParsedFrame& f, uint16_t vlan, FrameSink& out);
   void on_dns(const ParsedFrame& f, uint16_t vlan, FrameSink& out);
   void on_tcp(const ParsedFrame& f, uint16_t vlan, FrameSink& out);
+  void on_tftp(const ParsedFrame& f, uint16_t vlan, FrameSink& out);
   // Answers one DNS query of `client` locally or through the forwarder.
   void answer_dns(std::span<const std::byte> query, const DnsClient& client, FrameSink& out);
   // Sends a DNS reply to `client` over UDP or its TCP connection; `deferred`
@@ -251,6 +258,8 @@ class Gateway {
   std::unique_ptr<DnsResponder> dns_;
   DnsForwarder forwarder_;
   DnsTcpServer tcp_;
+  std::unique_ptr<TftpServer> tftp_;      // null without <tftp root>
+  TftpConfig tftp_config_;                // tftp_'s
   std::map<uint64_t, DnsClient> dns_clients_;  // forwarder cookie -> client
   uint64_t next_cookie_ = 1;
   uint16_t next_ip_id_ = 1;
@@ -264,6 +273,7 @@ class Gateway {
   int64_t last_expire_s_ = 0;             // second of the last LeaseDb::expire()
   DhcpCounters dhcp_base_;                // counts of DhcpServers replaced by update_config
   DnsCounters dns_base_;                  // counts of DnsResponders replaced by update_config
+  TftpCounters tftp_base_;                // counts of TftpServers replaced by update_config
   GatewayStats counters_;                 // DHCP/DNS/forwarder parts filled in publish_stats()
   std::vector<ForwardResult> forward_results_;  // scratch
 

@@ -21,7 +21,7 @@
 //     <mtu size>                       -> "dhcp-option=option:mtu,N"
 //     <bootp file server>              -> "dhcp-boot=file[,,server]"
 //     sum of all range sizes (v4+v6)   -> "dhcp-lease-max" (0 = dnsmasq's default)
-//     <tftp root>                      -> tftp_root (recorded; not served)
+//     <tftp root>                      -> tftp_root (served by TftpServer)
 //   IPv6 DHCP ranges count towards dhcp-lease-max but are not served yet, and
 //   <dnsmasq:options> lines are not interpreted.
 //

@@ -27,6 +27,11 @@
 #               through the host's sockets: <forwarder addr> and
 #               <forwarder domain addr> reach a stub dnsmasq in another
 #               namespace, routed from the host
+#     tftp      PXE: udhcpc is told the boot file and next server; curl and
+#               busybox tftp fetch files from <tftp root> (default and larger
+#               block sizes, a file of more than 65535 blocks), a missing
+#               file, a file that is not world-readable and a path out of the
+#               root are refused with the TFTP errors dnsmasq sends
 #
 # Exit 0: every check passed; 1: a check failed; 77: the host lacks a tool.
 set -u
@@ -374,6 +379,70 @@ X
   check "the domain upstream saw only its domain" bash -c "grep -q 'intranet.corp.test' '$TMP/dnsmasq54.out' && ! grep -q 'www.example.org' '$TMP/dnsmasq54.out'"
   check "no upstream saw the local domain" bash -c "! grep -q 'local.test' '$TMP/dnsmasq53.out' '$TMP/dnsmasq54.out'"
   check "gateway-stats counts forwarded answers" [ "$(ctl --json gateway-stats gwfw | jq '.counters.dns_forward_replied')" -ge 3 ]
+  ;;
+tftp)
+  root=$TMP/tftproot
+  mkdir -p "$root/pxelinux.cfg"
+  head -c 300000 /dev/urandom >"$root/pxelinux.0"
+  printf 'DEFAULT linux\nLABEL linux\n  KERNEL vmlinuz\n' >"$root/pxelinux.cfg/default"
+  head -c $((512 * 65536 + 1000)) /dev/urandom >"$root/initrd.img"  # 65538 blocks of 512 bytes
+  printf 'secret' >"$root/private"
+  chmod 0644 "$root"/pxelinux.0 "$root"/pxelinux.cfg/default "$root"/initrd.img
+  chmod 0600 "$root/private"
+  cat >"$NET_XML" <<X
+<network>
+  <name>gwtftp</name>
+  <bridge name='vgwbr7'/>
+  <ip address='10.79.0.1' prefix='24'>
+    <tftp root='$root'/>
+    <dhcp>
+      <range start='10.79.0.10' end='10.79.0.20'/>
+      <bootp file='pxelinux.0'/>
+    </dhcp>
+  </ip>
+</network>
+X
+  start_daemon
+  check "net-define" ctl net-define "$NET_XML"
+  check "net-start" ctl net-start gwtftp
+  make_client 52:54:00:0c:10:01
+  check "port-add afpacket" ctl port-add gwtftp --type afpacket --ifname "$HOSTIF" --name c0
+  cat >"$TMP/udhcpc.sh" <<S
+#!/bin/sh
+[ "\$1" = bound ] && echo "ip=\$ip boot_file=\$boot_file siaddr=\$siaddr" >"$TMP/udhcpc.bound"
+exit 0
+S
+  chmod +x "$TMP/udhcpc.sh"
+  check "udhcpc gets a lease" timeout 40 ip netns exec "$NS" busybox udhcpc -i eth0 -n -q -t 5 -T 2 -s "$TMP/udhcpc.sh"
+  check "the boot file is pxelinux.0" grep -q 'boot_file=pxelinux.0 ' "$TMP/udhcpc.bound"
+  check "the next server is the gateway" grep -q 'siaddr=10.79.0.1$' "$TMP/udhcpc.bound"
+  ip=$(sed -n 's/.*ip=\([^ ]*\).*/\1/p' "$TMP/udhcpc.bound" 2>/dev/null)
+  ip -n "$NS" addr add "${ip:-10.79.0.5}/24" dev eth0
+  t() { ip netns exec "$NS" timeout 120 "$@"; }
+  check "curl fetches pxelinux.0 (300000 bytes)" \
+    bash -c "ip netns exec '$NS' curl -sS --max-time 60 -o '$TMP/c1' tftp://10.79.0.1/pxelinux.0 && cmp '$TMP/c1' '$root/pxelinux.0'"
+  check "curl, blksize 1400, a file in a directory" \
+    bash -c "ip netns exec '$NS' curl -sS --max-time 60 --tftp-blksize 1400 -o '$TMP/c2' tftp://10.79.0.1/pxelinux.cfg/default && cmp '$TMP/c2' '$root/pxelinux.cfg/default'"
+  check "busybox tftp fetches pxelinux.0" \
+    bash -c "cd '$TMP' && ip netns exec '$NS' timeout 60 busybox tftp -g -r pxelinux.0 -l '$TMP/b1' 10.79.0.1 && cmp '$TMP/b1' '$root/pxelinux.0'"
+  check "busybox tftp, blksize 1468" \
+    bash -c "cd '$TMP' && ip netns exec '$NS' timeout 60 busybox tftp -b 1468 -g -r pxelinux.0 -l '$TMP/b2' 10.79.0.1 && cmp '$TMP/b2' '$root/pxelinux.0'"
+  start=$(date +%s)
+  check "curl fetches initrd.img: 65538 blocks of 512 bytes, block numbers wrap" \
+    bash -c "ip netns exec '$NS' curl -sS --max-time 300 --tftp-blksize 512 -o '$TMP/c3' tftp://10.79.0.1/initrd.img && cmp '$TMP/c3' '$root/initrd.img'"
+  echo "initrd.img: $(( $(date +%s) - start )) s"
+  rc=0; t curl -sS --max-time 20 -o /dev/null tftp://10.79.0.1/nosuch 2>"$TMP/c4.err" || rc=$?
+  check "a missing file: TFTP file not found (curl exit 68)" [ "$rc" = 68 ]
+  rc=0; t curl -sS --max-time 20 -o /dev/null tftp://10.79.0.1/private 2>"$TMP/c5.err" || rc=$?
+  check "a file that is not world-readable: access violation (curl exit 69)" [ "$rc" = 69 ]
+  rc=0; t curl -sS --path-as-is --max-time 20 -o /dev/null tftp://10.79.0.1/../etc/passwd 2>"$TMP/c6.err" || rc=$?
+  check "a path out of the root: access violation (curl exit 69)" [ "$rc" = 69 ]
+  ctl --json gateway-stats gwtftp >"$TMP/gwstats.json" 2>&1
+  check "gateway-stats: five transfers completed" [ "$(jq '.tftp.completed' "$TMP/gwstats.json")" -ge 5 ]
+  check "gateway-stats: the missing file" [ "$(jq '.tftp.file_not_found' "$TMP/gwstats.json")" -eq 1 ]
+  check "gateway-stats: two refusals" [ "$(jq '.tftp.access_denied' "$TMP/gwstats.json")" -eq 2 ]
+  check "gateway-stats: bytes sent" [ "$(jq '.tftp.bytes_sent' "$TMP/gwstats.json")" -ge $((300000 * 3 + 512 * 65536)) ]
+  check "no transfer left running" [ "$(jq '.tftp.transfers - .tftp.completed - .tftp.unacknowledged' "$TMP/gwstats.json")" -eq 0 ]
   ;;
 *) echo "unknown scenario $scenario"; exit 2 ;;
 esac
