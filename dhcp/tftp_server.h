@@ -7,7 +7,10 @@
 //   The gateway hands every UDP datagram to port 69 of one of its addresses
 //   to on_request(), and every datagram to a port a transfer owns to
 //   on_datagram(); it sends what the server gives its TftpOut as UDP frames.
-//   The answers are dnsmasq's, message texts included:
+//   The answers are those of current dnsmasq, message texts included
+//   (tests/integration/tftpdiff_test.sh compares them with the installed
+//   dnsmasq; Debian 12's 2.90 predates the timeout and windowsize options and
+//   the texts for write requests and empty names):
 //     * A write request -> ERROR 4 "unsupported write request from C". An
 //       empty file name -> ERROR 4 "empty filename in request from C"; a
 //       mode other than octet or netascii (any case) -> ERROR 4 "unsupported
