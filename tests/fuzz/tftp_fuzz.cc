@@ -10,6 +10,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <string>
@@ -49,6 +50,10 @@ struct Root {
     }
     std::ofstream(dir + "/p", std::ios::binary) << "private";
     ::chmod((dir + "/p").c_str(), 0600);
+  }
+  ~Root() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
   }
 };
 
