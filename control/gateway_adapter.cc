@@ -50,6 +50,7 @@ class GatewayPunt final : public dp::PuntHandler {
     begin(sink);
     gateway_.on_tick(sink);
   }
+  bool conversing() const noexcept override { return gateway_.conversing(); }
   dhcp::Gateway& gateway() { return gateway_; }
 
  private:

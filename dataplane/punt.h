@@ -62,6 +62,10 @@ class PuntHandler {
                         FrameOut& out) = 0;
   // Called about every 10 ms.
   virtual void on_tick(uint64_t now_ns, FrameOut& out) = 0;
+  // True while a lock-step exchange runs whose next frame comes within a
+  // round trip (a TFTP transfer, a DNS TCP connection): the slow path then
+  // sleeps only converse_sleep_us between idle passes. Slow-path thread.
+  virtual bool conversing() const noexcept { return false; }
 };
 
 }  // namespace vnet::dp

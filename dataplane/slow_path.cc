@@ -2,6 +2,7 @@
 
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
+#include <sys/prctl.h>
 
 #include <algorithm>
 #include <array>
@@ -134,6 +135,12 @@ uint32_t SlowPath::drain_gateway(GatewayBinding& gw, uint64_t now) noexcept {
     done += n;
   }
   return done;
+}
+
+bool SlowPath::conversing() const noexcept {
+  for (const GatewayBinding* gw : gateways_)
+    if (gw->handler->conversing()) return true;
+  return false;
 }
 
 void SlowPath::tick_gateways(uint64_t now) noexcept {
@@ -449,13 +456,21 @@ void SlowPath::l3_timers(uint64_t now) noexcept {
 void SlowPath::run(const std::atomic<bool>& stop) noexcept {
   deps_.publisher->online(deps_.reader_id);
   IdleBackoff backoff(deps_.idle_sleep_us, deps_.idle_sleep_max_us);
+  (void)::prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);  // short sleeps stay short (ns)
   while (!stop.load(std::memory_order_relaxed)) {
     if (poll_once() != 0) {
       backoff.busy();
     } else if (deps_.idle_sleep_us > 0) {
+      uint32_t sleep_us;
+      if (conversing()) {
+        backoff.busy();
+        sleep_us = std::min(deps_.converse_sleep_us, deps_.idle_sleep_us);
+      } else {
+        sleep_us = backoff.idle();
+      }
       // Blocking: go offline so grace periods do not wait for our sleep.
       deps_.publisher->offline(deps_.reader_id);
-      std::this_thread::sleep_for(std::chrono::microseconds(backoff.idle()));
+      std::this_thread::sleep_for(std::chrono::microseconds(sleep_us));
       deps_.publisher->online(deps_.reader_id);
     }
   }

@@ -15,6 +15,10 @@
 //   An idle vnetd so wakes ~500 times a second instead of ~3000 (each wake
 //   costs tens of microseconds of that CPU under a hypervisor), and a
 //   request reaching an idle gateway waits at most idle_sleep_max_us more.
+//   While a gateway is conversing() (a TFTP transfer sends its next block
+//   when the client's ACK arrives) idle passes sleep converse_sleep_us
+//   instead, with a timer slack of 1 us, so a lock-step round trip is not
+//   bound by the idle sleep.
 //   Gateways (punt.h): for every attached GatewayBinding, drain the gateway
 //   port's output ring (what the switch sent to the gateway), copy each frame
 //   into a flat buffer, strip its one 802.1Q tag (the gateway port always
@@ -113,6 +117,7 @@ struct SlowPathDeps {
   uint64_t sweep_interval_ns = 1'000'000'000ull;  // ageing sweep period
   uint32_t idle_sleep_us = 200;                   // run(): sleep when a pass did nothing ...
   uint32_t idle_sleep_max_us = 2000;              // ... doubling up to this while idle
+  uint32_t converse_sleep_us = 20;                // ... or this while a handler is conversing()
   rte_mempool* pool = nullptr;                    // mbufs for injected gateway frames
   uint64_t tick_interval_ns = 10'000'000ull;      // PuntHandler::on_tick period (steady time)
   std::vector<TypedRing<ResolveRequest>*> resolve_rings;  // one per worker (L3)
@@ -161,6 +166,7 @@ class SlowPath {
   void execute(const SlowPathCommand& cmd, uint64_t now) noexcept;
   uint32_t drain_gateway(GatewayBinding& gw, uint64_t now) noexcept;
   void tick_gateways(uint64_t now) noexcept;
+  bool conversing() const noexcept;  // some gateway handler is conversing()
   GatewayBinding* gateway_of(uint16_t network) noexcept;
   L3Binding* l3_of(uint16_t network) noexcept;
   void snoop_inside(L3Binding& l3, std::span<const uint8_t> frame, uint64_t now) noexcept;

@@ -199,6 +199,9 @@ class Gateway {
   // About every 10 ms: applies a pending configuration, expires leases, relays
   // forwarder answers, persists leases.
   void on_tick(FrameSink& out);
+  // A TFTP transfer or a DNS TCP connection is open: the client's next
+  // segment comes within a round trip (the caller may poll more often).
+  bool conversing() const noexcept { return (tftp_ && tftp_->transfers() != 0) || tcp_.connections() != 0; }
 
   // --- any thread ----------------------------------------------------------
   // net-update: "" when accepted (applied at the next on_frame/on_tick), else

@@ -4,6 +4,7 @@
 #include "dhcp/gateway.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -663,6 +664,75 @@ TEST(Gateway, RandomlyMutatedFramesNeverCrash) {
   EXPECT_GT(s.of(GatewayCounter::kDnsReceived), 1000u);
   EXPECT_GT(s.dhcp.of(DhcpOutcome::kParseError) + s.dhcp.of(DhcpOutcome::kBootpIgnored), 0u);
   EXPECT_GT(s.dns.of(DnsOutcome::kFormErr) + s.dns.of(DnsOutcome::kDropped), 0u);
+}
+
+}  // namespace
+}  // namespace vnet::dhcp
+
+namespace vnet::dhcp {
+namespace {
+
+// <tftp root>: port 69 and the transfer ports reach the TFTP server, whose
+// datagrams leave as UDP frames from the gateway; without it port 69 is
+// closed. conversing() holds while a transfer runs.
+TEST(Gateway, TftpIsServedOnPort69AndTheTransferPort) {
+  using namespace test;
+  TempDir dir;
+  std::ofstream(dir.file("boot.img"), std::ios::binary) << std::string(700, 'b');
+  ::chmod(dir.file("boot.img").c_str(), 0644);
+  GatewayConfig c = nat_config();
+  Fixture plain(c);
+  const Ipv4 client = ip("192.168.122.50");
+  const std::vector<uint8_t> rrq{0, 1, 'b', 'o', 'o', 't', '.', 'i', 'm', 'g', 0, 'o', 'c', 't', 'e', 't', 0};
+  plain.send(udp_frame(kClientMac, kGwMac, client, kGwIp, 3000, 69, rrq));
+  ASSERT_EQ(plain.out.frames.size(), 1u);
+  EXPECT_EQ(plain.out.take().proto, 1);  // ICMP port unreachable
+  EXPECT_EQ(plain.gw.stats().of(GatewayCounter::kUdpPortUnreachable), 1u);
+
+  c.tftp_root = fs::path(dir.file("boot.img")).parent_path().string();
+  Fixture fx(c);
+  EXPECT_FALSE(fx.gw.conversing());
+  fx.send(udp_frame(kClientMac, kGwMac, client, kGwIp, 3000, 69, rrq), 5);
+  ASSERT_EQ(fx.out.frames.size(), 1u);
+  const Decoded d1 = fx.out.take();
+  EXPECT_EQ(fx.out.vlans[0], 5);
+  EXPECT_EQ(d1.dst_mac, kClientMac);
+  EXPECT_EQ(d1.src_ip, kGwIp);
+  EXPECT_EQ(d1.dst_ip, client);
+  EXPECT_EQ(d1.dport, 3000);
+  EXPECT_NE(d1.sport, 69);
+  EXPECT_TRUE(d1.udp_checksum_ok);
+  ASSERT_EQ(d1.payload.size(), 4u + 512);
+  EXPECT_EQ(d1.payload[1], 3);  // DATA 1
+  EXPECT_TRUE(fx.gw.conversing());
+  fx.out.clear();
+  const std::vector<uint8_t> ack1{0, 4, 0, 1};
+  fx.send(udp_frame(kClientMac, kGwMac, client, kGwIp, 3000, d1.sport, ack1), 5);
+  ASSERT_EQ(fx.out.frames.size(), 1u);
+  EXPECT_EQ(fx.out.take().payload.size(), 4u + 188);
+  fx.out.clear();
+  const std::vector<uint8_t> ack2{0, 4, 0, 2};
+  fx.send(udp_frame(kClientMac, kGwMac, client, kGwIp, 3000, d1.sport, ack2), 5);
+  EXPECT_TRUE(fx.out.frames.empty());
+  EXPECT_FALSE(fx.gw.conversing());
+  // The transfer's port is closed again.
+  fx.send(udp_frame(kClientMac, kGwMac, client, kGwIp, 3000, d1.sport, ack2), 5);
+  ASSERT_EQ(fx.out.frames.size(), 1u);
+  EXPECT_EQ(fx.out.take().proto, 1);
+  fx.tick();
+  const GatewayStats st = fx.gw.stats();
+  EXPECT_EQ(st.tftp.of(TftpCounter::kCompleted), 1u);
+  EXPECT_EQ(st.of(GatewayCounter::kTftpDatagrams), 3u);
+  // A configuration without <tftp> closes port 69 and keeps the counts.
+  c.tftp_root.reset();
+  ASSERT_EQ(fx.gw.update_config(c), "");
+  fx.tick();
+  fx.out.clear();
+  fx.send(udp_frame(kClientMac, kGwMac, client, kGwIp, 3001, 69, rrq));
+  ASSERT_EQ(fx.out.frames.size(), 1u);
+  EXPECT_EQ(fx.out.take().proto, 1);
+  fx.tick();
+  EXPECT_EQ(fx.gw.stats().tftp.of(TftpCounter::kCompleted), 1u);
 }
 
 }  // namespace
