@@ -277,22 +277,15 @@ TftpServer::Block TftpServer::send_block(Transfer& t, uint32_t n, bool first, Tf
   buf_.clear();
   if (n == 0) {
     put16(buf_, kOpOack);
-    if (t.opt_blksize) {
-      put_string(buf_, "blksize");
-      put_string(buf_, std::to_string(t.blksize));
-    }
-    if (t.opt_tsize) {
-      put_string(buf_, "tsize");
-      put_string(buf_, std::to_string(t.size));
-    }
-    if (t.opt_timeout) {
-      put_string(buf_, "timeout");
-      put_string(buf_, std::to_string(t.timeout_s));
-    }
-    if (t.opt_windowsize) {
-      put_string(buf_, "windowsize");
-      put_string(buf_, std::to_string(t.window));
-    }
+    const auto option = [this](bool taken, std::string_view name, uint64_t value) {
+      if (!taken) return;
+      put_string(buf_, name);
+      put_string(buf_, std::to_string(value));
+    };
+    option(t.opt_blksize, "blksize", t.blksize);
+    option(t.opt_tsize, "tsize", t.size);
+    option(t.opt_timeout, "timeout", t.timeout_s);
+    option(t.opt_windowsize, "windowsize", t.window);
     count(first ? TftpCounter::kOptionAcks : TftpCounter::kRetransmits);
     out.send(t.local_ip, t.local_port, t.peer, buf_);
     return Block::kSent;

@@ -60,6 +60,19 @@ ns_private() {
     hostname vnet-gw-client
     exec "$@"' vnet-gw-ns "$d" "$@"
 }
+# busybox udhcpc in $NS until it binds once; its script writes the listed
+# variables as "name=value ..." to $TMP/udhcpc.bound.
+udhcpc_once() { # variable names...
+  local fields="" v
+  for v in "$@"; do fields+="$v=\$$v "; done
+  cat >"$TMP/udhcpc.sh" <<S
+#!/bin/sh
+[ "\$1" = bound ] && echo "${fields% }" >"$TMP/udhcpc.bound"
+exit 0
+S
+  chmod +x "$TMP/udhcpc.sh"
+  timeout 40 ip netns exec "$NS" busybox udhcpc -i eth0 -n -q -t 5 -T 2 -s "$TMP/udhcpc.sh"
+}
 make_client() { # mac
   add_netns "$NS"
   add_veth "$HOSTIF" "$NS" "$1"
@@ -151,13 +164,7 @@ X
   check "net-start" ctl net-start gwu
   make_client 52:54:00:0c:0d:01
   check "port-add afpacket" ctl port-add gwu --type afpacket --ifname "$HOSTIF" --name c0
-  cat >"$TMP/udhcpc.sh" <<S
-#!/bin/sh
-[ "\$1" = bound ] && echo "ip=\$ip router=\$router dns=\$dns" >"$TMP/udhcpc.bound"
-exit 0
-S
-  chmod +x "$TMP/udhcpc.sh"
-  check "udhcpc gets a lease" timeout 40 ip netns exec "$NS" busybox udhcpc -i eth0 -n -q -t 5 -T 2 -s "$TMP/udhcpc.sh"
+  check "udhcpc gets a lease" udhcpc_once ip router dns
   ip=$(sed -n 's/.*ip=\([^ ]*\).*/\1/p' "$TMP/udhcpc.bound" 2>/dev/null)
   last=${ip##*.}
   check "address $ip in 10.78.0.10-20" bash -c "[ '${ip%.*}' = 10.78.0 ] && [ '$last' -ge 10 ] && [ '$last' -le 20 ]"
@@ -407,13 +414,7 @@ X
   check "net-start" ctl net-start gwtftp
   make_client 52:54:00:0c:10:01
   check "port-add afpacket" ctl port-add gwtftp --type afpacket --ifname "$HOSTIF" --name c0
-  cat >"$TMP/udhcpc.sh" <<S
-#!/bin/sh
-[ "\$1" = bound ] && echo "ip=\$ip boot_file=\$boot_file siaddr=\$siaddr" >"$TMP/udhcpc.bound"
-exit 0
-S
-  chmod +x "$TMP/udhcpc.sh"
-  check "udhcpc gets a lease" timeout 40 ip netns exec "$NS" busybox udhcpc -i eth0 -n -q -t 5 -T 2 -s "$TMP/udhcpc.sh"
+  check "udhcpc gets a lease" udhcpc_once ip boot_file siaddr
   check "the boot file is pxelinux.0" grep -q 'boot_file=pxelinux.0 ' "$TMP/udhcpc.bound"
   check "the next server is the gateway" grep -q 'siaddr=10.79.0.1$' "$TMP/udhcpc.bound"
   ip=$(sed -n 's/.*ip=\([^ ]*\).*/\1/p' "$TMP/udhcpc.bound" 2>/dev/null)
