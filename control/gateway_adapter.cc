@@ -175,6 +175,7 @@ std::optional<nlohmann::json> gateway_stats_json(const GatewayDirectory& directo
   dns["tcp"] = named_counters<dhcp::DnsTcpCounter>(st->dns_tcp.value);
   j["dns"] = std::move(dns);
   j["tftp"] = named_counters<dhcp::TftpCounter>(st->tftp.value);
+  j["ipv6"] = named_counters<dhcp::Ipv6Counter>(st->ipv6.value);
   nlohmann::json leases = nlohmann::json::object();
   leases["loaded"] = st->lease_load.loaded;
   leases["expired"] = st->lease_load.expired;

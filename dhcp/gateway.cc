@@ -194,6 +194,9 @@ void Gateway::apply_config(GatewayConfig config, bool initial) {
   const LeaseDb* old_leases = leases_.get();
   config_ = std::move(config);
   tcp_.set_local(config_.mac, mtu());
+  std::vector<Ipv6Addr> v6;
+  for (const Ipv6Interface& i : config_.ipv6) v6.push_back(i.address.bytes);
+  ipv6_.configure(config_.mac, v6, config_.routed);
 
   if (config_.dhcp) {
     if (!leases_) {
@@ -295,6 +298,7 @@ void Gateway::publish_stats() {
   counters_.forwarder = forwarder_.counters();
   counters_.dns_tcp = tcp_.counters();
   counters_.tftp = tftp_ ? sum(tftp_base_, tftp_->counters()) : tftp_base_;
+  counters_.ipv6 = ipv6_.counters();
   std::lock_guard lock(mutex_);
   published_stats_ = counters_;
 }
@@ -351,7 +355,7 @@ void Gateway::on_frame(std::span<const uint8_t> frame, uint16_t vlan, FrameSink&
   if (frame.size() >= kEthHeaderSize) {
     Mac dst;
     std::copy_n(frame.begin(), 6, dst.bytes.begin());
-    if (dst != config_.mac && dst != Mac::broadcast()) {
+    if (dst != config_.mac && dst != Mac::broadcast() && !ipv6_.accepts_multicast(dst)) {
       count((dst.bytes[0] & 1) ? GatewayCounter::kEthMulticast : GatewayCounter::kEthNotForUs);
       publish_stats();
       return;
@@ -373,7 +377,12 @@ void Gateway::on_frame(std::span<const uint8_t> frame, uint16_t vlan, FrameSink&
     case ParsedFrame::Kind::kOtherIpv4:
       count(is_our_ip(f.dst_ip) ? GatewayCounter::kIpv4OtherProto : GatewayCounter::kIpv4NotForUs);
       break;
-    case ParsedFrame::Kind::kIpv6: count(GatewayCounter::kIpv6Ignored); break;
+    case ParsedFrame::Kind::kIpv6: {
+      count(GatewayCounter::kIpv6Frames);
+      CountingSink sink(*this, out);
+      ipv6_.on_frame(frame, vlan, sink);
+      break;
+    }
     case ParsedFrame::Kind::kOther: count(GatewayCounter::kEthOtherType); break;
   }
   publish_stats();

@@ -11,6 +11,10 @@
 //       answered; everything else is counted and ignored. start() sends one
 //       gratuitous ARP request per address (RFC 5227 §3 announcement).
 //     * ICMP echo to one of our addresses -> echo reply (RFC 792).
+//     * IPv6 (ipv6_host.h): Neighbor Solicitations for our IPv6 addresses
+//       (the IPv6 <ip>s and the link-local address of our MAC) -> Neighbor
+//       Advertisements; ICMPv6 echo -> reply. Frames to the solicited-node
+//       groups of those addresses are ours too.
 //     * UDP port 67 (broadcast or to us) -> the DHCPv4 server of the <ip>
 //       with <dhcp> (dhcp_server.h). Replies follow RFC 2131 §4.1 without
 //       relays: NAK and broadcast-flag replies are broadcast, renewals and
@@ -73,6 +77,7 @@
 #include "dhcp/dns_responder.h"
 #include "dhcp/dns_tcp_server.h"
 #include "dhcp/frame.h"
+#include "dhcp/ipv6_host.h"
 #include "dhcp/lease_db.h"
 #include "dhcp/net_types.h"
 #include "dhcp/tftp_server.h"
@@ -86,7 +91,7 @@ struct Ipv4Interface {
 };
 
 struct Ipv6Interface {
-  IpAddress address;        // IPv6 <ip address>; not served yet (no ND/RA/DHCPv6)
+  IpAddress address;        // IPv6 <ip address>: ND and echo (ipv6_host.h); no RA/DHCPv6 yet
   unsigned prefix_len = 64;
   friend bool operator==(const Ipv6Interface&, const Ipv6Interface&) = default;
 };
@@ -96,6 +101,7 @@ struct GatewayConfig {
   Mac mac;                              // the gateway's MAC (<mac address>)
   std::vector<Ipv4Interface> ipv4;      // every IPv4 <ip>, document order
   std::vector<Ipv6Interface> ipv6;      // every IPv6 <ip>, document order
+  bool routed = false;                  // a <forward>: the host routes for the network
   uint16_t mtu = 0;                     // <mtu size>; 0 = 1500
   std::optional<ServerConfig> dhcp;     // the IPv4 <ip> with <dhcp>; its server_ip is in ipv4
   std::optional<std::string> tftp_root; // <tftp root>: TFTP on port 69 (tftp_server.h)
@@ -118,7 +124,7 @@ std::string validate(const GatewayConfig& config);
   X(kEthNotForUs, "eth_not_for_us")             /* unicast to another MAC */         \
   X(kEthMulticast, "eth_multicast")                                                  \
   X(kEthOtherType, "eth_other_type")                                                 \
-  X(kIpv6Ignored, "ipv6_ignored")                                                    \
+  X(kIpv6Frames, "ipv6_frames")                 /* see ipv6 */                       \
   X(kArpReplied, "arp_replied")                                                      \
   X(kArpGratuitousSent, "arp_gratuitous_sent")                                       \
   X(kArpNotRequest, "arp_not_request")                                               \
@@ -166,6 +172,7 @@ struct GatewayStats {
   ForwarderCounters forwarder;
   DnsTcpCounters dns_tcp;
   TftpCounters tftp;
+  Ipv6Counters ipv6;
   LeaseLoadStats lease_load;        // from the lease file read at construction
   std::string last_lease_error;     // last lease-file read/write error; "" = none
 
@@ -261,6 +268,7 @@ class Gateway {
   std::unique_ptr<DnsResponder> dns_;
   DnsForwarder forwarder_;
   DnsTcpServer tcp_;
+  Ipv6Host ipv6_;                         // ND and ICMPv6 echo for the IPv6 <ip>s
   std::unique_ptr<TftpServer> tftp_;      // null without <tftp root>
   TftpConfig tftp_config_;                // tftp_'s
   std::map<uint64_t, DnsClient> dns_clients_;  // forwarder cookie -> client

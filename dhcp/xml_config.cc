@@ -46,6 +46,7 @@ std::optional<GatewayConfig> gateway_config_from_xml(const xml::NetworkDef& def,
   c.mtu = static_cast<uint16_t>(std::min<unsigned>(def.mtu, 65535));
   c.lease_file = options.lease_file;
   const bool isolated = def.forward.mode == xml::ForwardMode::kNone;
+  c.routed = !isolated;
   const bool want_dns = def.dns.enable != xml::TriState::kNo;
   const std::string domain = def.domain ? def.domain->name : std::string();
 

@@ -29,6 +29,8 @@ inline GatewayConfig network() {
   c.mac = *Mac::parse("52:54:00:ab:cd:ef");
   const Ipv4 gw = *Ipv4::parse("192.168.122.1");
   c.ipv4 = {Ipv4Interface{gw, 24}};
+  c.ipv6 = {Ipv6Interface{*IpAddress::parse("2001:db8::1"), 64}};
+  c.routed = true;
   ServerConfig s;
   s.server_ip = gw;
   s.prefix_len = 24;

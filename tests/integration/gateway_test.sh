@@ -27,6 +27,10 @@
 #               through the host's sockets: <forwarder addr> and
 #               <forwarder domain addr> reach a stub dnsmasq in another
 #               namespace, routed from the host
+#     ipv6      a client with static IPv6 addresses pings the gateway's IPv6
+#               <ip> and its link-local address (Neighbor Discovery answered,
+#               the gateway listed as a router), and its duplicate address
+#               detection for the gateway's own address fails
 #     tftp      PXE: udhcpc is told the boot file and next server; curl and
 #               busybox tftp fetch files from <tftp root> (default and larger
 #               block sizes, a file of more than 65535 blocks), a missing
@@ -444,6 +448,37 @@ X
   check "gateway-stats: two refusals" [ "$(jq '.tftp.access_denied' "$TMP/gwstats.json")" -eq 2 ]
   check "gateway-stats: bytes sent" [ "$(jq '.tftp.bytes_sent' "$TMP/gwstats.json")" -ge $((300000 * 3 + 512 * 65536)) ]
   check "no transfer left running" [ "$(jq '.tftp.transfers - .tftp.completed - .tftp.unacknowledged' "$TMP/gwstats.json")" -eq 0 ]
+  ;;
+ipv6)
+  cat >"$NET_XML" <<'X'
+<network>
+  <name>gwv6</name>
+  <forward mode='nat'/>
+  <bridge name='vgwbr8'/>
+  <mac address='52:54:00:0a:0b:08'/>
+  <ip address='10.80.0.1' prefix='24'/>
+  <ip family='ipv6' address='fd00:80::1' prefix='64'/>
+</network>
+X
+  start_daemon
+  check "net-define" ctl net-define "$NET_XML"
+  check "net-start" ctl net-start gwv6
+  make_client 52:54:00:0c:11:01
+  check "port-add afpacket" ctl port-add gwv6 --type afpacket --ifname "$HOSTIF" --name c0
+  ip -n "$NS" addr add fd00:80::50/64 dev eth0 nodad
+  check "ping -6 the gateway's <ip>" ip netns exec "$NS" ping -6 -c 2 -W 2 fd00:80::1
+  check "ping -6 the gateway's link-local address" ip netns exec "$NS" ping -6 -c 2 -W 2 fe80::5054:ff:fe0a:b08%eth0
+  check "the neighbour entry names the gateway MAC, as a router" \
+    bash -c "ip -n '$NS' -6 neigh show fd00:80::1 dev eth0 | grep -q 'lladdr 52:54:00:0a:0b:08 router'"
+  # The client's duplicate address detection for the gateway's own address.
+  ip -n "$NS" addr add fd00:80::1/64 dev eth0
+  sleep 3
+  check "a guest claiming the gateway's address fails DAD" \
+    bash -c "ip -n '$NS' -6 addr show dev eth0 | grep 'fd00:80::1/64' | grep -q dadfailed"
+  ctl --json gateway-stats gwv6 >"$TMP/gwstats.json" 2>&1
+  check "gateway-stats: neighbour advertisements" [ "$(jq '.ipv6.neighbor_advertised' "$TMP/gwstats.json")" -ge 1 ]
+  check "gateway-stats: echo replies" [ "$(jq '.ipv6.echo_replied' "$TMP/gwstats.json")" -ge 4 ]
+  check "gateway-stats: DAD defended" [ "$(jq '.ipv6.dad_defended' "$TMP/gwstats.json")" -ge 1 ]
   ;;
 *) echo "unknown scenario $scenario"; exit 2 ;;
 esac

@@ -244,7 +244,8 @@ TEST(Gateway, ClosedUdpPortGetsPortUnreachable) {
   EXPECT_TRUE(fx.out.frames.empty());
   const GatewayStats s = fx.gw.stats();
   EXPECT_EQ(s.of(FrameError::kTcpBadOffset), 1u);
-  EXPECT_EQ(s.of(GatewayCounter::kIpv6Ignored), 1u);
+  EXPECT_EQ(s.of(GatewayCounter::kIpv6Frames), 1u);
+  EXPECT_EQ(s.ipv6.of(Ipv6Counter::kMalformed), 1u);
   EXPECT_EQ(s.of(GatewayCounter::kEthOtherType), 1u);
   EXPECT_EQ(s.of(GatewayCounter::kEthNotForUs), 1u);
   EXPECT_EQ(s.of(GatewayCounter::kEthMulticast), 1u);

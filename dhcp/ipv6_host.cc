@@ -1,0 +1,209 @@
+// vnet::dhcp — the gateway's IPv6 host side. See ipv6_host.h.
+#include "dhcp/ipv6_host.h"
+
+#include <algorithm>
+
+namespace vnet::dhcp {
+namespace {
+
+constexpr uint8_t kIcmpv6EchoRequest = 128;
+constexpr uint8_t kIcmpv6EchoReply = 129;
+constexpr uint8_t kIcmpv6NeighborSolicitation = 135;
+constexpr uint8_t kIcmpv6NeighborAdvertisement = 136;
+constexpr uint8_t kNdHopLimit = 255;
+constexpr uint8_t kOptSourceLinkLayer = 1;
+constexpr uint8_t kOptTargetLinkLayer = 2;
+constexpr size_t kNsSize = 24;  // type, code, checksum, reserved, target
+constexpr uint8_t kNaRouter = 0x80, kNaSolicited = 0x40, kNaOverride = 0x20;
+constexpr Ipv6Addr kAllNodes{0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+
+uint16_t rd16(std::span<const uint8_t> b, size_t off) { return static_cast<uint16_t>((b[off] << 8) | b[off + 1]); }
+bool is_multicast(const Ipv6Addr& a) { return a[0] == 0xff; }
+bool is_unspecified(const Ipv6Addr& a) { return std::all_of(a.begin(), a.end(), [](uint8_t b) { return b == 0; }); }
+Ipv6Addr addr_at(std::span<const uint8_t> b, size_t off) {
+  Ipv6Addr a;
+  std::copy_n(b.begin() + static_cast<std::ptrdiff_t>(off), 16, a.begin());
+  return a;
+}
+
+}  // namespace
+
+const char* to_string(Ipv6Counter c) {
+  switch (c) {
+#define VNET_X(e, name) \
+  case Ipv6Counter::e:  \
+    return name;
+    VNET_IPV6_COUNTERS(VNET_X)
+#undef VNET_X
+    case Ipv6Counter::kCount:
+      break;
+  }
+  return "?";
+}
+
+Ipv6Addr link_local_of(const Mac& mac) {
+  const auto& m = mac.bytes;
+  return Ipv6Addr{0xfe, 0x80, 0, 0, 0, 0, 0, 0, static_cast<uint8_t>(m[0] ^ 0x02), m[1], m[2], 0xff, 0xfe, m[3], m[4],
+                  m[5]};
+}
+
+Ipv6Addr solicited_node_of(const Ipv6Addr& a) {
+  return Ipv6Addr{0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff, a[13], a[14], a[15]};
+}
+
+Mac multicast_mac_of(const Ipv6Addr& group) { return Mac{{0x33, 0x33, group[12], group[13], group[14], group[15]}}; }
+
+bool parse_ipv6(std::span<const uint8_t> l3, Ipv6Packet& out) {
+  if (l3.size() < kIpv6HeaderSize || (l3[0] >> 4) != 6) return false;
+  const size_t len = rd16(l3, 4);
+  if (kIpv6HeaderSize + len > l3.size()) return false;
+  out.next_header = l3[6];
+  out.hop_limit = l3[7];
+  out.src = addr_at(l3, 8);
+  out.dst = addr_at(l3, 24);
+  out.payload = l3.subspan(kIpv6HeaderSize, len);
+  return true;
+}
+
+uint16_t icmpv6_checksum(const Ipv6Addr& src, const Ipv6Addr& dst, std::span<const uint8_t> message) {
+  uint32_t sum = 0;
+  for (size_t i = 0; i < 16; i += 2) sum += (src[i] << 8 | src[i + 1]) + (dst[i] << 8 | dst[i + 1]);
+  const auto len = static_cast<uint32_t>(message.size());
+  sum += (len >> 16) + (len & 0xffff) + kIpProtoIcmpv6;
+  return inet_checksum(message, sum);
+}
+
+std::vector<uint8_t> build_icmpv6_frame(const Mac& src_mac, const Mac& dst_mac, const Ipv6Addr& src,
+                                        const Ipv6Addr& dst, uint8_t hop_limit, std::span<const uint8_t> icmp) {
+  std::vector<uint8_t> f;
+  f.reserve(kEthHeaderSize + kIpv6HeaderSize + icmp.size());
+  f.insert(f.end(), dst_mac.bytes.begin(), dst_mac.bytes.end());
+  f.insert(f.end(), src_mac.bytes.begin(), src_mac.bytes.end());
+  f.push_back(kEtherTypeIpv6 >> 8);
+  f.push_back(kEtherTypeIpv6 & 0xff);
+  f.insert(f.end(), {0x60, 0, 0, 0});
+  f.push_back(static_cast<uint8_t>(icmp.size() >> 8));
+  f.push_back(static_cast<uint8_t>(icmp.size()));
+  f.push_back(kIpProtoIcmpv6);
+  f.push_back(hop_limit);
+  f.insert(f.end(), src.begin(), src.end());
+  f.insert(f.end(), dst.begin(), dst.end());
+  const size_t at = f.size();
+  f.insert(f.end(), icmp.begin(), icmp.end());
+  f[at + 2] = 0;
+  f[at + 3] = 0;
+  const uint16_t c = icmpv6_checksum(src, dst, std::span<const uint8_t>(f).subspan(at));
+  f[at + 2] = static_cast<uint8_t>(c >> 8);
+  f[at + 3] = static_cast<uint8_t>(c);
+  if (f.size() < kEthMinFrameSize) f.resize(kEthMinFrameSize, 0);
+  return f;
+}
+
+void Ipv6Host::configure(const Mac& mac, const std::vector<Ipv6Addr>& addresses, bool router) {
+  mac_ = mac;
+  router_ = router;
+  addresses_ = {link_local_of(mac)};
+  for (const Ipv6Addr& a : addresses)
+    if (!is_ours(a)) addresses_.push_back(a);
+}
+
+bool Ipv6Host::accepts_multicast(const Mac& dst) const {
+  return std::any_of(addresses_.begin(), addresses_.end(),
+                     [&](const Ipv6Addr& a) { return multicast_mac_of(solicited_node_of(a)) == dst; });
+}
+
+bool Ipv6Host::is_ours(const Ipv6Addr& a) const {
+  return std::find(addresses_.begin(), addresses_.end(), a) != addresses_.end();
+}
+
+void Ipv6Host::on_frame(std::span<const uint8_t> frame, uint16_t vlan, FrameSink& out) {
+  count(Ipv6Counter::kReceived);
+  Ipv6Packet p;
+  if (frame.size() < kEthHeaderSize || !parse_ipv6(frame.subspan(kEthHeaderSize), p)) {
+    count(Ipv6Counter::kMalformed);
+    return;
+  }
+  if (p.next_header != kIpProtoIcmpv6) {
+    count(Ipv6Counter::kNotIcmpv6);
+    return;
+  }
+  if (p.payload.size() < 4) {
+    count(Ipv6Counter::kMalformed);
+    return;
+  }
+  if (icmpv6_checksum(p.src, p.dst, p.payload) != 0) {
+    count(Ipv6Counter::kBadChecksum);
+    return;
+  }
+  Mac src_mac;
+  std::copy_n(frame.begin() + 6, 6, src_mac.bytes.begin());
+  switch (p.payload[0]) {
+    case kIcmpv6NeighborSolicitation: on_solicitation(src_mac, p, vlan, out); break;
+    case kIcmpv6EchoRequest: on_echo(src_mac, p, vlan, out); break;
+    default: count(Ipv6Counter::kOtherIcmpv6); break;
+  }
+}
+
+void Ipv6Host::on_solicitation(const Mac& src_mac, const Ipv6Packet& p, uint16_t vlan, FrameSink& out) {
+  const std::span<const uint8_t> m = p.payload;
+  if (p.hop_limit != kNdHopLimit || m[1] != 0 || m.size() < kNsSize) {
+    count(Ipv6Counter::kNsInvalid);
+    return;
+  }
+  const Ipv6Addr target = addr_at(m, 8);
+  if (is_multicast(target)) {
+    count(Ipv6Counter::kNsInvalid);
+    return;
+  }
+  // Options (RFC 4861 §4.6): each a whole number of 8-octet units, none of length 0.
+  Mac reply_mac = src_mac;
+  bool has_slla = false;
+  for (size_t off = kNsSize; off < m.size();) {
+    if (m.size() - off < 2 || m[off + 1] == 0 || m.size() - off < size_t{m[off + 1]} * 8) {
+      count(Ipv6Counter::kNsInvalid);
+      return;
+    }
+    if (m[off] == kOptSourceLinkLayer && m[off + 1] == 1) {
+      std::copy_n(m.begin() + static_cast<std::ptrdiff_t>(off + 2), 6, reply_mac.bytes.begin());
+      has_slla = true;
+    }
+    off += size_t{m[off + 1]} * 8;
+  }
+  const bool dad = is_unspecified(p.src);
+  // §7.1.1: from ::, the destination is a solicited-node group and there is no source link-layer option.
+  if (dad && (has_slla || p.dst != solicited_node_of(target))) {
+    count(Ipv6Counter::kNsInvalid);
+    return;
+  }
+  if (!is_ours(target)) {
+    count(Ipv6Counter::kNsNotForUs);
+    return;
+  }
+  std::vector<uint8_t> na(kNsSize + 8, 0);
+  na[0] = kIcmpv6NeighborAdvertisement;
+  na[4] = static_cast<uint8_t>((router_ ? kNaRouter : 0) | (dad ? 0 : kNaSolicited) | kNaOverride);
+  std::copy(target.begin(), target.end(), na.begin() + 8);
+  na[kNsSize] = kOptTargetLinkLayer;
+  na[kNsSize + 1] = 1;
+  std::copy(mac_.bytes.begin(), mac_.bytes.end(), na.begin() + kNsSize + 2);
+  if (dad) {
+    out.send(build_icmpv6_frame(mac_, multicast_mac_of(kAllNodes), target, kAllNodes, kNdHopLimit, na), vlan);
+    count(Ipv6Counter::kDadDefended);
+  } else {
+    out.send(build_icmpv6_frame(mac_, reply_mac, target, p.src, kNdHopLimit, na), vlan);
+    count(Ipv6Counter::kNeighborAdvertised);
+  }
+}
+
+void Ipv6Host::on_echo(const Mac& src_mac, const Ipv6Packet& p, uint16_t vlan, FrameSink& out) {
+  if (!is_ours(p.dst) || is_multicast(p.src) || is_unspecified(p.src) || p.payload[1] != 0) {
+    count(Ipv6Counter::kEchoNotForUs);
+    return;
+  }
+  std::vector<uint8_t> reply(p.payload.begin(), p.payload.end());
+  reply[0] = kIcmpv6EchoReply;
+  out.send(build_icmpv6_frame(mac_, src_mac, p.dst, p.src, 64, reply), vlan);
+  count(Ipv6Counter::kEchoReplied);
+}
+
+}  // namespace vnet::dhcp

@@ -1,0 +1,123 @@
+// vnet::dhcp — the gateway's IPv6 host side: Neighbor Discovery for its
+// addresses (RFC 4861) and ICMPv6 echo (RFC 4443), as the Linux bridge that
+// carries a libvirt network's IPv6 <ip> answers them.
+//
+// Theory of operation
+//   The gateway's IPv6 addresses are those of its IPv6 <ip> elements plus
+//   the link-local address the kernel would give the bridge: fe80::/64 with
+//   the modified EUI-64 of the gateway MAC (RFC 4291 §2.5.1). parse_ipv6()
+//   takes an IPv6 packet with ICMPv6 directly after the fixed header (no
+//   extension headers: ND and echo carry none) and checks its length and
+//   ICMPv6 checksum. Ipv6Host::on_icmpv6() then answers:
+//     * A Neighbor Solicitation (hop limit 255, code 0, RFC 4861 §7.1.1)
+//       for one of our addresses: a Neighbor Advertisement with our MAC as
+//       target link-layer address, Solicited and Override set, Router set
+//       when the network routes (a <forward>: the host forwards IPv6 for it).
+//       To the source and its source link-layer option (else the frame's
+//       source MAC); a solicitation from :: (duplicate address detection)
+//       is answered to all-nodes, not solicited (§7.2.4).
+//     * An Echo Request to one of our unicast addresses: an Echo Reply with
+//       the same identifier, sequence and data, hop limit 64.
+//   Everything else is counted and left (router solicitations and RAs,
+//   MLD, UDP/TCP to our IPv6 addresses: the network's RA, DHCPv6 and DNS
+//   over IPv6 are not served).
+//
+// Thread-safety
+//   Owned by the gateway service thread; no locking.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "dhcp/frame.h"
+#include "dhcp/net_types.h"
+
+namespace vnet::dhcp {
+
+using Ipv6Addr = std::array<uint8_t, 16>;
+
+inline constexpr size_t kIpv6HeaderSize = 40;
+inline constexpr uint8_t kIpProtoIcmpv6 = 58;
+
+// fe80::/64 with the modified EUI-64 of `mac`.
+Ipv6Addr link_local_of(const Mac& mac);
+// ff02::1:ffXX:XXXX for `a`, and its Ethernet group 33:33:ff:XX:XX:XX.
+Ipv6Addr solicited_node_of(const Ipv6Addr& a);
+Mac multicast_mac_of(const Ipv6Addr& group);
+
+struct Ipv6Packet {
+  Ipv6Addr src{};
+  Ipv6Addr dst{};
+  uint8_t next_header = 0;
+  uint8_t hop_limit = 0;
+  std::span<const uint8_t> payload;  // after the fixed header, payload-length bytes
+};
+
+// X(enumerator, counter name)
+#define VNET_IPV6_COUNTERS(X)                                                      \
+  X(kReceived, "received")                                                        \
+  X(kMalformed, "malformed")                  /* short, bad length or version */  \
+  X(kBadChecksum, "bad_checksum")             /* ICMPv6 checksum */               \
+  X(kNotIcmpv6, "not_icmpv6")                 /* UDP, TCP, extension headers */   \
+  X(kNeighborAdvertised, "neighbor_advertised")                                   \
+  X(kDadDefended, "dad_defended")             /* NS from :: for our address */    \
+  X(kNsInvalid, "ns_invalid")                 /* hop limit, code, length, target */\
+  X(kNsNotForUs, "ns_not_for_us")                                                 \
+  X(kEchoReplied, "echo_replied")                                                 \
+  X(kEchoNotForUs, "echo_not_for_us")         /* to a multicast or other address */\
+  X(kOtherIcmpv6, "other_icmpv6")             /* RS, RA, NA, MLD, errors */
+
+enum class Ipv6Counter : uint8_t {
+#define VNET_X(e, name) e,
+  VNET_IPV6_COUNTERS(VNET_X)
+#undef VNET_X
+  kCount,
+};
+const char* to_string(Ipv6Counter c);
+
+struct Ipv6Counters {
+  std::array<uint64_t, static_cast<size_t>(Ipv6Counter::kCount)> value{};
+  uint64_t of(Ipv6Counter c) const { return value[static_cast<size_t>(c)]; }
+};
+
+// The IPv6 packet after the Ethernet header; false when it is not a whole
+// version-6 packet.
+bool parse_ipv6(std::span<const uint8_t> l3, Ipv6Packet& out);
+// The ICMPv6 checksum over the pseudo-header (RFC 8200 §8.1) and `message`
+// (whose checksum field is included: 0 when the message checks).
+uint16_t icmpv6_checksum(const Ipv6Addr& src, const Ipv6Addr& dst, std::span<const uint8_t> message);
+// Ethernet + IPv6 (no extension headers) + an ICMPv6 message whose checksum
+// is filled in here.
+std::vector<uint8_t> build_icmpv6_frame(const Mac& src_mac, const Mac& dst_mac, const Ipv6Addr& src,
+                                        const Ipv6Addr& dst, uint8_t hop_limit, std::span<const uint8_t> icmp);
+
+class Ipv6Host {
+ public:
+  // Our MAC, our IPv6 addresses (the link-local one is added here), and
+  // whether the network routes (the Router flag of our advertisements).
+  void configure(const Mac& mac, const std::vector<Ipv6Addr>& addresses, bool router);
+  // Whether an Ethernet destination is ours: a solicited-node group of one
+  // of our addresses.
+  bool accepts_multicast(const Mac& dst) const;
+  bool is_ours(const Ipv6Addr& a) const;
+  const std::vector<Ipv6Addr>& addresses() const { return addresses_; }
+
+  // One IPv6 frame (Ethernet header included); answers go to `out`.
+  void on_frame(std::span<const uint8_t> frame, uint16_t vlan, FrameSink& out);
+
+  const Ipv6Counters& counters() const { return counters_; }
+
+ private:
+  void count(Ipv6Counter c) { ++counters_.value[static_cast<size_t>(c)]; }
+  void on_solicitation(const Mac& src_mac, const Ipv6Packet& p, uint16_t vlan, FrameSink& out);
+  void on_echo(const Mac& src_mac, const Ipv6Packet& p, uint16_t vlan, FrameSink& out);
+
+  Mac mac_;
+  std::vector<Ipv6Addr> addresses_;
+  bool router_ = false;
+  Ipv6Counters counters_;
+};
+
+}  // namespace vnet::dhcp
