@@ -194,9 +194,19 @@ void Gateway::apply_config(GatewayConfig config, bool initial) {
   const LeaseDb* old_leases = leases_.get();
   config_ = std::move(config);
   tcp_.set_local(config_.mac, mtu());
+  // RAs as libvirt's dnsmasq sends them for ra-only ranges: every IPv6 <ip>,
+  // unless one has DHCP (then libvirt writes enable-ra alone).
   std::vector<Ipv6Addr> v6;
-  for (const Ipv6Interface& i : config_.ipv6) v6.push_back(i.address.bytes);
-  ipv6_.configure(config_.mac, v6, config_.routed);
+  RaConfig ra;
+  const bool dhcp6 = std::any_of(config_.ipv6.begin(), config_.ipv6.end(), [](const Ipv6Interface& i) { return i.dhcp; });
+  for (const Ipv6Interface& i : config_.ipv6) {
+    v6.push_back(i.address.bytes);
+    if (!dhcp6) ra.prefixes.push_back(RaConfig::Prefix{i.address.bytes, i.prefix_len});
+  }
+  ra.router_lifetime_s = config_.routed ? 1800 : 0;  // isolated: libvirt's ra-param=*,0,0
+  ra.mtu = static_cast<uint32_t>(mtu());
+  ra.rdnss = config_.dns.enabled;
+  ipv6_.configure(config_.mac, v6, config_.routed, std::move(ra));
 
   if (config_.dhcp) {
     if (!leases_) {
@@ -592,6 +602,10 @@ void Gateway::on_tick(FrameSink& out) {
   if (tftp_) {
     TftpFrames frames(*this, out);
     tftp_->on_tick(frames);
+  }
+  {
+    CountingSink sink(*this, out);
+    ipv6_.on_tick(clock_.now_ns(), rng_, sink);
   }
 
   const int64_t now = clock_.now_s();

@@ -91,8 +91,9 @@ struct Ipv4Interface {
 };
 
 struct Ipv6Interface {
-  IpAddress address;        // IPv6 <ip address>: ND and echo (ipv6_host.h); no RA/DHCPv6 yet
+  IpAddress address;        // IPv6 <ip address>: ND, echo and RA (ipv6_host.h)
   unsigned prefix_len = 64;
+  bool dhcp = false;        // has <dhcp>: DHCPv6 is not served, and no RA goes out
   friend bool operator==(const Ipv6Interface&, const Ipv6Interface&) = default;
 };
 

@@ -6,6 +6,8 @@
 namespace vnet::dhcp {
 namespace {
 
+constexpr uint8_t kIcmpv6RouterSolicitation = 133;
+constexpr uint8_t kIcmpv6RouterAdvertisement = 134;
 constexpr uint8_t kIcmpv6EchoRequest = 128;
 constexpr uint8_t kIcmpv6EchoReply = 129;
 constexpr uint8_t kIcmpv6NeighborSolicitation = 135;
@@ -13,9 +15,15 @@ constexpr uint8_t kIcmpv6NeighborAdvertisement = 136;
 constexpr uint8_t kNdHopLimit = 255;
 constexpr uint8_t kOptSourceLinkLayer = 1;
 constexpr uint8_t kOptTargetLinkLayer = 2;
+constexpr uint8_t kOptPrefixInfo = 3;
+constexpr uint8_t kOptMtu = 5;
+constexpr uint8_t kOptRdnss = 25;
+constexpr uint8_t kTrafficClassNetworkControl = 0xc0;  // as dnsmasq sends its RAs
+constexpr int64_t kSecond = 1'000'000'000;
 constexpr size_t kNsSize = 24;  // type, code, checksum, reserved, target
 constexpr uint8_t kNaRouter = 0x80, kNaSolicited = 0x40, kNaOverride = 0x20;
 constexpr Ipv6Addr kAllNodes{0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+constexpr Ipv6Addr kAllRouters{0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
 
 uint16_t rd16(std::span<const uint8_t> b, size_t off) { return static_cast<uint16_t>((b[off] << 8) | b[off + 1]); }
 bool is_multicast(const Ipv6Addr& a) { return a[0] == 0xff; }
@@ -74,14 +82,15 @@ uint16_t icmpv6_checksum(const Ipv6Addr& src, const Ipv6Addr& dst, std::span<con
 }
 
 std::vector<uint8_t> build_icmpv6_frame(const Mac& src_mac, const Mac& dst_mac, const Ipv6Addr& src,
-                                        const Ipv6Addr& dst, uint8_t hop_limit, std::span<const uint8_t> icmp) {
+                                        const Ipv6Addr& dst, uint8_t hop_limit, std::span<const uint8_t> icmp,
+                                        uint8_t traffic_class) {
   std::vector<uint8_t> f;
   f.reserve(kEthHeaderSize + kIpv6HeaderSize + icmp.size());
   f.insert(f.end(), dst_mac.bytes.begin(), dst_mac.bytes.end());
   f.insert(f.end(), src_mac.bytes.begin(), src_mac.bytes.end());
   f.push_back(kEtherTypeIpv6 >> 8);
   f.push_back(kEtherTypeIpv6 & 0xff);
-  f.insert(f.end(), {0x60, 0, 0, 0});
+  f.insert(f.end(), {static_cast<uint8_t>(0x60 | (traffic_class >> 4)), static_cast<uint8_t>(traffic_class << 4), 0, 0});
   f.push_back(static_cast<uint8_t>(icmp.size() >> 8));
   f.push_back(static_cast<uint8_t>(icmp.size()));
   f.push_back(kIpProtoIcmpv6);
@@ -99,15 +108,71 @@ std::vector<uint8_t> build_icmpv6_frame(const Mac& src_mac, const Mac& dst_mac, 
   return f;
 }
 
-void Ipv6Host::configure(const Mac& mac, const std::vector<Ipv6Addr>& addresses, bool router) {
+void Ipv6Host::configure(const Mac& mac, const std::vector<Ipv6Addr>& addresses, bool router, RaConfig ra) {
+  const std::vector<uint8_t> before = router_advertisement();
   mac_ = mac;
   router_ = router;
+  ra_ = std::move(ra);
   addresses_ = {link_local_of(mac)};
   for (const Ipv6Addr& a : addresses)
     if (!is_ours(a)) addresses_.push_back(a);
+  if (router_advertisement() != before) {
+    next_ra_ns_ = -1;
+    initial_left_ = 3;
+  }
+}
+
+std::vector<uint8_t> Ipv6Host::router_advertisement() const {
+  std::vector<uint8_t> m;
+  if (ra_.prefixes.empty()) return m;
+  m = {kIcmpv6RouterAdvertisement, 0, 0, 0, 64, 0, static_cast<uint8_t>(ra_.router_lifetime_s >> 8),
+       static_cast<uint8_t>(ra_.router_lifetime_s), 0, 0, 0, 0, 0, 0, 0, 0};
+  for (const RaConfig::Prefix& p : ra_.prefixes) {
+    m.insert(m.end(), {kOptPrefixInfo, 4, static_cast<uint8_t>(p.length), 0xc0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                       0xff, 0xff, 0, 0, 0, 0});
+    for (unsigned i = 0; i < 16; ++i) {
+      const unsigned bits = p.length > i * 8 ? std::min(8u, p.length - i * 8) : 0;
+      m.push_back(static_cast<uint8_t>(p.address[i] & static_cast<uint8_t>(0xff00 >> bits)));
+    }
+  }
+  m.insert(m.end(), {kOptMtu, 1, 0, 0, static_cast<uint8_t>(ra_.mtu >> 24), static_cast<uint8_t>(ra_.mtu >> 16),
+                     static_cast<uint8_t>(ra_.mtu >> 8), static_cast<uint8_t>(ra_.mtu)});
+  m.insert(m.end(), {kOptSourceLinkLayer, 1});
+  m.insert(m.end(), mac_.bytes.begin(), mac_.bytes.end());
+  if (ra_.rdnss) {
+    m.insert(m.end(), {kOptRdnss, 3, 0, 0, 0xff, 0xff, 0xff, 0xff});
+    const Ipv6Addr ll = link_local_of(mac_);
+    m.insert(m.end(), ll.begin(), ll.end());
+  }
+  return m;
+}
+
+void Ipv6Host::send_ra(const Mac& dst_mac, const Ipv6Addr& dst, uint16_t vlan, FrameSink& out) {
+  const std::vector<uint8_t> ra = router_advertisement();
+  out.send(build_icmpv6_frame(mac_, dst_mac, link_local_of(mac_), dst, kNdHopLimit, ra, kTrafficClassNetworkControl),
+           vlan);
+  count(Ipv6Counter::kRaSent);
+}
+
+void Ipv6Host::on_tick(int64_t now_ns, Rng& rng, FrameSink& out) {
+  if (ra_.prefixes.empty()) return;
+  if (next_ra_ns_ >= 0 && now_ns < next_ra_ns_) return;
+  send_ra(multicast_mac_of(kAllNodes), kAllNodes, 0, out);
+  // RFC 4861 §6.2.4: the first few at most 16 s apart; then between
+  // MinRtrAdvInterval and MaxRtrAdvInterval (200 and 600 s).
+  int64_t wait_s;
+  if (initial_left_ > 1) {
+    --initial_left_;
+    wait_s = 4 + static_cast<int64_t>(rng.next_u32() % 13);
+  } else {
+    initial_left_ = 0;
+    wait_s = 200 + static_cast<int64_t>(rng.next_u32() % 401);
+  }
+  next_ra_ns_ = now_ns + wait_s * kSecond;
 }
 
 bool Ipv6Host::accepts_multicast(const Mac& dst) const {
+  if (!ra_.prefixes.empty() && dst == multicast_mac_of(kAllRouters)) return true;  // router solicitations
   return std::any_of(addresses_.begin(), addresses_.end(),
                      [&](const Ipv6Addr& a) { return multicast_mac_of(solicited_node_of(a)) == dst; });
 }
@@ -140,6 +205,7 @@ void Ipv6Host::on_frame(std::span<const uint8_t> frame, uint16_t vlan, FrameSink
   switch (p.payload[0]) {
     case kIcmpv6NeighborSolicitation: on_solicitation(src_mac, p, vlan, out); break;
     case kIcmpv6EchoRequest: on_echo(src_mac, p, vlan, out); break;
+    case kIcmpv6RouterSolicitation: on_router_solicitation(src_mac, p, vlan, out); break;
     default: count(Ipv6Counter::kOtherIcmpv6); break;
   }
 }
@@ -193,6 +259,42 @@ void Ipv6Host::on_solicitation(const Mac& src_mac, const Ipv6Packet& p, uint16_t
     out.send(build_icmpv6_frame(mac_, reply_mac, target, p.src, kNdHopLimit, na), vlan);
     count(Ipv6Counter::kNeighborAdvertised);
   }
+}
+
+void Ipv6Host::on_router_solicitation(const Mac& src_mac, const Ipv6Packet& p, uint16_t vlan, FrameSink& out) {
+  const std::span<const uint8_t> m = p.payload;
+  if (p.hop_limit != kNdHopLimit || m[1] != 0 || m.size() < 8) {
+    count(Ipv6Counter::kRsInvalid);
+    return;
+  }
+  Mac reply_mac = src_mac;
+  bool has_slla = false;
+  for (size_t off = 8; off < m.size();) {
+    if (m.size() - off < 2 || m[off + 1] == 0 || m.size() - off < size_t{m[off + 1]} * 8) {
+      count(Ipv6Counter::kRsInvalid);
+      return;
+    }
+    if (m[off] == kOptSourceLinkLayer && m[off + 1] == 1) {
+      std::copy_n(m.begin() + static_cast<std::ptrdiff_t>(off + 2), 6, reply_mac.bytes.begin());
+      has_slla = true;
+    }
+    off += size_t{m[off + 1]} * 8;
+  }
+  const bool unspecified = is_unspecified(p.src);
+  if (unspecified && has_slla) {  // RFC 4861 §6.1.1
+    count(Ipv6Counter::kRsInvalid);
+    return;
+  }
+  if (ra_.prefixes.empty()) {
+    count(Ipv6Counter::kRsIgnored);
+    return;
+  }
+  if (unspecified) {
+    send_ra(multicast_mac_of(kAllNodes), kAllNodes, vlan, out);
+  } else {
+    send_ra(reply_mac, p.src, vlan, out);
+  }
+  count(Ipv6Counter::kRsAnswered);
 }
 
 void Ipv6Host::on_echo(const Mac& src_mac, const Ipv6Packet& p, uint16_t vlan, FrameSink& out) {

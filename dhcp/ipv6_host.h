@@ -18,9 +18,22 @@
 //       is answered to all-nodes, not solicited (§7.2.4).
 //     * An Echo Request to one of our unicast addresses: an Echo Reply with
 //       the same identifier, sequence and data, hop limit 64.
-//   Everything else is counted and left (router solicitations and RAs,
-//   MLD, UDP/TCP to our IPv6 addresses: the network's RA, DHCPv6 and DNS
-//   over IPv6 are not served).
+//     * Router advertisements, as dnsmasq sends them for libvirt's
+//       `dhcp-range=<address>,ra-only` (an IPv6 <ip> without <dhcp>, when no
+//       IPv6 <ip> of the network has one): from the link-local address to
+//       all-nodes (or to the soliciting host), hop limit 255, traffic class
+//       0xc0; cur hop limit 64, no M/O flags, router lifetime 1800 s (0 on an
+//       isolated network: libvirt's ra-param=*,0,0), then a prefix option
+//       per such <ip> (on-link and autonomous, infinite lifetimes), the MTU,
+//       our link-layer address and, with DNS enabled, RDNSS with our
+//       link-local address (infinite lifetime). Unsolicited ones go out at
+//       start, twice more 4-16 s apart (RFC 4861 §6.2.4), then every 200-600
+//       s; a valid Router Solicitation (hop limit 255, code 0; from :: only
+//       without a source link-layer option) is answered at once.
+//   Everything else is counted and left (RAs of others, MLD, UDP/TCP to our
+//   IPv6 addresses: DHCPv6 and DNS over IPv6 are not served, and a network
+//   whose IPv6 <ip> has <dhcp> gets no RA, since its M flag would send the
+//   guests to a DHCPv6 server vnet does not run).
 //
 // Thread-safety
 //   Owned by the gateway service thread; no locking.
@@ -67,7 +80,11 @@ struct Ipv6Packet {
   X(kNsNotForUs, "ns_not_for_us")                                                 \
   X(kEchoReplied, "echo_replied")                                                 \
   X(kEchoNotForUs, "echo_not_for_us")         /* to a multicast or other address */\
-  X(kOtherIcmpv6, "other_icmpv6")             /* RS, RA, NA, MLD, errors */
+  X(kRsAnswered, "rs_answered")                                                   \
+  X(kRsInvalid, "rs_invalid")                                                     \
+  X(kRsIgnored, "rs_ignored")                 /* no RA on this network */         \
+  X(kRaSent, "ra_sent")                       /* solicited and unsolicited */     \
+  X(kOtherIcmpv6, "other_icmpv6")             /* RAs, NAs, MLD, errors */
 
 enum class Ipv6Counter : uint8_t {
 #define VNET_X(e, name) e,
@@ -91,21 +108,39 @@ uint16_t icmpv6_checksum(const Ipv6Addr& src, const Ipv6Addr& dst, std::span<con
 // Ethernet + IPv6 (no extension headers) + an ICMPv6 message whose checksum
 // is filled in here.
 std::vector<uint8_t> build_icmpv6_frame(const Mac& src_mac, const Mac& dst_mac, const Ipv6Addr& src,
-                                        const Ipv6Addr& dst, uint8_t hop_limit, std::span<const uint8_t> icmp);
+                                        const Ipv6Addr& dst, uint8_t hop_limit, std::span<const uint8_t> icmp,
+                                        uint8_t traffic_class = 0);
+
+// What the router advertisements carry; no prefixes: none are sent.
+struct RaConfig {
+  struct Prefix {
+    Ipv6Addr address{};
+    unsigned length = 64;
+  };
+  std::vector<Prefix> prefixes;  // the ra-only <ip>s, document order
+  uint16_t router_lifetime_s = 1800;
+  uint32_t mtu = 1500;
+  bool rdnss = true;             // DNS enabled
+};
 
 class Ipv6Host {
  public:
-  // Our MAC, our IPv6 addresses (the link-local one is added here), and
-  // whether the network routes (the Router flag of our advertisements).
-  void configure(const Mac& mac, const std::vector<Ipv6Addr>& addresses, bool router);
+  // Our MAC, our IPv6 addresses (the link-local one is added here), whether
+  // the network routes (the Router flag of our advertisements) and what our
+  // RAs say. A changed configuration starts the initial RAs again.
+  void configure(const Mac& mac, const std::vector<Ipv6Addr>& addresses, bool router, RaConfig ra = {});
   // Whether an Ethernet destination is ours: a solicited-node group of one
-  // of our addresses.
+  // of our addresses, or all-routers while we advertise.
   bool accepts_multicast(const Mac& dst) const;
   bool is_ours(const Ipv6Addr& a) const;
   const std::vector<Ipv6Addr>& addresses() const { return addresses_; }
 
   // One IPv6 frame (Ethernet header included); answers go to `out`.
   void on_frame(std::span<const uint8_t> frame, uint16_t vlan, FrameSink& out);
+  // Unsolicited RAs when due (untagged). `rng` draws the intervals.
+  void on_tick(int64_t now_ns, Rng& rng, FrameSink& out);
+  // The RA message we send (empty when we send none).
+  std::vector<uint8_t> router_advertisement() const;
 
   const Ipv6Counters& counters() const { return counters_; }
 
@@ -113,10 +148,15 @@ class Ipv6Host {
   void count(Ipv6Counter c) { ++counters_.value[static_cast<size_t>(c)]; }
   void on_solicitation(const Mac& src_mac, const Ipv6Packet& p, uint16_t vlan, FrameSink& out);
   void on_echo(const Mac& src_mac, const Ipv6Packet& p, uint16_t vlan, FrameSink& out);
+  void on_router_solicitation(const Mac& src_mac, const Ipv6Packet& p, uint16_t vlan, FrameSink& out);
+  void send_ra(const Mac& dst_mac, const Ipv6Addr& dst, uint16_t vlan, FrameSink& out);
 
   Mac mac_;
   std::vector<Ipv6Addr> addresses_;
   bool router_ = false;
+  RaConfig ra_;
+  int64_t next_ra_ns_ = -1;     // -1: at the next tick
+  unsigned initial_left_ = 3;   // initial unsolicited RAs still to send
   Ipv6Counters counters_;
 };
 

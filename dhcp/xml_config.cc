@@ -61,7 +61,7 @@ std::optional<GatewayConfig> gateway_config_from_xml(const xml::NetworkDef& def,
       c.ipv4.push_back(Ipv4Interface{Ipv4(ip.address.v4_host_order()), prefix});
       if (ip.tftp_root && !c.tftp_root) c.tftp_root = *ip.tftp_root;
     } else {
-      c.ipv6.push_back(Ipv6Interface{to_ip_address(ip.address), prefix});
+      c.ipv6.push_back(Ipv6Interface{to_ip_address(ip.address), prefix, xml::has_dhcp(ip)});
     }
     if (!xml::has_dhcp(ip)) continue;
     for (const xml::DhcpRange& r : ip.dhcp->ranges) lease_max += xml::range_size(r.start, r.end).value_or(0);

@@ -27,10 +27,12 @@
 #               through the host's sockets: <forwarder addr> and
 #               <forwarder domain addr> reach a stub dnsmasq in another
 #               namespace, routed from the host
-#     ipv6      a client with static IPv6 addresses pings the gateway's IPv6
-#               <ip> and its link-local address (Neighbor Discovery answered,
-#               the gateway listed as a router), and its duplicate address
-#               detection for the gateway's own address fails
+#     ipv6      the client's kernel configures itself from the gateway's
+#               router advertisement (SLAAC address in the <ip>'s prefix,
+#               default route through the gateway's link-local address), pings
+#               the gateway's IPv6 <ip> and link-local address (Neighbor
+#               Discovery answered, the gateway listed as a router), and its
+#               duplicate address detection for the gateway's address fails
 #     tftp      PXE: udhcpc is told the boot file and next server; curl and
 #               busybox tftp fetch files from <tftp root> (default and larger
 #               block sizes, a file of more than 65535 blocks), a missing
@@ -456,6 +458,7 @@ ipv6)
   <forward mode='nat'/>
   <bridge name='vgwbr8'/>
   <mac address='52:54:00:0a:0b:08'/>
+  <mtu size='1400'/>
   <ip address='10.80.0.1' prefix='24'/>
   <ip family='ipv6' address='fd00:80::1' prefix='64'/>
 </network>
@@ -465,7 +468,16 @@ X
   check "net-start" ctl net-start gwv6
   make_client 52:54:00:0c:11:01
   check "port-add afpacket" ctl port-add gwv6 --type afpacket --ifname "$HOSTIF" --name c0
-  ip -n "$NS" addr add fd00:80::50/64 dev eth0 nodad
+  # The link comes up again: the kernel solicits, the gateway advertises.
+  ip -n "$NS" link set eth0 down
+  ip -n "$NS" link set eth0 up
+  slaac=fd00:80::5054:ff:fe0c:1101
+  for _ in $(seq 100); do ip -n "$NS" -6 addr show dev eth0 | grep -q "$slaac/64 .*dynamic" && break; sleep 0.1; done
+  check "SLAAC address $slaac from the router advertisement" \
+    bash -c "ip -n '$NS' -6 addr show dev eth0 | grep -q '$slaac/64 .*dynamic'"
+  check "default route through the gateway's link-local address" \
+    bash -c "ip -n '$NS' -6 route show default | grep -q 'via fe80::5054:ff:fe0a:b08 dev eth0'"
+  check "the advertised MTU (<mtu size='1400'>)" [ "$(ip netns exec "$NS" cat /proc/sys/net/ipv6/conf/eth0/mtu)" = 1400 ]
   check "ping -6 the gateway's <ip>" ip netns exec "$NS" ping -6 -c 2 -W 2 fd00:80::1
   check "ping -6 the gateway's link-local address" ip netns exec "$NS" ping -6 -c 2 -W 2 fe80::5054:ff:fe0a:b08%eth0
   check "the neighbour entry names the gateway MAC, as a router" \
@@ -479,6 +491,7 @@ X
   check "gateway-stats: neighbour advertisements" [ "$(jq '.ipv6.neighbor_advertised' "$TMP/gwstats.json")" -ge 1 ]
   check "gateway-stats: echo replies" [ "$(jq '.ipv6.echo_replied' "$TMP/gwstats.json")" -ge 4 ]
   check "gateway-stats: DAD defended" [ "$(jq '.ipv6.dad_defended' "$TMP/gwstats.json")" -ge 1 ]
+  check "gateway-stats: the solicitation answered" [ "$(jq '.ipv6.rs_answered' "$TMP/gwstats.json")" -ge 1 ]
   ;;
 *) echo "unknown scenario $scenario"; exit 2 ;;
 esac

@@ -216,9 +216,110 @@ TEST_F(Ipv6HostTest, EchoRequestsToOurAddressesAreAnswered) {
   EXPECT_EQ(out.frames.size(), 2u);
   EXPECT_EQ(of(Ipv6Counter::kEchoReplied), 2u);
   EXPECT_EQ(of(Ipv6Counter::kEchoNotForUs), 2u);
-  // Other ICMPv6 (a router solicitation) is counted.
-  host.on_frame(frame(mac("33:33:00:00:00:02"), kGuest, kAllNodes, 255, {133, 0, 0, 0, 0, 0, 0, 0}), 0, out);
+  // Other ICMPv6 (a neighbour advertisement) is counted; a router
+  // solicitation where no RA goes out too.
+  host.on_frame(frame(mac("33:33:00:00:00:01"), kGuest, kAllNodes, 255, ns(kGuest, std::nullopt)), 0, out);
+  EXPECT_EQ(of(Ipv6Counter::kNsNotForUs), 1u);
+  Bytes na = ns(kGuest, std::nullopt);
+  na[0] = 136;
+  host.on_frame(frame(mac("33:33:00:00:00:01"), kGuest, kAllNodes, 255, na), 0, out);
   EXPECT_EQ(of(Ipv6Counter::kOtherIcmpv6), 1u);
+  host.on_frame(frame(mac("33:33:00:00:00:02"), kGuest, kAllNodes, 255, {133, 0, 0, 0, 0, 0, 0, 0}), 0, out);
+  EXPECT_EQ(of(Ipv6Counter::kRsIgnored), 1u);
+  EXPECT_EQ(out.frames.size(), 2u);
+}
+
+// The RA dnsmasq 2.90 sent for dhcp-range=fd00:80::1,ra-only on an interface
+// with MAC 52:54:00:0a:0b:08 and MTU 1500 (captured with tcpdump).
+const Bytes kDnsmasqRa{
+    0x86, 0x00, 0x00, 0x00, 0x40, 0x00, 0x07, 0x08, 0, 0, 0, 0, 0, 0, 0, 0,
+    0x03, 0x04, 0x40, 0xc0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0,
+    0xfd, 0x00, 0x00, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0x05, 0x01, 0, 0, 0x00, 0x00, 0x05, 0xdc,
+    0x01, 0x01, 0x52, 0x54, 0x00, 0x0a, 0x0b, 0x08,
+    0x19, 0x03, 0, 0, 0xff, 0xff, 0xff, 0xff,
+    0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0x50, 0x54, 0x00, 0xff, 0xfe, 0x0a, 0x0b, 0x08};
+
+TEST_F(Ipv6HostTest, RouterAdvertisementsAsDnsmasqSendsThem) {
+  const Mac gw = mac("52:54:00:0a:0b:08");
+  const Ipv6Addr addr{0xfd, 0x00, 0x00, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  RaConfig ra;
+  ra.prefixes = {{addr, 64}};
+  host.configure(gw, {addr}, true, ra);
+  Bytes expected = kDnsmasqRa;
+  Bytes got = host.router_advertisement();
+  EXPECT_EQ(got, expected);
+  EXPECT_TRUE(host.accepts_multicast(mac("33:33:00:00:00:02")));
+  test::FakeClock clock;
+  SeededRng rng(1);
+  host.on_tick(clock.now_ns(), rng, out);  // at once
+  ASSERT_EQ(out.frames.size(), 1u);
+  Reply r = decode(out.frames[0]);
+  EXPECT_EQ(r.dst_mac, mac("33:33:00:00:00:01"));
+  EXPECT_EQ(r.src_mac, gw);
+  EXPECT_EQ(r.src, link_local_of(gw));
+  EXPECT_EQ(r.dst, kAllNodes);
+  EXPECT_EQ(r.hop, 255);
+  EXPECT_EQ(out.frames[0][14], 0x6c);  // traffic class 0xc0
+  EXPECT_EQ(out.frames[0][15] & 0xf0, 0x00);
+  r.icmp[2] = r.icmp[3] = 0;
+  EXPECT_EQ(r.icmp, expected);
+  // Two more within 4-16 s of each other, then 200-600 s apart.
+  std::vector<int64_t> at;
+  for (int64_t ms = 10; ms <= 1'300'000; ms += 10) {
+    clock.advance_ns(10'000'000);
+    host.on_tick(clock.now_ns(), rng, out);
+    if (out.frames.size() > 1 + at.size()) at.push_back(ms);
+  }
+  ASSERT_GE(at.size(), 4u);
+  EXPECT_GE(at[0], 4000);
+  EXPECT_LE(at[0], 16000);
+  EXPECT_GE(at[1] - at[0], 4000);
+  EXPECT_LE(at[1] - at[0], 16000);
+  for (size_t i = 2; i < at.size(); ++i) {
+    EXPECT_GE(at[i] - at[i - 1], 200'000);
+    EXPECT_LE(at[i] - at[i - 1], 600'000);
+  }
+  // A solicitation from a guest's link-local address: answered to it at once.
+  out.frames.clear();
+  out.vlans.clear();
+  const Ipv6Addr guest_ll = link_local_of(kClient);
+  Bytes rs{133, 0, 0, 0, 0, 0, 0, 0, 1, 1};
+  rs.insert(rs.end(), kClient.bytes.begin(), kClient.bytes.end());
+  host.on_frame(frame(mac("33:33:00:00:00:02"), guest_ll, Ipv6Addr{0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2},
+                      255, rs), 4, out);
+  ASSERT_EQ(out.frames.size(), 1u);
+  EXPECT_EQ(out.vlans[0], 4);
+  r = decode(out.frames[0]);
+  EXPECT_EQ(r.dst_mac, kClient);
+  EXPECT_EQ(r.dst, guest_ll);
+  // From :: (no link-layer option allowed): to all-nodes.
+  host.on_frame(frame(mac("33:33:00:00:00:02"), kUnspecified, Ipv6Addr{0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2},
+                      255, {133, 0, 0, 0, 0, 0, 0, 0}), 0, out);
+  ASSERT_EQ(out.frames.size(), 2u);
+  EXPECT_EQ(decode(out.frames[1]).dst, kAllNodes);
+  host.on_frame(frame(mac("33:33:00:00:00:02"), kUnspecified, Ipv6Addr{0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2},
+                      255, rs), 0, out);
+  host.on_frame(frame(mac("33:33:00:00:00:02"), guest_ll, Ipv6Addr{0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2},
+                      64, rs), 0, out);
+  EXPECT_EQ(out.frames.size(), 2u);
+  EXPECT_EQ(of(Ipv6Counter::kRsAnswered), 2u);
+  EXPECT_EQ(of(Ipv6Counter::kRsInvalid), 2u);
+  // An isolated network: router lifetime 0; DNS disabled: no RDNSS.
+  ra.router_lifetime_s = 0;
+  ra.rdnss = false;
+  host.configure(gw, {addr}, false, ra);
+  got = host.router_advertisement();
+  expected.resize(64);
+  expected[6] = expected[7] = 0;
+  EXPECT_EQ(got, expected);
+  // No prefixes (DHCPv6 networks): no RA at all.
+  host.configure(gw, {addr}, true, RaConfig{});
+  EXPECT_TRUE(host.router_advertisement().empty());
+  EXPECT_FALSE(host.accepts_multicast(mac("33:33:00:00:00:02")));
+  out.frames.clear();
+  host.on_tick(clock.now_ns() + 1'000'000'000'000, rng, out);
+  EXPECT_TRUE(out.frames.empty());
 }
 
 }  // namespace
