@@ -105,7 +105,7 @@ class Gateway::TftpFrames final : public TftpOut {
 class Gateway::TcpQueries final : public DnsTcpQueries {
  public:
   TcpQueries(Gateway& gw, const ParsedFrame& f, uint16_t vlan, FrameSink& out)
-      : gw_(gw), client_{f.src_mac, f.src_ip, f.src_port, f.dst_ip, vlan, std::nullopt}, out_(out) {}
+      : gw_(gw), client_{f.src_mac, f.src_ip, f.src_port, f.dst_ip, vlan, std::nullopt, std::nullopt, {}}, out_(out) {}
   void on_query(TcpConnRef conn, std::span<const std::byte> query) override {
     gw_.count(GatewayCounter::kDnsReceived);
     client_.tcp = conn;
@@ -387,12 +387,10 @@ void Gateway::on_frame(std::span<const uint8_t> frame, uint16_t vlan, FrameSink&
     case ParsedFrame::Kind::kOtherIpv4:
       count(is_our_ip(f.dst_ip) ? GatewayCounter::kIpv4OtherProto : GatewayCounter::kIpv4NotForUs);
       break;
-    case ParsedFrame::Kind::kIpv6: {
+    case ParsedFrame::Kind::kIpv6:
       count(GatewayCounter::kIpv6Frames);
-      CountingSink sink(*this, out);
-      ipv6_.on_frame(frame, vlan, sink);
+      on_ipv6(frame, vlan, out);
       break;
-    }
     case ParsedFrame::Kind::kOther: count(GatewayCounter::kEthOtherType); break;
   }
   publish_stats();
@@ -471,6 +469,30 @@ void Gateway::on_udp(const ParsedFrame& f, uint16_t vlan, FrameSink& out) {
   send_port_unreachable(f, vlan, out);
 }
 
+void Gateway::on_ipv6(std::span<const uint8_t> frame, uint16_t vlan, FrameSink& out) {
+  CountingSink sink(*this, out);
+  Ipv6Packet p;
+  if (!parse_ipv6(frame.subspan(kEthHeaderSize), p) || p.next_header != kIpProtoUdp || !ipv6_.is_ours(p.dst)) {
+    ipv6_.on_frame(frame, vlan, sink);
+    return;
+  }
+  const std::optional<Ipv6Host::Udp> u = ipv6_.udp_of(p);
+  if (!u) return;
+  if (u->dst_port == kDnsPort && config_.dns.enabled) {
+    count(GatewayCounter::kDnsReceived);
+    DnsClient client;
+    std::copy_n(frame.begin() + 6, 6, client.mac.bytes.begin());
+    client.port = u->src_port;
+    client.vlan = vlan;
+    client.ip6 = p.src;
+    client.server_ip6 = p.dst;
+    answer_dns(as_bytes(u->payload), client, out);
+    return;
+  }
+  if (u->dst_port == kDnsPort) count(GatewayCounter::kDnsDisabled);
+  ipv6_.send_port_unreachable(frame, p, vlan, sink);
+}
+
 void Gateway::on_tftp(const ParsedFrame& f, uint16_t vlan, FrameSink& out) {
   count(GatewayCounter::kTftpDatagrams);
   TftpFrames frames(*this, out);
@@ -509,10 +531,15 @@ void Gateway::on_dhcp(const ParsedFrame& f, uint16_t vlan, FrameSink& out) {
 }
 
 void Gateway::send_dns(const DnsClient& c, std::vector<std::byte> reply, FrameSink& out) {
-  if (reply.size() > mtu() - kIpv4HeaderSize - kUdpHeaderSize) {
+  const size_t ip_header = c.ip6 ? kIpv6HeaderSize : kIpv4HeaderSize;
+  if (reply.size() > mtu() - ip_header - kUdpHeaderSize) {
     reply = truncated_dns_reply(reply);
     count(GatewayCounter::kDnsTruncatedToMtu);
     if (reply.empty()) return;
+  }
+  if (c.ip6) {
+    emit(out, build_udp6_frame(config_.mac, c.mac, c.server_ip6, *c.ip6, kDnsPort, c.port, as_u8(reply)), c.vlan);
+    return;
   }
   const UdpEndpoints ep{config_.mac, c.mac, c.server_ip, c.ip, kDnsPort, c.port};
   emit(out, build_udp_frame(ep, as_u8(reply), next_ip_id_++), c.vlan);
@@ -529,7 +556,7 @@ void Gateway::deliver_dns(const DnsClient& client, std::vector<std::byte> reply,
 
 void Gateway::on_dns(const ParsedFrame& f, uint16_t vlan, FrameSink& out) {
   count(GatewayCounter::kDnsReceived);
-  const DnsClient client{f.src_mac, f.src_ip, f.src_port, f.dst_ip, vlan, std::nullopt};
+  const DnsClient client{f.src_mac, f.src_ip, f.src_port, f.dst_ip, vlan, std::nullopt, std::nullopt, {}};
   answer_dns(as_bytes(f.udp_payload), client, out);
 }
 

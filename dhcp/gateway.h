@@ -14,7 +14,9 @@
 //     * IPv6 (ipv6_host.h): Neighbor Solicitations for our IPv6 addresses
 //       (the IPv6 <ip>s and the link-local address of our MAC) -> Neighbor
 //       Advertisements; ICMPv6 echo -> reply. Frames to the solicited-node
-//       groups of those addresses are ours too.
+//       groups of those addresses are ours too. UDP port 53 of those
+//       addresses -> the DNS responder, as over IPv4; other UDP ports ->
+//       ICMPv6 port unreachable.
 //     * UDP port 67 (broadcast or to us) -> the DHCPv4 server of the <ip>
 //       with <dhcp> (dhcp_server.h). Replies follow RFC 2131 §4.1 without
 //       relays: NAK and broadcast-flag replies are broadcast, renewals and
@@ -228,6 +230,8 @@ class Gateway {
     Ipv4 server_ip;  // which of our addresses it asked
     uint16_t vlan = 0;
     std::optional<TcpConnRef> tcp;  // set: a TCP client, answered on that connection
+    std::optional<Ipv6Addr> ip6;    // set: a UDP client over IPv6 (ip/server_ip unused)
+    Ipv6Addr server_ip6{};
   };
   class CountingSink;
   class TcpQueries;
@@ -250,6 +254,7 @@ class Gateway {
   void on_dns(const ParsedFrame& f, uint16_t vlan, FrameSink& out);
   void on_tcp(const ParsedFrame& f, uint16_t vlan, FrameSink& out);
   void on_tftp(const ParsedFrame& f, uint16_t vlan, FrameSink& out);
+  void on_ipv6(std::span<const uint8_t> frame, uint16_t vlan, FrameSink& out);
   // Answers one DNS query of `client` locally or through the forwarder.
   void answer_dns(std::span<const std::byte> query, const DnsClient& client, FrameSink& out);
   // Sends a DNS reply to `client` over UDP or its TCP connection; `deferred`

@@ -73,39 +73,89 @@ bool parse_ipv6(std::span<const uint8_t> l3, Ipv6Packet& out) {
   return true;
 }
 
-uint16_t icmpv6_checksum(const Ipv6Addr& src, const Ipv6Addr& dst, std::span<const uint8_t> message) {
+namespace {
+uint16_t upper_checksum(const Ipv6Addr& src, const Ipv6Addr& dst, uint8_t proto, std::span<const uint8_t> message) {
   uint32_t sum = 0;
   for (size_t i = 0; i < 16; i += 2) sum += (src[i] << 8 | src[i + 1]) + (dst[i] << 8 | dst[i + 1]);
   const auto len = static_cast<uint32_t>(message.size());
-  sum += (len >> 16) + (len & 0xffff) + kIpProtoIcmpv6;
+  sum += (len >> 16) + (len & 0xffff) + proto;
   return inet_checksum(message, sum);
 }
 
-std::vector<uint8_t> build_icmpv6_frame(const Mac& src_mac, const Mac& dst_mac, const Ipv6Addr& src,
-                                        const Ipv6Addr& dst, uint8_t hop_limit, std::span<const uint8_t> icmp,
-                                        uint8_t traffic_class) {
+std::vector<uint8_t> ipv6_frame(const Mac& src_mac, const Mac& dst_mac, const Ipv6Addr& src, const Ipv6Addr& dst,
+                                uint8_t proto, uint8_t hop_limit, uint8_t traffic_class,
+                                std::span<const uint8_t> payload, size_t csum_at) {
   std::vector<uint8_t> f;
-  f.reserve(kEthHeaderSize + kIpv6HeaderSize + icmp.size());
+  f.reserve(kEthHeaderSize + kIpv6HeaderSize + payload.size());
   f.insert(f.end(), dst_mac.bytes.begin(), dst_mac.bytes.end());
   f.insert(f.end(), src_mac.bytes.begin(), src_mac.bytes.end());
   f.push_back(kEtherTypeIpv6 >> 8);
   f.push_back(kEtherTypeIpv6 & 0xff);
   f.insert(f.end(), {static_cast<uint8_t>(0x60 | (traffic_class >> 4)), static_cast<uint8_t>(traffic_class << 4), 0, 0});
-  f.push_back(static_cast<uint8_t>(icmp.size() >> 8));
-  f.push_back(static_cast<uint8_t>(icmp.size()));
-  f.push_back(kIpProtoIcmpv6);
+  f.push_back(static_cast<uint8_t>(payload.size() >> 8));
+  f.push_back(static_cast<uint8_t>(payload.size()));
+  f.push_back(proto);
   f.push_back(hop_limit);
   f.insert(f.end(), src.begin(), src.end());
   f.insert(f.end(), dst.begin(), dst.end());
   const size_t at = f.size();
-  f.insert(f.end(), icmp.begin(), icmp.end());
-  f[at + 2] = 0;
-  f[at + 3] = 0;
-  const uint16_t c = icmpv6_checksum(src, dst, std::span<const uint8_t>(f).subspan(at));
-  f[at + 2] = static_cast<uint8_t>(c >> 8);
-  f[at + 3] = static_cast<uint8_t>(c);
+  f.insert(f.end(), payload.begin(), payload.end());
+  f[at + csum_at] = 0;
+  f[at + csum_at + 1] = 0;
+  uint16_t c = upper_checksum(src, dst, proto, std::span<const uint8_t>(f).subspan(at));
+  if (c == 0 && proto == kIpProtoUdp) c = 0xffff;  // RFC 8200 §8.1
+  f[at + csum_at] = static_cast<uint8_t>(c >> 8);
+  f[at + csum_at + 1] = static_cast<uint8_t>(c);
   if (f.size() < kEthMinFrameSize) f.resize(kEthMinFrameSize, 0);
   return f;
+}
+}  // namespace
+
+uint16_t icmpv6_checksum(const Ipv6Addr& src, const Ipv6Addr& dst, std::span<const uint8_t> message) {
+  return upper_checksum(src, dst, kIpProtoIcmpv6, message);
+}
+
+std::vector<uint8_t> build_udp6_frame(const Mac& src_mac, const Mac& dst_mac, const Ipv6Addr& src, const Ipv6Addr& dst,
+                                      uint16_t src_port, uint16_t dst_port, std::span<const uint8_t> payload) {
+  std::vector<uint8_t> udp{static_cast<uint8_t>(src_port >> 8), static_cast<uint8_t>(src_port),
+                           static_cast<uint8_t>(dst_port >> 8), static_cast<uint8_t>(dst_port),
+                           static_cast<uint8_t>((payload.size() + 8) >> 8), static_cast<uint8_t>(payload.size() + 8),
+                           0, 0};
+  udp.insert(udp.end(), payload.begin(), payload.end());
+  return ipv6_frame(src_mac, dst_mac, src, dst, kIpProtoUdp, 64, 0, udp, 6);
+}
+
+std::vector<uint8_t> build_icmpv6_frame(const Mac& src_mac, const Mac& dst_mac, const Ipv6Addr& src,
+                                        const Ipv6Addr& dst, uint8_t hop_limit, std::span<const uint8_t> icmp,
+                                        uint8_t traffic_class) {
+  return ipv6_frame(src_mac, dst_mac, src, dst, kIpProtoIcmpv6, hop_limit, traffic_class, icmp, 2);
+}
+
+std::optional<Ipv6Host::Udp> Ipv6Host::udp_of(const Ipv6Packet& p) {
+  const std::span<const uint8_t> u = p.payload;
+  if (u.size() < 8 || rd16(u, 4) < 8 || rd16(u, 4) > u.size()) {
+    count(Ipv6Counter::kUdpMalformed);
+    return std::nullopt;
+  }
+  const std::span<const uint8_t> d = u.first(rd16(u, 4));
+  if (rd16(d, 6) == 0 || upper_checksum(p.src, p.dst, kIpProtoUdp, d) != 0) {
+    count(Ipv6Counter::kUdpBadChecksum);
+    return std::nullopt;
+  }
+  return Udp{rd16(d, 0), rd16(d, 2), d.subspan(8)};
+}
+
+void Ipv6Host::send_port_unreachable(std::span<const uint8_t> frame, const Ipv6Packet& p, uint16_t vlan,
+                                     FrameSink& out) {
+  // RFC 4443 §3.1: as much of the invoking packet as fits in the minimum MTU (1280).
+  const std::span<const uint8_t> invoking = frame.subspan(kEthHeaderSize, kIpv6HeaderSize + p.payload.size());
+  std::vector<uint8_t> m{1, 4, 0, 0, 0, 0, 0, 0};
+  m.insert(m.end(), invoking.begin(),
+           invoking.begin() + static_cast<std::ptrdiff_t>(std::min<size_t>(invoking.size(), 1280 - 40 - 8)));
+  Mac src_mac;
+  std::copy_n(frame.begin() + 6, 6, src_mac.bytes.begin());
+  out.send(build_icmpv6_frame(mac_, src_mac, p.dst, p.src, 64, m), vlan);
+  count(Ipv6Counter::kPortUnreachable);
 }
 
 void Ipv6Host::configure(const Mac& mac, const std::vector<Ipv6Addr>& addresses, bool router, RaConfig ra) {

@@ -30,10 +30,13 @@
 //       start, twice more 4-16 s apart (RFC 4861 §6.2.4), then every 200-600
 //       s; a valid Router Solicitation (hop limit 255, code 0; from :: only
 //       without a source link-layer option) is answered at once.
-//   Everything else is counted and left (RAs of others, MLD, UDP/TCP to our
-//   IPv6 addresses: DHCPv6 and DNS over IPv6 are not served, and a network
-//   whose IPv6 <ip> has <dhcp> gets no RA, since its M flag would send the
-//   guests to a DHCPv6 server vnet does not run).
+//     * UDP to one of our addresses: udp_of() checks its length and its
+//       checksum (mandatory over IPv6) for the gateway, which answers DNS on
+//       port 53 and send_port_unreachable() (RFC 4443 §3.1) elsewhere.
+//   Everything else is counted and left (RAs of others, MLD, TCP to our
+//   IPv6 addresses; DHCPv6 is not served, and a network whose IPv6 <ip> has
+//   <dhcp> gets no RA, since its M flag would send the guests to a DHCPv6
+//   server vnet does not run).
 //
 // Thread-safety
 //   Owned by the gateway service thread; no locking.
@@ -41,6 +44,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -84,7 +88,10 @@ struct Ipv6Packet {
   X(kRsInvalid, "rs_invalid")                                                     \
   X(kRsIgnored, "rs_ignored")                 /* no RA on this network */         \
   X(kRaSent, "ra_sent")                       /* solicited and unsolicited */     \
-  X(kOtherIcmpv6, "other_icmpv6")             /* RAs, NAs, MLD, errors */
+  X(kOtherIcmpv6, "other_icmpv6")             /* RAs, NAs, MLD, errors */      \
+  X(kUdpBadChecksum, "udp_bad_checksum")      /* to us; 0 is never valid */    \
+  X(kUdpMalformed, "udp_malformed")                                               \
+  X(kPortUnreachable, "port_unreachable")     /* UDP to a closed port of ours */
 
 enum class Ipv6Counter : uint8_t {
 #define VNET_X(e, name) e,
@@ -107,6 +114,9 @@ bool parse_ipv6(std::span<const uint8_t> l3, Ipv6Packet& out);
 uint16_t icmpv6_checksum(const Ipv6Addr& src, const Ipv6Addr& dst, std::span<const uint8_t> message);
 // Ethernet + IPv6 (no extension headers) + an ICMPv6 message whose checksum
 // is filled in here.
+// Ethernet + IPv6 + UDP with its checksum.
+std::vector<uint8_t> build_udp6_frame(const Mac& src_mac, const Mac& dst_mac, const Ipv6Addr& src, const Ipv6Addr& dst,
+                                      uint16_t src_port, uint16_t dst_port, std::span<const uint8_t> payload);
 std::vector<uint8_t> build_icmpv6_frame(const Mac& src_mac, const Mac& dst_mac, const Ipv6Addr& src,
                                         const Ipv6Addr& dst, uint8_t hop_limit, std::span<const uint8_t> icmp,
                                         uint8_t traffic_class = 0);
@@ -139,6 +149,15 @@ class Ipv6Host {
   void on_frame(std::span<const uint8_t> frame, uint16_t vlan, FrameSink& out);
   // Unsolicited RAs when due (untagged). `rng` draws the intervals.
   void on_tick(int64_t now_ns, Rng& rng, FrameSink& out);
+  // UDP to one of our addresses: the datagram's ports and payload when its
+  // length and checksum are right (counted otherwise).
+  struct Udp {
+    uint16_t src_port = 0, dst_port = 0;
+    std::span<const uint8_t> payload;
+  };
+  std::optional<Udp> udp_of(const Ipv6Packet& p);
+  // ICMPv6 destination unreachable (port) for `frame`, which held `p`.
+  void send_port_unreachable(std::span<const uint8_t> frame, const Ipv6Packet& p, uint16_t vlan, FrameSink& out);
   // The RA message we send (empty when we send none).
   std::vector<uint8_t> router_advertisement() const;
 

@@ -459,6 +459,10 @@ ipv6)
   <bridge name='vgwbr8'/>
   <mac address='52:54:00:0a:0b:08'/>
   <mtu size='1400'/>
+  <domain name='v6.test'/>
+  <dns>
+    <host ip='fd00:80::9'><hostname>six</hostname></host>
+  </dns>
   <ip address='10.80.0.1' prefix='24'/>
   <ip family='ipv6' address='fd00:80::1' prefix='64'/>
 </network>
@@ -480,6 +484,12 @@ X
   check "the advertised MTU (<mtu size='1400'>)" [ "$(ip netns exec "$NS" cat /proc/sys/net/ipv6/conf/eth0/mtu)" = 1400 ]
   check "ping -6 the gateway's <ip>" ip netns exec "$NS" ping -6 -c 2 -W 2 fd00:80::1
   check "ping -6 the gateway's link-local address" ip netns exec "$NS" ping -6 -c 2 -W 2 fe80::5054:ff:fe0a:b08%eth0
+  d6() { ip netns exec "$NS" dig +short +time=2 +tries=2 "$@"; }
+  check "DNS over IPv6: AAAA of a <dns><host>" [ "$(d6 @fd00:80::1 six.v6.test AAAA)" = fd00:80::9 ]
+  check "DNS over IPv6 to the advertised RDNSS (link-local)" \
+    [ "$(d6 @fe80::5054:ff:fe0a:b08%eth0 -x fd00:80::9)" = six.v6.test. ]
+  check "UDP to another port of the gateway: ICMPv6 port unreachable" \
+    bash -c "ip netns exec '$NS' dig +time=2 +tries=1 -p 54 @fd00:80::1 six.v6.test 2>&1 | grep -q 'connection refused\|unreachable'"
   check "the neighbour entry names the gateway MAC, as a router" \
     bash -c "ip -n '$NS' -6 neigh show fd00:80::1 dev eth0 | grep -q 'lladdr 52:54:00:0a:0b:08 router'"
   # The client's duplicate address detection for the gateway's own address.
@@ -492,6 +502,7 @@ X
   check "gateway-stats: echo replies" [ "$(jq '.ipv6.echo_replied' "$TMP/gwstats.json")" -ge 4 ]
   check "gateway-stats: DAD defended" [ "$(jq '.ipv6.dad_defended' "$TMP/gwstats.json")" -ge 1 ]
   check "gateway-stats: the solicitation answered" [ "$(jq '.ipv6.rs_answered' "$TMP/gwstats.json")" -ge 1 ]
+  check "gateway-stats: the closed port" [ "$(jq '.ipv6.port_unreachable' "$TMP/gwstats.json")" -ge 1 ]
   ;;
 *) echo "unknown scenario $scenario"; exit 2 ;;
 esac

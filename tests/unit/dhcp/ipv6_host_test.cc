@@ -322,5 +322,78 @@ TEST_F(Ipv6HostTest, RouterAdvertisementsAsDnsmasqSendsThem) {
   EXPECT_TRUE(out.frames.empty());
 }
 
+// UDP to our addresses: checked (length, mandatory checksum), handed over;
+// a closed port is answered with ICMPv6 destination unreachable (port).
+TEST_F(Ipv6HostTest, UdpIsCheckedAndClosedPortsAreUnreachable) {
+  Bytes udp{0x30, 0x39, 0x00, 0x35, 0x00, 0x0d, 0, 0, 'q', 'u', 'e', 'r', 'y'};
+  const auto udp_frame = [&](Bytes u, bool fix_checksum) {
+    if (fix_checksum) {
+      u[6] = u[7] = 0;
+      // the UDP checksum over the same pseudo-header layout, proto 17
+      Bytes all(kGuest.begin(), kGuest.end());
+      all.insert(all.end(), kOurs.begin(), kOurs.end());
+      all.insert(all.end(), {0, 0, uint8_t(u.size() >> 8), uint8_t(u.size()), 0, 0, 0, 17});
+      all.insert(all.end(), u.begin(), u.end());
+      if (all.size() % 2) all.push_back(0);
+      uint32_t sum = 0;
+      for (size_t i = 0; i < all.size(); i += 2) sum += (all[i] << 8) | all[i + 1];
+      while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+      const uint16_t c = static_cast<uint16_t>(~sum);
+      u[6] = uint8_t(c >> 8);
+      u[7] = uint8_t(c);
+    }
+    Bytes f(kGw.bytes.begin(), kGw.bytes.end());
+    f.insert(f.end(), kClient.bytes.begin(), kClient.bytes.end());
+    f.insert(f.end(), {0x86, 0xdd, 0x60, 0, 0, 0, uint8_t(u.size() >> 8), uint8_t(u.size()), 17, 64});
+    f.insert(f.end(), kGuest.begin(), kGuest.end());
+    f.insert(f.end(), kOurs.begin(), kOurs.end());
+    f.insert(f.end(), u.begin(), u.end());
+    return f;
+  };
+  Ipv6Packet p;
+  Bytes f = udp_frame(udp, true);
+  ASSERT_TRUE(parse_ipv6(std::span<const uint8_t>(f).subspan(14), p));
+  const auto u = host.udp_of(p);
+  ASSERT_TRUE(u.has_value());
+  EXPECT_EQ(u->src_port, 12345);
+  EXPECT_EQ(u->dst_port, 53);
+  EXPECT_EQ(Bytes(u->payload.begin(), u->payload.end()), Bytes({'q', 'u', 'e', 'r', 'y'}));
+  Bytes bad = udp_frame(udp, true);
+  bad.back() ^= 1;
+  ASSERT_TRUE(parse_ipv6(std::span<const uint8_t>(bad).subspan(14), p));
+  EXPECT_FALSE(host.udp_of(p).has_value());
+  Bytes zero = udp_frame(udp, false);  // checksum 0: never valid over IPv6
+  ASSERT_TRUE(parse_ipv6(std::span<const uint8_t>(zero).subspan(14), p));
+  EXPECT_FALSE(host.udp_of(p).has_value());
+  EXPECT_EQ(of(Ipv6Counter::kUdpBadChecksum), 2u);
+  Bytes long_len = udp;
+  long_len[5] = 0x20;  // UDP length beyond the packet
+  Bytes lf = udp_frame(long_len, true);
+  ASSERT_TRUE(parse_ipv6(std::span<const uint8_t>(lf).subspan(14), p));
+  EXPECT_FALSE(host.udp_of(p).has_value());
+  EXPECT_EQ(of(Ipv6Counter::kUdpMalformed), 1u);
+  // Port unreachable, quoting the datagram.
+  ASSERT_TRUE(parse_ipv6(std::span<const uint8_t>(f).subspan(14), p));
+  host.send_port_unreachable(f, p, 2, out);
+  ASSERT_EQ(out.frames.size(), 1u);
+  const Reply r = decode(out.frames[0]);
+  EXPECT_EQ(r.dst_mac, kClient);
+  EXPECT_EQ(r.src, kOurs);
+  EXPECT_EQ(r.dst, kGuest);
+  EXPECT_EQ(r.icmp[0], 1);
+  EXPECT_EQ(r.icmp[1], 4);
+  EXPECT_EQ(Bytes(r.icmp.begin() + 8, r.icmp.end()), Bytes(f.begin() + 14, f.end()));
+  EXPECT_EQ(of(Ipv6Counter::kPortUnreachable), 1u);
+  // The UDP frames the gateway sends check.
+  const Bytes reply = build_udp6_frame(kGw, kClient, kOurs, kGuest, 53, 12345, Bytes{'a', 'n', 's'});
+  ASSERT_TRUE(parse_ipv6(std::span<const uint8_t>(reply).subspan(14), p));
+  Ipv6Host other;
+  other.configure(kClient, {kGuest}, false);
+  const auto back = other.udp_of(p);
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->src_port, 53);
+  EXPECT_EQ(Bytes(back->payload.begin(), back->payload.end()), Bytes({'a', 'n', 's'}));
+}
+
 }  // namespace
 }  // namespace vnet::dhcp
