@@ -34,6 +34,21 @@ Ipv6Addr addr_at(std::span<const uint8_t> b, size_t off) {
   return a;
 }
 
+// The options of an ND message from `from` on (RFC 4861 §4.6: each a whole
+// number of 8-octet units, none of length 0): false when malformed; a
+// source link-layer address option sets *slla and *has_slla.
+bool nd_options(std::span<const uint8_t> m, size_t from, Mac* slla, bool* has_slla) {
+  for (size_t off = from; off < m.size();) {
+    if (m.size() - off < 2 || m[off + 1] == 0 || m.size() - off < size_t{m[off + 1]} * 8) return false;
+    if (m[off] == kOptSourceLinkLayer && m[off + 1] == 1) {
+      std::copy_n(m.begin() + static_cast<std::ptrdiff_t>(off + 2), 6, slla->bytes.begin());
+      *has_slla = true;
+    }
+    off += size_t{m[off + 1]} * 8;
+  }
+  return true;
+}
+
 }  // namespace
 
 const char* to_string(Ipv6Counter c) {
@@ -271,19 +286,11 @@ void Ipv6Host::on_solicitation(const Mac& src_mac, const Ipv6Packet& p, uint16_t
     count(Ipv6Counter::kNsInvalid);
     return;
   }
-  // Options (RFC 4861 §4.6): each a whole number of 8-octet units, none of length 0.
   Mac reply_mac = src_mac;
   bool has_slla = false;
-  for (size_t off = kNsSize; off < m.size();) {
-    if (m.size() - off < 2 || m[off + 1] == 0 || m.size() - off < size_t{m[off + 1]} * 8) {
-      count(Ipv6Counter::kNsInvalid);
-      return;
-    }
-    if (m[off] == kOptSourceLinkLayer && m[off + 1] == 1) {
-      std::copy_n(m.begin() + static_cast<std::ptrdiff_t>(off + 2), 6, reply_mac.bytes.begin());
-      has_slla = true;
-    }
-    off += size_t{m[off + 1]} * 8;
+  if (!nd_options(m, kNsSize, &reply_mac, &has_slla)) {
+    count(Ipv6Counter::kNsInvalid);
+    return;
   }
   const bool dad = is_unspecified(p.src);
   // §7.1.1: from ::, the destination is a solicited-node group and there is no source link-layer option.
@@ -319,16 +326,9 @@ void Ipv6Host::on_router_solicitation(const Mac& src_mac, const Ipv6Packet& p, u
   }
   Mac reply_mac = src_mac;
   bool has_slla = false;
-  for (size_t off = 8; off < m.size();) {
-    if (m.size() - off < 2 || m[off + 1] == 0 || m.size() - off < size_t{m[off + 1]} * 8) {
-      count(Ipv6Counter::kRsInvalid);
-      return;
-    }
-    if (m[off] == kOptSourceLinkLayer && m[off + 1] == 1) {
-      std::copy_n(m.begin() + static_cast<std::ptrdiff_t>(off + 2), 6, reply_mac.bytes.begin());
-      has_slla = true;
-    }
-    off += size_t{m[off + 1]} * 8;
+  if (!nd_options(m, 8, &reply_mac, &has_slla)) {
+    count(Ipv6Counter::kRsInvalid);
+    return;
   }
   const bool unspecified = is_unspecified(p.src);
   if (unspecified && has_slla) {  // RFC 4861 §6.1.1
