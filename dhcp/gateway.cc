@@ -195,14 +195,16 @@ void Gateway::apply_config(GatewayConfig config, bool initial) {
   config_ = std::move(config);
   tcp_.set_local(config_.mac, mtu());
   // RAs as libvirt's dnsmasq sends them for ra-only ranges: every IPv6 <ip>,
-  // unless one has DHCP (then libvirt writes enable-ra alone).
+  // unless one has DHCP (then libvirt writes enable-ra alone). dnsmasq lists
+  // the prefixes in the order the kernel lists the bridge's addresses, the
+  // newest first, and libvirt adds them in document order: last <ip> first.
   std::vector<Ipv6Addr> v6;
   RaConfig ra;
   const bool dhcp6 = std::any_of(config_.ipv6.begin(), config_.ipv6.end(), [](const Ipv6Interface& i) { return i.dhcp; });
-  for (const Ipv6Interface& i : config_.ipv6) {
-    v6.push_back(i.address.bytes);
-    if (!dhcp6) ra.prefixes.push_back(RaConfig::Prefix{i.address.bytes, i.prefix_len});
-  }
+  for (const Ipv6Interface& i : config_.ipv6) v6.push_back(i.address.bytes);
+  if (!dhcp6)
+    for (auto i = config_.ipv6.rbegin(); i != config_.ipv6.rend(); ++i)
+      ra.prefixes.push_back(RaConfig::Prefix{i->address.bytes, i->prefix_len});
   ra.router_lifetime_s = config_.routed ? 1800 : 0;  // isolated: libvirt's ra-param=*,0,0
   ra.mtu = static_cast<uint32_t>(mtu());
   ra.rdnss = config_.dns.enabled;

@@ -24,7 +24,8 @@
 //       all-nodes (or to the soliciting host), hop limit 255, traffic class
 //       0xc0; cur hop limit 64, no M/O flags, router lifetime 1800 s (0 on an
 //       isolated network: libvirt's ra-param=*,0,0), then a prefix option
-//       per such <ip> (on-link and autonomous, infinite lifetimes), the MTU,
+//       per such <ip> (on-link and autonomous, infinite lifetimes; the last
+//       <ip> first, as dnsmasq walks the bridge's addresses), the MTU,
 //       our link-layer address and, with DNS enabled, RDNSS with our
 //       link-local address (infinite lifetime). Unsolicited ones go out at
 //       start, twice more 4-16 s apart (RFC 4861 §6.2.4), then every 200-600

@@ -738,3 +738,34 @@ TEST(Gateway, TftpIsServedOnPort69AndTheTransferPort) {
 
 }  // namespace
 }  // namespace vnet::dhcp
+
+namespace vnet::dhcp {
+namespace {
+
+// Router advertisements from the gateway: the ra-only <ip>s, last first (as
+// dnsmasq lists the bridge's addresses); none when an IPv6 <ip> has DHCP.
+TEST(Gateway, RouterAdvertisementsListTheIpv6Prefixes) {
+  using namespace test;
+  GatewayConfig c = nat_config();
+  c.routed = true;
+  c.ipv6 = {Ipv6Interface{*IpAddress::parse("fd00:80::1"), 64}, Ipv6Interface{*IpAddress::parse("fd00:81::1"), 64}};
+  Fixture fx(c);
+  fx.tick();
+  ASSERT_EQ(fx.out.frames.size(), 1u);
+  const Bytes& f = fx.out.frames[0];
+  ASSERT_GE(f.size(), 14u + 40u + 16u + 64u);
+  EXPECT_EQ(f[54], 134);
+  const size_t p1 = 14 + 40 + 16, p2 = p1 + 32;
+  EXPECT_EQ(f[p1], 3);
+  EXPECT_EQ(f[p1 + 16 + 3], 0x81);  // fd00:81::/64 first
+  EXPECT_EQ(f[p2], 3);
+  EXPECT_EQ(f[p2 + 16 + 3], 0x80);
+  EXPECT_EQ(fx.gw.stats().ipv6.of(Ipv6Counter::kRaSent), 1u);
+  c.ipv6[1].dhcp = true;
+  Fixture dhcp6(c);
+  dhcp6.tick();
+  EXPECT_TRUE(dhcp6.out.frames.empty());
+}
+
+}  // namespace
+}  // namespace vnet::dhcp
