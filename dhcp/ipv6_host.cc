@@ -253,6 +253,10 @@ void Ipv6Host::on_frame(std::span<const uint8_t> frame, uint16_t vlan, FrameSink
     count(Ipv6Counter::kMalformed);
     return;
   }
+  if (p.next_header == kIpProtoTcp && is_ours(p.dst)) {
+    reset_tcp(frame, p, vlan, out);
+    return;
+  }
   if (p.next_header != kIpProtoIcmpv6) {
     count(Ipv6Counter::kNotIcmpv6);
     return;
@@ -316,6 +320,39 @@ void Ipv6Host::on_solicitation(const Mac& src_mac, const Ipv6Packet& p, uint16_t
     out.send(build_icmpv6_frame(mac_, reply_mac, target, p.src, kNdHopLimit, na), vlan);
     count(Ipv6Counter::kNeighborAdvertised);
   }
+}
+
+void Ipv6Host::reset_tcp(std::span<const uint8_t> frame, const Ipv6Packet& p, uint16_t vlan, FrameSink& out) {
+  const std::span<const uint8_t> t = p.payload;
+  const size_t offset = t.size() >= 20 ? static_cast<size_t>(t[12] >> 4) * 4 : 0;
+  if (offset < 20 || offset > t.size() || upper_checksum(p.src, p.dst, kIpProtoTcp, t) != 0 ||
+      (t[13] & kTcpRst) != 0) {
+    count(Ipv6Counter::kTcpIgnored);
+    return;
+  }
+  const uint8_t flags = t[13];
+  const uint32_t seq = (uint32_t{t[4]} << 24) | (t[5] << 16) | (t[6] << 8) | t[7];
+  const uint32_t ack = (uint32_t{t[8]} << 24) | (t[9] << 16) | (t[10] << 8) | t[11];
+  // RFC 9293 §3.10.7.1: <SEQ=SEG.ACK><CTL=RST> when the segment has ACK, else
+  // <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK> (SYN and FIN count in SEG.LEN).
+  uint32_t r_seq = 0, r_ack = 0;
+  uint8_t r_flags = kTcpRst;
+  if ((flags & kTcpAck) != 0) {
+    r_seq = ack;
+  } else {
+    r_ack = seq + static_cast<uint32_t>(t.size() - offset) + ((flags & kTcpSyn) ? 1 : 0) + ((flags & kTcpFin) ? 1 : 0);
+    r_flags |= kTcpAck;
+  }
+  const std::vector<uint8_t> rst{t[2], t[3], t[0], t[1],
+                                 static_cast<uint8_t>(r_seq >> 24), static_cast<uint8_t>(r_seq >> 16),
+                                 static_cast<uint8_t>(r_seq >> 8), static_cast<uint8_t>(r_seq),
+                                 static_cast<uint8_t>(r_ack >> 24), static_cast<uint8_t>(r_ack >> 16),
+                                 static_cast<uint8_t>(r_ack >> 8), static_cast<uint8_t>(r_ack),
+                                 0x50, r_flags, 0, 0, 0, 0, 0, 0};
+  Mac src_mac;
+  std::copy_n(frame.begin() + 6, 6, src_mac.bytes.begin());
+  out.send(ipv6_frame(mac_, src_mac, p.dst, p.src, kIpProtoTcp, 64, 0, rst, 16), vlan);
+  count(Ipv6Counter::kTcpReset);
 }
 
 void Ipv6Host::on_router_solicitation(const Mac& src_mac, const Ipv6Packet& p, uint16_t vlan, FrameSink& out) {

@@ -34,8 +34,11 @@
 //     * UDP to one of our addresses: udp_of() checks its length and its
 //       checksum (mandatory over IPv6) for the gateway, which answers DNS on
 //       port 53 and send_port_unreachable() (RFC 4443 §3.1) elsewhere.
-//   Everything else is counted and left (RAs of others, MLD, TCP to our
-//   IPv6 addresses; DHCPv6 is not served, and a network whose IPv6 <ip> has
+//     * TCP to one of our addresses: nothing listens over IPv6, so a valid
+//       segment is answered with RST as a host's kernel would (RFC 9293
+//       §3.10.7.1), nothing for a RST.
+//   Everything else is counted and left (RAs of others, MLD; DHCPv6 is not
+//   served, and a network whose IPv6 <ip> has
 //   <dhcp> gets no RA, since its M flag would send the guests to a DHCPv6
 //   server vnet does not run).
 //
@@ -92,7 +95,9 @@ struct Ipv6Packet {
   X(kOtherIcmpv6, "other_icmpv6")             /* RAs, NAs, MLD, errors */      \
   X(kUdpBadChecksum, "udp_bad_checksum")      /* to us; 0 is never valid */    \
   X(kUdpMalformed, "udp_malformed")                                               \
-  X(kPortUnreachable, "port_unreachable")     /* UDP to a closed port of ours */
+  X(kPortUnreachable, "port_unreachable")     /* UDP to a closed port of ours */ \
+  X(kTcpReset, "tcp_reset")                   /* TCP to us: RST, no listener */  \
+  X(kTcpIgnored, "tcp_ignored")               /* a RST, malformed or bad sum */
 
 enum class Ipv6Counter : uint8_t {
 #define VNET_X(e, name) e,
@@ -169,6 +174,7 @@ class Ipv6Host {
   void on_solicitation(const Mac& src_mac, const Ipv6Packet& p, uint16_t vlan, FrameSink& out);
   void on_echo(const Mac& src_mac, const Ipv6Packet& p, uint16_t vlan, FrameSink& out);
   void on_router_solicitation(const Mac& src_mac, const Ipv6Packet& p, uint16_t vlan, FrameSink& out);
+  void reset_tcp(std::span<const uint8_t> frame, const Ipv6Packet& p, uint16_t vlan, FrameSink& out);
   void send_ra(const Mac& dst_mac, const Ipv6Addr& dst, uint16_t vlan, FrameSink& out);
 
   Mac mac_;

@@ -488,6 +488,8 @@ X
   check "DNS over IPv6: AAAA of a <dns><host>" [ "$(d6 @fd00:80::1 six.v6.test AAAA)" = fd00:80::9 ]
   check "DNS over IPv6 to the advertised RDNSS (link-local)" \
     [ "$(d6 @fe80::5054:ff:fe0a:b08%eth0 -x fd00:80::9)" = six.v6.test. ]
+  check "TCP to the gateway over IPv6 is refused (RST)" \
+    bash -c "ip netns exec '$NS' timeout 5 bash -c 'exec 3<>/dev/tcp/fd00:80::1/53' 2>&1 | grep -q 'Connection refused'"
   check "UDP to another port of the gateway: ICMPv6 port unreachable" \
     bash -c "ip netns exec '$NS' dig +time=2 +tries=1 -p 54 @fd00:80::1 six.v6.test 2>&1 | grep -q 'connection refused\|unreachable'"
   check "the neighbour entry names the gateway MAC, as a router" \

@@ -22,11 +22,11 @@ const Ipv6Addr kUnspecified{};
 const Ipv6Addr kAllNodes{0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
 
 // RFC 1071 over the pseudo-header and the message, written out again here.
-uint16_t ref_checksum(const Ipv6Addr& s, const Ipv6Addr& d, const Bytes& m) {
+uint16_t ref_checksum(const Ipv6Addr& s, const Ipv6Addr& d, const Bytes& m, uint8_t proto = 58) {
   Bytes all(s.begin(), s.end());
   all.insert(all.end(), d.begin(), d.end());
   const uint32_t n = static_cast<uint32_t>(m.size());
-  all.insert(all.end(), {uint8_t(n >> 24), uint8_t(n >> 16), uint8_t(n >> 8), uint8_t(n), 0, 0, 0, 58});
+  all.insert(all.end(), {uint8_t(n >> 24), uint8_t(n >> 16), uint8_t(n >> 8), uint8_t(n), 0, 0, 0, proto});
   all.insert(all.end(), m.begin(), m.end());
   if (all.size() % 2) all.push_back(0);
   uint32_t sum = 0;
@@ -393,6 +393,60 @@ TEST_F(Ipv6HostTest, UdpIsCheckedAndClosedPortsAreUnreachable) {
   ASSERT_TRUE(back.has_value());
   EXPECT_EQ(back->src_port, 53);
   EXPECT_EQ(Bytes(back->payload.begin(), back->payload.end()), Bytes({'a', 'n', 's'}));
+}
+
+// TCP to our IPv6 addresses: nobody listens, RST as a host's kernel sends.
+TEST_F(Ipv6HostTest, TcpToUsIsReset) {
+  // A SYN (seq 1000, no ACK) to port 53: RST+ACK, ack 1001, ports swapped.
+  Bytes syn{0x9c, 0x40, 0x00, 0x35, 0, 0, 0x03, 0xe8, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0};
+  const auto tcp_frame = [&](Bytes t) {
+    Bytes all(kGuest.begin(), kGuest.end());
+    all.insert(all.end(), kOurs.begin(), kOurs.end());
+    all.insert(all.end(), {0, 0, uint8_t(t.size() >> 8), uint8_t(t.size()), 0, 0, 0, 6});
+    t[16] = t[17] = 0;
+    all.insert(all.end(), t.begin(), t.end());
+    if (all.size() % 2) all.push_back(0);
+    uint32_t sum = 0;
+    for (size_t i = 0; i < all.size(); i += 2) sum += (all[i] << 8) | all[i + 1];
+    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+    t[16] = uint8_t(~sum >> 8);
+    t[17] = uint8_t(~sum);
+    Bytes f(kGw.bytes.begin(), kGw.bytes.end());
+    f.insert(f.end(), kClient.bytes.begin(), kClient.bytes.end());
+    f.insert(f.end(), {0x86, 0xdd, 0x60, 0, 0, 0, uint8_t(t.size() >> 8), uint8_t(t.size()), 6, 64});
+    f.insert(f.end(), kGuest.begin(), kGuest.end());
+    f.insert(f.end(), kOurs.begin(), kOurs.end());
+    f.insert(f.end(), t.begin(), t.end());
+    return f;
+  };
+  host.on_frame(tcp_frame(syn), 0, out);
+  ASSERT_EQ(out.frames.size(), 1u);
+  const Bytes& r = out.frames[0];
+  EXPECT_EQ(r[20], 6);
+  const Bytes t(r.begin() + 54, r.begin() + 74);
+  EXPECT_EQ(t[0], 0x00);
+  EXPECT_EQ(t[1], 0x35);
+  EXPECT_EQ(t[2], 0x9c);
+  EXPECT_EQ(t[3], 0x40);
+  EXPECT_EQ(Bytes(t.begin() + 4, t.begin() + 8), Bytes({0, 0, 0, 0}));
+  EXPECT_EQ(Bytes(t.begin() + 8, t.begin() + 12), Bytes({0, 0, 0x03, 0xe9}));
+  EXPECT_EQ(t[13], 0x14);  // RST + ACK
+  Ipv6Packet p;
+  ASSERT_TRUE(parse_ipv6(std::span<const uint8_t>(r).subspan(14), p));
+  EXPECT_EQ(ref_checksum(p.src, p.dst, Bytes(p.payload.begin(), p.payload.end()), 6), 0) << "TCP checksum";
+  // With ACK: RST with seq = the segment's ack. A RST gets nothing.
+  Bytes ackseg = syn;
+  ackseg[8] = 0x12, ackseg[9] = 0x34, ackseg[10] = 0x56, ackseg[11] = 0x78, ackseg[13] = 0x10;
+  host.on_frame(tcp_frame(ackseg), 0, out);
+  ASSERT_EQ(out.frames.size(), 2u);
+  EXPECT_EQ(Bytes(out.frames[1].begin() + 58, out.frames[1].begin() + 62), Bytes({0x12, 0x34, 0x56, 0x78}));
+  EXPECT_EQ(out.frames[1][67], 0x04);
+  Bytes rst = syn;
+  rst[13] = 0x04;
+  host.on_frame(tcp_frame(rst), 0, out);
+  EXPECT_EQ(out.frames.size(), 2u);
+  EXPECT_EQ(of(Ipv6Counter::kTcpReset), 2u);
+  EXPECT_EQ(of(Ipv6Counter::kTcpIgnored), 1u);
 }
 
 }  // namespace
