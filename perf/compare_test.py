@@ -152,7 +152,9 @@ class VnetdWindowTest(unittest.TestCase):
             self.assertEqual(cmd, ("--json", "pmd-stats"))
             return C.json.dumps(replies.pop(0))
 
-        r = C.Runner(make_args()).vnetd_window(os.getpid(), ctl, lambda: {"mpps": 1.0})
+        runner = C.Runner(make_args())
+        self.addCleanup(shutil.rmtree, runner.work, True)
+        r = runner.vnetd_window(os.getpid(), ctl, lambda: {"mpps": 1.0})
         self.assertEqual(r["pmd_cycles_per_frame"], 200.0)
         self.assertEqual(r["pmd_capacity_mpps"], 10.0)
         self.assertEqual(r["pmd_busy_pct"], 80.0)
@@ -163,8 +165,9 @@ class VnetdWindowTest(unittest.TestCase):
 
     def test_no_lookups_no_hit_rate(self):
         replies = [self.pmd_stats(0, 0, 0, 0, 0, 0), self.pmd_stats(3200, 640_000, 0, 0, 0, 0)]
-        r = C.Runner(make_args()).vnetd_window(os.getpid(), lambda *cmd: C.json.dumps(replies.pop(0)),
-                                               lambda: {"mpps": 1.0})
+        runner = C.Runner(make_args())
+        self.addCleanup(shutil.rmtree, runner.work, True)
+        r = runner.vnetd_window(os.getpid(), lambda *cmd: C.json.dumps(replies.pop(0)), lambda: {"mpps": 1.0})
         self.assertIsNone(r["pmd_fc_hit_pct"])
 
 
