@@ -474,8 +474,12 @@ void Gateway::on_udp(const ParsedFrame& f, uint16_t vlan, FrameSink& out) {
 void Gateway::on_ipv6(std::span<const uint8_t> frame, uint16_t vlan, FrameSink& out) {
   CountingSink sink(*this, out);
   Ipv6Packet p;
-  if (!parse_ipv6(frame.subspan(kEthHeaderSize), p) || p.next_header != kIpProtoUdp || !ipv6_.is_ours(p.dst)) {
-    ipv6_.on_frame(frame, vlan, sink);
+  if (!parse_ipv6(frame.subspan(kEthHeaderSize), p)) {
+    ipv6_.on_frame(frame, vlan, sink);  // counted malformed there
+    return;
+  }
+  if (p.next_header != kIpProtoUdp || !ipv6_.is_ours(p.dst)) {
+    ipv6_.on_packet(frame, p, vlan, sink);
     return;
   }
   const std::optional<Ipv6Host::Udp> u = ipv6_.udp_of(p);

@@ -247,12 +247,17 @@ bool Ipv6Host::is_ours(const Ipv6Addr& a) const {
 }
 
 void Ipv6Host::on_frame(std::span<const uint8_t> frame, uint16_t vlan, FrameSink& out) {
-  count(Ipv6Counter::kReceived);
   Ipv6Packet p;
   if (frame.size() < kEthHeaderSize || !parse_ipv6(frame.subspan(kEthHeaderSize), p)) {
+    count(Ipv6Counter::kReceived);
     count(Ipv6Counter::kMalformed);
     return;
   }
+  on_packet(frame, p, vlan, out);
+}
+
+void Ipv6Host::on_packet(std::span<const uint8_t> frame, const Ipv6Packet& p, uint16_t vlan, FrameSink& out) {
+  count(Ipv6Counter::kReceived);
   if (p.next_header == kIpProtoTcp && is_ours(p.dst)) {
     reset_tcp(frame, p, vlan, out);
     return;

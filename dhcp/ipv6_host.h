@@ -153,6 +153,8 @@ class Ipv6Host {
 
   // One IPv6 frame (Ethernet header included); answers go to `out`.
   void on_frame(std::span<const uint8_t> frame, uint16_t vlan, FrameSink& out);
+  // The same for a frame whose packet the caller has parsed (`p`, from parse_ipv6()).
+  void on_packet(std::span<const uint8_t> frame, const Ipv6Packet& p, uint16_t vlan, FrameSink& out);
   // Unsolicited RAs when due (untagged). `rng` draws the intervals.
   void on_tick(int64_t now_ns, Rng& rng, FrameSink& out);
   // UDP to one of our addresses: the datagram's ports and payload when its
