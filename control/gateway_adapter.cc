@@ -134,11 +134,12 @@ nlohmann::json leases_json(const GatewayDirectory& directory, const std::string&
   for (const dhcp::LeaseInfo& l : *leases) {
     nlohmann::json r = nlohmann::json::object();
     r["expiry_time"] = l.expiry_s;
-    r["mac"] = l.mac.to_string();
-    r["protocol"] = dhcp::LeaseInfo::protocol();
+    r["mac"] = l.mac.is_zero() ? std::string() : l.mac.to_string();  // "": not known yet
+    r["protocol"] = l.protocol();
     r["ipaddr"] = l.ip.to_string() + "/" + std::to_string(l.prefix_len);
     r["hostname"] = l.hostname;
     r["clientid"] = l.client_id;
+    if (!l.ip.is_v4()) r["iaid"] = l.iaid;
     rows.push_back(std::move(r));
   }
   return rows;
@@ -176,6 +177,7 @@ std::optional<nlohmann::json> gateway_stats_json(const GatewayDirectory& directo
   j["dns"] = std::move(dns);
   j["tftp"] = named_counters<dhcp::TftpCounter>(st->tftp.value);
   j["ipv6"] = named_counters<dhcp::Ipv6Counter>(st->ipv6.value);
+  j["dhcp6"] = named_counters<dhcp::Dhcp6Outcome>(st->dhcp6.outcome);
   nlohmann::json leases = nlohmann::json::object();
   leases["loaded"] = st->lease_load.loaded;
   leases["expired"] = st->lease_load.expired;

@@ -392,7 +392,8 @@ int run_dhcp_leases(CtlContext& ctx, const po::variables_map& vm) {
     }
     const std::string host = str_member(l, "hostname");
     const std::string cid = str_member(l, "clientid");
-    rows.push_back({when, str_member(l, "mac"), str_member(l, "protocol"), str_member(l, "ipaddr"),
+    const std::string mac = str_member(l, "mac");
+    rows.push_back({when, mac.empty() ? "-" : mac, str_member(l, "protocol"), str_member(l, "ipaddr"),
                     host.empty() ? "-" : host, cid.empty() ? "-" : cid});
   }
   *ctx.out << format_table({"Expiry Time", "MAC address", "Protocol", "IP address", "Hostname", "Client ID or DUID"},

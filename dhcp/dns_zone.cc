@@ -107,9 +107,9 @@ LocalData LocalZone::lookup(std::string_view raw_name) const {
       label = first_label(name);
     }
     if (!label.empty()) {
-      for (Ipv4 a : leases_->lease_addresses(label)) {
+      for (const IpAddress& a : leases_->named(label)) {
         out.known = true;
-        add_unique(out.addresses, IpAddress::v4(a));
+        add_unique(out.addresses, a);
       }
     }
   }
@@ -126,8 +126,8 @@ LocalData LocalZone::lookup(std::string_view raw_name) const {
 
 std::optional<std::string> LocalZone::ptr_for(const IpAddress& addr) const {
   if (auto it = ptrs_.find(addr); it != ptrs_.end()) return it->second;
-  if (leases_ && addr.is_v4()) {
-    if (auto name = leases_->lease_hostname(addr.to_ipv4())) return qualify(*name);
+  if (leases_) {
+    if (auto name = leases_->name_of(addr)) return qualify(*name);
   }
   return std::nullopt;
 }

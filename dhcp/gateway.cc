@@ -44,6 +44,12 @@ TftpCounters sum(const TftpCounters& a, const TftpCounters& b) {
   return r;
 }
 
+Dhcp6Counters sum(const Dhcp6Counters& a, const Dhcp6Counters& b) {
+  Dhcp6Counters r = a;
+  add_into(r.outcome, b.outcome);
+  return r;
+}
+
 std::span<const std::byte> as_bytes(std::span<const uint8_t> s) { return std::as_bytes(s); }
 std::span<const uint8_t> as_u8(std::span<const std::byte> s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
@@ -147,12 +153,53 @@ std::string validate(const GatewayConfig& c) {
         return "DHCP range " + r.start.to_string() + " - " + r.end.to_string() + " is not within the network";
     }
   }
+  if (c.dhcp6) {
+    const Dhcp6Config& d = *c.dhcp6;
+    const IpAddress server = IpAddress::v6(d.server_ip);
+    const auto it = std::find_if(c.ipv6.begin(), c.ipv6.end(),
+                                 [&](const Ipv6Interface& i) { return i.address == server; });
+    if (it == c.ipv6.end()) return "DHCPv6 server address " + server.to_string() + " is not a gateway address";
+    if (it->prefix_len != d.prefix_len) return "DHCPv6 prefix differs from the <ip> prefix";
+    for (const Dhcp6Range& r : d.ranges) {
+      const std::string name = IpAddress::v6(r.start).to_string() + " - " + IpAddress::v6(r.end).to_string();
+      // libvirt: both ends in the subnet, the first 112 bits equal, start <= end.
+      if (!std::equal(r.start.begin(), r.start.begin() + 14, r.end.begin()) || r.end < r.start)
+        return "DHCPv6 range " + name + " is reversed or larger than 65536 addresses";
+      const auto in_net = [&](const Ipv6Bytes& a) {
+        for (unsigned bit = 0; bit < d.prefix_len; ++bit)
+          if (((a[bit / 8] ^ d.server_ip[bit / 8]) >> (7 - bit % 8)) & 1) return false;
+        return true;
+      };
+      if (!in_net(r.start) || !in_net(r.end)) return "DHCPv6 range " + name + " is not within the network";
+    }
+  }
   return {};
 }
+
+// The names the DNS responder answers from leases: DHCPv4 and DHCPv6 alike.
+class Gateway::LeaseNames final : public DynamicHosts {
+ public:
+  explicit LeaseNames(const Gateway& g) : g_(g) {}
+  std::vector<IpAddress> named(std::string_view label) const override {
+    std::vector<IpAddress> out;
+    if (g_.leases_) out = g_.leases_->named(label);
+    if (g_.dhcp6_)
+      for (const Ipv6Bytes& a : g_.dhcp6_->addresses_named(label)) out.push_back(IpAddress::v6(a));
+    return out;
+  }
+  std::optional<std::string> name_of(const IpAddress& a) const override {
+    if (a.is_v4()) return g_.leases_ ? g_.leases_->name_of(a) : std::nullopt;
+    return g_.dhcp6_ ? g_.dhcp6_->name_of(a.bytes) : std::nullopt;
+  }
+
+ private:
+  const Gateway& g_;
+};
 
 Gateway::Gateway(GatewayConfig config, const Clock& clock, Rng& rng)
     : clock_(clock), rng_(rng), forwarder_(config.forwarder, clock, rng), tcp_(config.dns_tcp, clock, rng) {
   if (const std::string err = validate(config); !err.empty()) throw std::invalid_argument(err);
+  lease_names_ = std::make_unique<LeaseNames>(*this);
   apply_config(std::move(config), true);
   publish_leases();
   publish_stats();
@@ -202,30 +249,55 @@ void Gateway::apply_config(GatewayConfig config, bool initial) {
   RaConfig ra;
   const bool dhcp6 = std::any_of(config_.ipv6.begin(), config_.ipv6.end(), [](const Ipv6Interface& i) { return i.dhcp; });
   for (const Ipv6Interface& i : config_.ipv6) v6.push_back(i.address.bytes);
-  if (!dhcp6)
+  if (!dhcp6) {
     for (auto i = config_.ipv6.rbegin(); i != config_.ipv6.rend(); ++i)
       ra.prefixes.push_back(RaConfig::Prefix{i->address.bytes, i->prefix_len});
+  } else if (config_.dhcp6) {
+    // enable-ra with a DHCPv6 range: managed, the prefix on-link only, its
+    // lifetimes the range's lease time (dnsmasq radv.c caps them so).
+    const Dhcp6Config& d = *config_.dhcp6;
+    RaConfig::Prefix p{d.server_ip, d.prefix_len, false};
+    const uint32_t lease = d.ranges.empty() || !d.ranges.front().lease_s ? kDefaultLease6S : *d.ranges.front().lease_s;
+    p.valid_s = p.preferred_s = lease;
+    ra.prefixes.push_back(p);
+    ra.managed = true;
+  }
   ra.router_lifetime_s = config_.routed ? 1800 : 0;  // isolated: libvirt's ra-param=*,0,0
   ra.mtu = static_cast<uint32_t>(mtu());
   ra.rdnss = config_.dns.enabled;
   ipv6_.configure(config_.mac, v6, config_.routed, std::move(ra));
+  ipv6_.set_dhcp6(config_.dhcp6.has_value());
 
+  if (leases_dirty_ && ((!config_.dhcp && leases_) || (!config_.dhcp6 && dhcp6_))) persist_leases();
+  bool load_v4 = false, load_v6 = false;
   if (config_.dhcp) {
     if (!leases_) {
       leases_ = std::make_unique<LeaseDb>(*config_.dhcp, clock_);
-      load_leases();
+      load_v4 = true;
       dhcp_ = std::make_unique<DhcpServer>(*leases_, clock_, rng_);
     } else {
       leases_->reconfigure(*config_.dhcp);
       if (config_.lease_file != old_lease_file) leases_dirty_ = true;
     }
   } else if (leases_) {
-    if (leases_dirty_) persist_leases();
     dhcp_base_ = sum(dhcp_base_, dhcp_->counters());
     dhcp_.reset();
     leases_.reset();
-    leases_dirty_ = false;
   }
+  if (config_.dhcp6) {
+    if (!dhcp6_) {
+      dhcp6_ = std::make_unique<Dhcp6Server>(*config_.dhcp6, clock_, rng_);
+      load_v6 = true;
+    } else {
+      dhcp6_->reconfigure(*config_.dhcp6);
+      if (config_.lease_file != old_lease_file) leases_dirty_ = true;
+    }
+  } else if (dhcp6_) {
+    dhcp6_base_ = sum(dhcp6_base_, dhcp6_->counters());
+    dhcp6_.reset();
+  }
+  if (load_v4 || load_v6) load_leases(load_v4, load_v6);
+  if (!leases_ && !dhcp6_) leases_dirty_ = false;
 
   // TFTP: a new root or MTU starts a new server (running transfers end).
   TftpConfig tftp;
@@ -244,14 +316,18 @@ void Gateway::apply_config(GatewayConfig config, bool initial) {
 
   if (!dns_ || initial || leases_.get() != old_leases) {
     if (dns_) dns_base_ = sum(dns_base_, dns_->counters());
-    dns_ = std::make_unique<DnsResponder>(config_.dns, leases_.get());
+    dns_ = std::make_unique<DnsResponder>(config_.dns, lease_names_.get());
   } else {
     dns_->reconfigure(config_.dns);
   }
 }
 
-void Gateway::load_leases() {
-  if (config_.lease_file.empty() || !leases_) return;
+void Gateway::load_leases(bool v4, bool v6) {
+  if (v6) {
+    // A new server DUID is written at once, so it survives a restart.
+    dhcp6_saved_generation_ = dhcp6_->generation() - 1;
+  }
+  if (config_.lease_file.empty()) return;
   std::string text, error;
   switch (read_whole_file(config_.lease_file, text, &error)) {
     case ReadStatus::kMissing: return;
@@ -261,18 +337,29 @@ void Gateway::load_leases() {
       return;
     case ReadStatus::kOk: break;
   }
-  counters_.lease_load = leases_->load(text);
+  if (v4) counters_.lease_load = leases_->load(text);
+  if (v6) {
+    size_t corrupt = 0;
+    const std::vector<std::byte> before = dhcp6_->duid();
+    counters_.lease_load.loaded += dhcp6_->load(text, corrupt);
+    counters_.lease_load.corrupt += corrupt;
+    if (dhcp6_->duid() != before) dhcp6_saved_generation_ = dhcp6_->generation();
+  }
 }
 
 void Gateway::persist_leases() {
-  if (!leases_ || config_.lease_file.empty()) {
+  if ((!leases_ && !dhcp6_) || config_.lease_file.empty()) {
     leases_dirty_ = false;
     return;
   }
   std::string error;
-  if (write_file_atomic(config_.lease_file, leases_->serialize(), &error)) {
+  // dnsmasq's layout: the DHCPv4 leases, then the DHCPv6 section.
+  std::string text = leases_ ? leases_->serialize() : std::string();
+  if (dhcp6_) text += dhcp6_->serialize();
+  if (write_file_atomic(config_.lease_file, text, &error)) {
     count(GatewayCounter::kLeaseWrites);
     leases_dirty_ = false;
+    if (dhcp6_) dhcp6_saved_generation_ = dhcp6_->generation();
     last_write_ns_ = clock_.now_ns();
   } else {
     count(GatewayCounter::kLeaseWriteFailed);
@@ -291,11 +378,25 @@ void Gateway::publish_leases() {
       LeaseInfo row;
       row.expiry_s = l.expires_s == kLeaseNever ? 0 : l.expires_s;
       row.mac = l.client.mac;
-      row.ip = l.ip;
+      row.ip = IpAddress::v4(l.ip);
       row.prefix_len = config_.dhcp->prefix_len;
       row.hostname = l.hostname;
       if (!l.client.client_id.empty()) row.client_id = format_hex_colon(l.client.client_id);
       if (l.expires_s != kLeaseNever) next_expiry_s_ = std::min(next_expiry_s_, l.expires_s);
+      rows.push_back(std::move(row));
+    }
+  }
+  if (dhcp6_) {
+    for (const Lease6& l : dhcp6_->active_leases()) {
+      LeaseInfo row;
+      row.expiry_s = l.expires_s == INT64_MAX ? 0 : l.expires_s;
+      if (l.mac) row.mac = *l.mac;
+      row.ip = IpAddress::v6(l.ip);
+      row.prefix_len = dhcp6_->config().prefix_len;
+      row.hostname = l.hostname;
+      row.client_id = format_hex_colon(l.duid);
+      row.iaid = l.iaid;
+      if (l.expires_s != INT64_MAX) next_expiry_s_ = std::min(next_expiry_s_, l.expires_s);
       rows.push_back(std::move(row));
     }
   }
@@ -311,6 +412,7 @@ void Gateway::publish_stats() {
   counters_.dns_tcp = tcp_.counters();
   counters_.tftp = tftp_ ? sum(tftp_base_, tftp_->counters()) : tftp_base_;
   counters_.ipv6 = ipv6_.counters();
+  counters_.dhcp6 = dhcp6_ ? sum(dhcp6_base_, dhcp6_->counters()) : dhcp6_base_;
   std::lock_guard lock(mutex_);
   published_stats_ = counters_;
 }
@@ -478,12 +580,18 @@ void Gateway::on_ipv6(std::span<const uint8_t> frame, uint16_t vlan, FrameSink& 
     ipv6_.on_frame(frame, vlan, sink);  // counted malformed there
     return;
   }
-  if (p.next_header != kIpProtoUdp || !ipv6_.is_ours(p.dst)) {
+  const bool dhcp6_group = p.dst == Ipv6Host::dhcp6_group();
+  if (p.next_header != kIpProtoUdp || (!ipv6_.is_ours(p.dst) && !(dhcp6_group && dhcp6_))) {
     ipv6_.on_packet(frame, p, vlan, sink);
     return;
   }
   const std::optional<Ipv6Host::Udp> u = ipv6_.udp_of(p);
   if (!u) return;
+  if (u->dst_port == kDhcp6ServerPort) {
+    on_dhcp6(frame, p, *u, vlan, out);
+    return;
+  }
+  if (dhcp6_group) return;  // not a DHCPv6 message: nothing of ours listens there
   if (u->dst_port == kDnsPort && config_.dns.enabled) {
     count(GatewayCounter::kDnsReceived);
     DnsClient client;
@@ -497,6 +605,30 @@ void Gateway::on_ipv6(std::span<const uint8_t> frame, uint16_t vlan, FrameSink& 
   }
   if (u->dst_port == kDnsPort) count(GatewayCounter::kDnsDisabled);
   ipv6_.send_port_unreachable(frame, p, vlan, sink);
+}
+
+void Gateway::on_dhcp6(std::span<const uint8_t> frame, const Ipv6Packet& p, const Ipv6Host::Udp& u, uint16_t vlan,
+                        FrameSink& out) {
+  count(GatewayCounter::kDhcp6Received);
+  CountingSink sink(*this, out);
+  if (!dhcp6_) {
+    count(GatewayCounter::kDhcp6Disabled);
+    ipv6_.send_port_unreachable(frame, p, vlan, sink);
+    return;
+  }
+  Mac client;
+  std::copy_n(frame.begin() + 6, 6, client.bytes.begin());
+  Dhcp6Result r = dhcp6_->handle(as_bytes(u.payload), client, p.dst == Ipv6Host::dhcp6_group());
+  if (r.leases_changed) {
+    leases_dirty_ = true;
+    lease_view_stale_ = true;
+  }
+  if (r.reply.empty()) return;
+  // From our link-local address to the client's, port 546 (RFC 8415 §18.3).
+  emit(out, build_udp6_frame(config_.mac, client, link_local_of(config_.mac), p.src, kDhcp6ServerPort, u.src_port,
+                             as_u8(r.reply)),
+       vlan);
+  count(GatewayCounter::kDhcp6Replied);
 }
 
 void Gateway::on_tftp(const ParsedFrame& f, uint16_t vlan, FrameSink& out) {
@@ -642,9 +774,11 @@ void Gateway::on_tick(FrameSink& out) {
   }
 
   const int64_t now = clock_.now_s();
-  if (leases_ && now != last_expire_s_) {
+  if ((leases_ || dhcp6_) && now != last_expire_s_) {
     last_expire_s_ = now;
-    leases_->expire();
+    if (leases_) leases_->expire();
+    if (dhcp6_) dhcp6_->expire();
+    if (dhcp6_ && dhcp6_->generation() != dhcp6_saved_generation_) leases_dirty_ = true;
     if (now >= next_expiry_s_) {
       lease_view_stale_ = true;
       leases_dirty_ = true;  // the file drops expired leases, as dnsmasq's does

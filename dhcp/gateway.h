@@ -74,6 +74,7 @@
 
 #include "dhcp/dhcp_config.h"
 #include "dhcp/dhcp_server.h"
+#include "dhcp/dhcpv6_server.h"
 #include "dhcp/dns_config.h"
 #include "dhcp/dns_forwarder.h"
 #include "dhcp/dns_responder.h"
@@ -95,7 +96,7 @@ struct Ipv4Interface {
 struct Ipv6Interface {
   IpAddress address;        // IPv6 <ip address>: ND, echo and RA (ipv6_host.h)
   unsigned prefix_len = 64;
-  bool dhcp = false;        // has <dhcp>: DHCPv6 is not served, and no RA goes out
+  bool dhcp = false;        // has <dhcp>: served by the DHCPv6 server (GatewayConfig::dhcp6)
   friend bool operator==(const Ipv6Interface&, const Ipv6Interface&) = default;
 };
 
@@ -107,6 +108,7 @@ struct GatewayConfig {
   bool routed = false;                  // a <forward>: the host routes for the network
   uint16_t mtu = 0;                     // <mtu size>; 0 = 1500
   std::optional<ServerConfig> dhcp;     // the IPv4 <ip> with <dhcp>; its server_ip is in ipv4
+  std::optional<Dhcp6Config> dhcp6;     // the IPv6 <ip> with <dhcp> (dhcpv6_server.h)
   std::optional<std::string> tftp_root; // <tftp root>: TFTP on port 69 (tftp_server.h)
   DnsConfig dns;                        // dns.enabled = false closes port 53
   bool domain_register = false;         // <domain register='yes'> (systemd-resolved; host side)
@@ -145,6 +147,9 @@ std::string validate(const GatewayConfig& config);
   X(kDhcpReplied, "dhcp_replied")                                                    \
   X(kDhcpDisabled, "dhcp_disabled")             /* no <dhcp> on this network */      \
   X(kDhcpRelayed, "dhcp_relayed")               /* giaddr set: not served */         \
+  X(kDhcp6Received, "dhcp6_received")           /* to port 547, see dhcp6 */         \
+  X(kDhcp6Replied, "dhcp6_replied")                                                  \
+  X(kDhcp6Disabled, "dhcp6_disabled")           /* no IPv6 <dhcp> on this network */ \
   X(kDnsReceived, "dns_received")                                                    \
   X(kDnsReplied, "dns_replied")                                                      \
   X(kDnsDisabled, "dns_disabled")               /* <dns enable='no'> */              \
@@ -176,6 +181,7 @@ struct GatewayStats {
   DnsTcpCounters dns_tcp;
   TftpCounters tftp;
   Ipv6Counters ipv6;
+  Dhcp6Counters dhcp6;
   LeaseLoadStats lease_load;        // from the lease file read at construction
   std::string last_lease_error;     // last lease-file read/write error; "" = none
 
@@ -186,12 +192,13 @@ struct GatewayStats {
 // One row of `virsh net-dhcp-leases`.
 struct LeaseInfo {
   int64_t expiry_s = 0;     // wall-clock seconds since the epoch; 0 = infinite lease
-  Mac mac;
-  Ipv4 ip;
+  Mac mac;                  // zero: not known (a DHCPv6 lease reloaded from the file)
+  IpAddress ip;
   unsigned prefix_len = 0;  // of the DHCP <ip>
   std::string hostname;     // empty: none ("-")
-  std::string client_id;    // option 61 as colon hex; empty: none ("-")
-  static constexpr const char* protocol() { return "ipv4"; }
+  std::string client_id;    // option 61, or the DHCPv6 DUID, as colon hex; empty: none ("-")
+  uint32_t iaid = 0;        // DHCPv6
+  const char* protocol() const { return ip.is_v4() ? "ipv4" : "ipv6"; }
 };
 
 class Gateway {
@@ -239,7 +246,7 @@ class Gateway {
 
   void apply_pending_and_announce(FrameSink& out);
   void apply_config(GatewayConfig config, bool initial);
-  void load_leases();
+  void load_leases(bool v4, bool v6);
   void persist_leases();
   void publish_leases();
   void publish_stats();
@@ -255,6 +262,8 @@ class Gateway {
   void on_tcp(const ParsedFrame& f, uint16_t vlan, FrameSink& out);
   void on_tftp(const ParsedFrame& f, uint16_t vlan, FrameSink& out);
   void on_ipv6(std::span<const uint8_t> frame, uint16_t vlan, FrameSink& out);
+  void on_dhcp6(std::span<const uint8_t> frame, const Ipv6Packet& p, const Ipv6Host::Udp& u, uint16_t vlan,
+                FrameSink& out);
   // Answers one DNS query of `client` locally or through the forwarder.
   void answer_dns(std::span<const std::byte> query, const DnsClient& client, FrameSink& out);
   // Sends a DNS reply to `client` over UDP or its TCP connection; `deferred`
@@ -271,6 +280,10 @@ class Gateway {
   Rng& rng_;
   std::unique_ptr<LeaseDb> leases_;       // null without DHCP
   std::unique_ptr<DhcpServer> dhcp_;      // null without DHCP
+  std::unique_ptr<Dhcp6Server> dhcp6_;    // null without IPv6 DHCP
+  uint64_t dhcp6_saved_generation_ = 0;   // dhcp6_->generation() at the last lease write
+  class LeaseNames;
+  std::unique_ptr<LeaseNames> lease_names_;  // both lease tables, for the DNS responder
   std::unique_ptr<DnsResponder> dns_;
   DnsForwarder forwarder_;
   DnsTcpServer tcp_;
@@ -289,6 +302,7 @@ class Gateway {
   int64_t next_expiry_s_ = kLeaseNever;   // earliest expiry among published leases
   int64_t last_expire_s_ = 0;             // second of the last LeaseDb::expire()
   DhcpCounters dhcp_base_;                // counts of DhcpServers replaced by update_config
+  Dhcp6Counters dhcp6_base_;              // the same for Dhcp6Servers
   DnsCounters dns_base_;                  // counts of DnsResponders replaced by update_config
   TftpCounters tftp_base_;                // counts of TftpServers replaced by update_config
   GatewayStats counters_;                 // DHCP/DNS/forwarder parts filled in publish_stats()

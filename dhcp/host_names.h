@@ -47,10 +47,10 @@ bool is_subdomain(std::string_view name, std::string_view domain);
 class DynamicHosts {
  public:
   virtual ~DynamicHosts() = default;
-  // Addresses of active leases whose stored host name (a single label) equals `label`.
-  virtual std::vector<Ipv4> lease_addresses(std::string_view label) const = 0;
+  // Addresses of active leases (IPv4 and IPv6) whose stored host name (a single label) equals `label`.
+  virtual std::vector<IpAddress> named(std::string_view label) const = 0;
   // Stored host name of the active lease on `addr`, if it has one.
-  virtual std::optional<std::string> lease_hostname(Ipv4 addr) const = 0;
+  virtual std::optional<std::string> name_of(const IpAddress& addr) const = 0;
 };
 
 }  // namespace vnet::dhcp

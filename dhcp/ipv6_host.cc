@@ -190,11 +190,15 @@ void Ipv6Host::configure(const Mac& mac, const std::vector<Ipv6Addr>& addresses,
 std::vector<uint8_t> Ipv6Host::router_advertisement() const {
   std::vector<uint8_t> m;
   if (ra_.prefixes.empty()) return m;
-  m = {kIcmpv6RouterAdvertisement, 0, 0, 0, 64, 0, static_cast<uint8_t>(ra_.router_lifetime_s >> 8),
+  const uint8_t flags = ra_.managed ? 0xc0 : 0;  // M, O
+  m = {kIcmpv6RouterAdvertisement, 0, 0, 0, 64, flags, static_cast<uint8_t>(ra_.router_lifetime_s >> 8),
        static_cast<uint8_t>(ra_.router_lifetime_s), 0, 0, 0, 0, 0, 0, 0, 0};
   for (const RaConfig::Prefix& p : ra_.prefixes) {
-    m.insert(m.end(), {kOptPrefixInfo, 4, static_cast<uint8_t>(p.length), 0xc0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-                       0xff, 0xff, 0, 0, 0, 0});
+    m.insert(m.end(), {kOptPrefixInfo, 4, static_cast<uint8_t>(p.length), static_cast<uint8_t>(p.autonomous ? 0xc0 : 0x80)});
+    for (uint32_t v : {p.valid_s, p.preferred_s})
+      m.insert(m.end(), {static_cast<uint8_t>(v >> 24), static_cast<uint8_t>(v >> 16), static_cast<uint8_t>(v >> 8),
+                         static_cast<uint8_t>(v)});
+    m.insert(m.end(), {0, 0, 0, 0});
     for (unsigned i = 0; i < 16; ++i) {
       const unsigned bits = p.length > i * 8 ? std::min(8u, p.length - i * 8) : 0;
       m.push_back(static_cast<uint8_t>(p.address[i] & static_cast<uint8_t>(0xff00 >> bits)));
@@ -236,8 +240,14 @@ void Ipv6Host::on_tick(int64_t now_ns, Rng& rng, FrameSink& out) {
   next_ra_ns_ = now_ns + wait_s * kSecond;
 }
 
+const Ipv6Addr& Ipv6Host::dhcp6_group() {
+  static const Ipv6Addr group{0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 2};
+  return group;
+}
+
 bool Ipv6Host::accepts_multicast(const Mac& dst) const {
   if (!ra_.prefixes.empty() && dst == multicast_mac_of(kAllRouters)) return true;  // router solicitations
+  if (dhcp6_ && dst == multicast_mac_of(dhcp6_group())) return true;
   return std::any_of(addresses_.begin(), addresses_.end(),
                      [&](const Ipv6Addr& a) { return multicast_mac_of(solicited_node_of(a)) == dst; });
 }

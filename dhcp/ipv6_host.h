@@ -37,10 +37,11 @@
 //     * TCP to one of our addresses: nothing listens over IPv6, so a valid
 //       segment is answered with RST as a host's kernel would (RFC 9293
 //       §3.10.7.1), nothing for a RST.
-//   Everything else is counted and left (RAs of others, MLD; DHCPv6 is not
-//   served, and a network whose IPv6 <ip> has
-//   <dhcp> gets no RA, since its M flag would send the guests to a DHCPv6
-//   server vnet does not run).
+//     * Router advertisements for a network whose IPv6 <ip> has <dhcp>, as
+//       dnsmasq sends them with libvirt's enable-ra and a DHCPv6 range: M
+//       and O set, the prefix on-link but not autonomous, with the range's
+//       lease time as its lifetimes (dhcpv6_server.h serves the addresses).
+//   Everything else is counted and left (RAs of others, MLD).
 //
 // Thread-safety
 //   Owned by the gateway service thread; no locking.
@@ -132,8 +133,12 @@ struct RaConfig {
   struct Prefix {
     Ipv6Addr address{};
     unsigned length = 64;
+    bool autonomous = true;           // SLAAC (ra-only); off for a DHCPv6 range
+    uint32_t valid_s = 0xffffffff;
+    uint32_t preferred_s = 0xffffffff;
   };
   std::vector<Prefix> prefixes;  // the ra-only <ip>s, document order
+  bool managed = false;          // M and O: addresses and options from DHCPv6
   uint16_t router_lifetime_s = 1800;
   uint32_t mtu = 1500;
   bool rdnss = true;             // DNS enabled
@@ -146,9 +151,13 @@ class Ipv6Host {
   // RAs say. A changed configuration starts the initial RAs again.
   void configure(const Mac& mac, const std::vector<Ipv6Addr>& addresses, bool router, RaConfig ra = {});
   // Whether an Ethernet destination is ours: a solicited-node group of one
-  // of our addresses, or all-routers while we advertise.
+  // of our addresses, all-routers while we advertise, or
+  // All_DHCP_Relay_Agents_and_Servers while we serve DHCPv6 (dhcp6_group()).
   bool accepts_multicast(const Mac& dst) const;
   bool is_ours(const Ipv6Addr& a) const;
+  // ff02::1:2, the group DHCPv6 clients send to (RFC 8415 §7.1).
+  static const Ipv6Addr& dhcp6_group();
+  void set_dhcp6(bool on) { dhcp6_ = on; }
   const std::vector<Ipv6Addr>& addresses() const { return addresses_; }
 
   // One IPv6 frame (Ethernet header included); answers go to `out`.
@@ -185,6 +194,7 @@ class Ipv6Host {
   RaConfig ra_;
   int64_t next_ra_ns_ = -1;     // -1: at the next tick
   unsigned initial_left_ = 3;   // initial unsolicited RAs still to send
+  bool dhcp6_ = false;          // ff02::1:2 is ours
   Ipv6Counters counters_;
 };
 

@@ -392,4 +392,15 @@ std::optional<std::string> LeaseDb::lease_hostname(Ipv4 addr) const {
   return l->hostname;
 }
 
+std::vector<IpAddress> LeaseDb::named(std::string_view label) const {
+  std::vector<IpAddress> out;
+  for (Ipv4 a : lease_addresses(label)) out.push_back(IpAddress::v4(a));
+  return out;
+}
+
+std::optional<std::string> LeaseDb::name_of(const IpAddress& addr) const {
+  if (!addr.is_v4()) return std::nullopt;
+  return lease_hostname(addr.to_ipv4());
+}
+
 }  // namespace vnet::dhcp

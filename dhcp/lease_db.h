@@ -152,9 +152,13 @@ class LeaseDb final : public DynamicHosts {
   std::string serialize() const;
   LeaseLoadStats load(std::string_view text);
 
+  // Addresses of active leases named `label`, and the name of the lease on `addr`.
+  std::vector<Ipv4> lease_addresses(std::string_view label) const;
+  std::optional<std::string> lease_hostname(Ipv4 addr) const;
+
   // --- DynamicHosts --------------------------------------------------------
-  std::vector<Ipv4> lease_addresses(std::string_view label) const override;
-  std::optional<std::string> lease_hostname(Ipv4 addr) const override;
+  std::vector<IpAddress> named(std::string_view label) const override;
+  std::optional<std::string> name_of(const IpAddress& addr) const override;
 
  private:
   struct Hold {

@@ -2,8 +2,9 @@
 //
 // One line per lease (dnsmasq lease.c, lease_update_file):
 //   <expiry-epoch-s> <mac> <ip> <hostname|*> <client-id|*>
-// expiry 0 means an infinite lease. Lines starting with "duid" (DHCPv6) are
-// ignored; anything else that does not parse is skipped and counted.
+// expiry 0 means an infinite lease. A "duid" line starts the DHCPv6 section,
+// which Dhcp6Server reads; anything else that does not parse is skipped and
+// counted.
 #include <algorithm>
 #include <charconv>
 
@@ -105,7 +106,8 @@ LeaseLoadStats LeaseDb::load(std::string_view text) {
     pos = eol + 1;
 
     const std::vector<std::string_view> f = split_ws(line);
-    if (f.empty() || f[0] == "duid") continue;
+    if (!f.empty() && f[0] == "duid") break;  // the DHCPv6 section (Dhcp6Server::load)
+    if (f.empty()) continue;
     if (f.size() != 5) {
       ++stats.corrupt;
       continue;

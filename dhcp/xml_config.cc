@@ -65,7 +65,41 @@ std::optional<GatewayConfig> gateway_config_from_xml(const xml::NetworkDef& def,
     }
     if (!xml::has_dhcp(ip)) continue;
     for (const xml::DhcpRange& r : ip.dhcp->ranges) lease_max += xml::range_size(r.start, r.end).value_or(0);
-    if (!ip.address.is_v4()) continue;
+    if (!ip.address.is_v4()) {
+      if (c.dhcp6) {
+        error = "For IPv6, multiple DHCP definitions cannot be specified.";
+        return std::nullopt;
+      }
+      Dhcp6Config s6;
+      s6.server_ip = ip.address.bytes;
+      s6.prefix_len = prefix;
+      for (const xml::DhcpRange& r : ip.dhcp->ranges) {
+        if (r.start.is_v4() || r.end.is_v4()) continue;
+        Dhcp6Range out{r.start.bytes, r.end.bytes, std::nullopt};
+        if (r.lease) out.lease_s = lease_seconds(*r.lease);
+        s6.ranges.push_back(out);
+      }
+      for (const xml::DhcpHost& h : ip.dhcp->hosts) {
+        if (!h.ip || h.ip->is_v4() || (h.id.empty() && h.name.empty())) continue;
+        Dhcp6Host host;
+        if (!h.id.empty()) {
+          const auto duid = parse_hex_colon(h.id);
+          if (!duid) {
+            error = "bad DHCPv6 host id '" + h.id + "'";
+            return std::nullopt;
+          }
+          host.duid = *duid;
+        }
+        host.name = h.name;
+        host.ip = h.ip->bytes;
+        if (h.lease) host.lease_s = lease_seconds(*h.lease);
+        s6.hosts.push_back(std::move(host));
+      }
+      s6.send_dns = want_dns;
+      s6.domain = domain;
+      c.dhcp6 = std::move(s6);
+      continue;
+    }
     if (c.dhcp) {
       error = "For IPv4, multiple DHCP definitions cannot be specified.";
       return std::nullopt;
@@ -111,6 +145,10 @@ std::optional<GatewayConfig> gateway_config_from_xml(const xml::NetworkDef& def,
     c.dhcp = std::move(s);
   }
   if (c.dhcp) c.dhcp->lease_max = static_cast<uint32_t>(std::min<uint64_t>(lease_max, UINT32_MAX));
+  if (c.dhcp6) {
+    c.dhcp6->authoritative = c.dhcp.has_value();  // libvirt writes dhcp-authoritative with IPv4 DHCP
+    c.dhcp6->server_mac = c.mac;
+  }
 
   DnsConfig& d = c.dns;
   d.enabled = want_dns;

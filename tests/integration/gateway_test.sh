@@ -506,6 +506,97 @@ X
   check "gateway-stats: the solicitation answered" [ "$(jq '.ipv6.rs_answered' "$TMP/gwstats.json")" -ge 1 ]
   check "gateway-stats: the closed port" [ "$(jq '.ipv6.port_unreachable' "$TMP/gwstats.json")" -ge 1 ]
   ;;
+dhcp6)
+  cat >"$NET_XML" <<'X'
+<network>
+  <name>gwd6</name>
+  <forward mode='nat'/>
+  <bridge name='vgwbr9'/>
+  <mac address='52:54:00:0a:0b:09'/>
+  <domain name='d6.test'/>
+  <ip address='10.81.0.1' prefix='24'/>
+  <ip family='ipv6' address='fd00:81::1' prefix='64'>
+    <dhcp>
+      <range start='fd00:81::100' end='fd00:81::1ff'>
+        <lease expiry='2' unit='hours'/>
+      </range>
+      <host name='named6' ip='fd00:81::50'/>
+    </dhcp>
+  </ip>
+</network>
+X
+  start_daemon
+  check "net-define" ctl net-define "$NET_XML"
+  check "net-start" ctl net-start gwd6
+  make_client 52:54:00:0c:12:01
+  check "port-add afpacket" ctl port-add gwd6 --type afpacket --ifname "$HOSTIF" --name c0
+  ip -n "$NS" link set eth0 down
+  ip -n "$NS" link set eth0 up
+  for _ in $(seq 100); do ip -n "$NS" -6 route show default | grep -q via && break; sleep 0.1; done
+  check "default route through the gateway's link-local address (the RA)" \
+    bash -c "ip -n '$NS' -6 route show default | grep -q 'via fe80::5054:ff:fe0a:b09 dev eth0'"
+  check "no SLAAC address: the RA's prefix is not autonomous (managed network)" \
+    bash -c "! ip -n '$NS' -6 addr show dev eth0 scope global | grep -q inet6"
+  for _ in $(seq 50); do ip -n "$NS" -6 addr show dev eth0 | grep -q tentative || break; sleep 0.1; done
+  # ISC dhclient -6 (stateful), naming itself with the Client FQDN option.
+  cat >"$TMP/dh/script6" <<'S'
+#!/bin/sh
+case "$reason" in
+  BOUND6|RENEW6|REBIND6|REBOOT6)
+    ip -6 addr replace "$new_ip6_address/$new_ip6_prefixlen" dev "$interface"
+    echo "ip=$new_ip6_address prefix=$new_ip6_prefixlen dns=$new_dhcp6_name_servers fqdn=$new_fqdn_fqdn life=$new_max_life" >"$(dirname "$0")/bound6"
+    cat "$(dirname "$0")/bound6" >>"$(dirname "$0")/../bound6.out" ;;
+  RELEASE6|STOP6|EXPIRE6) ip -6 addr del "$old_ip6_address/$old_ip6_prefixlen" dev "$interface" 2>/dev/null ;;
+esac
+exit 0
+S
+  chmod +x "$TMP/dh/script6"
+  b6() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" "$TMP/dh/bound6" 2>/dev/null; }
+  dh6() { # extra options... (a config with FQDN when $DH6_CONF is set)
+    timeout 40 ip netns exec "$NS" dhclient -6 -1 -sf "$TMP/dh/script6" -lf "$TMP/dh/lease6" \
+      -pf "$TMP/dh/pid6" -cf "${DH6_CONF:-/dev/null}" "$@" eth0 >>"$TMP/dhclient6.out" 2>&1
+  }
+  check "dhclient -6 gets a lease" dh6
+  a=$(b6 ip)
+  check "an address from the range ($a)" bash -c "[[ '$a' == fd00:81::1[0-9a-f][0-9a-f] ]]"
+  check "the address is on eth0" bash -c "ip -n '$NS' -6 addr show dev eth0 | grep -q '$a/'"
+  check "DNS server: the gateway's <ip>" [ "$(b6 dns)" = fd00:81::1 ]
+  check "lifetime: the range's lease (2 hours)" [ "$(b6 life)" = 7200 ]
+  for _ in $(seq 50); do ip -n "$NS" -6 addr show dev eth0 | grep -q tentative || break; sleep 0.1; done
+  check "ping -6 the gateway from the leased address" ip netns exec "$NS" ping -6 -c 2 -W 2 -I "$a" fd00:81::1
+  ctl --json net-dhcp-leases gwd6 >"$TMP/leases6.json"
+  check "net-dhcp-leases: an ipv6 row for $a/64" \
+    bash -c "jq -e '.leases[] | select(.protocol == \"ipv6\" and .ipaddr == \"$a/64\")' '$TMP/leases6.json' >/dev/null"
+  check "net-dhcp-leases: the MAC and the client's DUID" \
+    bash -c "jq -e '.leases[] | select(.mac == \"52:54:00:0c:12:01\" and (.clientid | length) > 10)' '$TMP/leases6.json' >/dev/null"
+  check "the text table lists it" bash -c "'$VNETCTL' --socket '$SOCK' net-dhcp-leases gwd6 | grep -q 'ipv6 *$a/64'"
+  check "dhclient -6 starts again with its lease (Confirm: still on link)" dh6
+  check "it keeps the same address" [ "$(b6 ip)" = "$a" ]
+  check "dhclient -6 releases" dh6 -r
+  check "the released lease is gone" bash -c "! '$VNETCTL' --socket '$SOCK' net-dhcp-leases gwd6 | grep -q '$a/'"
+  # A client naming itself 'named6' gets that <host>'s address, and its name resolves.
+  rm -f "$TMP/dh/lease6"
+  printf 'send fqdn.fqdn "named6";\nsend fqdn.server-update on;\n' >"$TMP/dh/named6.conf"
+  DH6_CONF=$TMP/dh/named6.conf
+  check "dhclient -6 naming itself named6" dh6
+  check "the <host name='named6'> address" [ "$(b6 ip)" = fd00:81::50 ]
+  check "the server qualifies the name (FQDN option)" [ "$(b6 fqdn)" = named6.d6.test ]
+  d6() { ip netns exec "$NS" dig +short +time=2 +tries=2 @fd00:81::1 "$@"; }
+  check "AAAA of the DHCPv6 client's name" [ "$(d6 named6.d6.test AAAA)" = fd00:81::50 ]
+  check "PTR of the DHCPv6 client's address" [ "$(d6 -x fd00:81::50)" = named6.d6.test. ]
+  ctl --json gateway-stats gwd6 >"$TMP/gwstats.json" 2>&1
+  cp "$TMP/gwstats.json" "$TMP/gwstats.out"
+  check "gateway-stats: DHCPv6 messages answered" [ "$(jq '.counters.dhcp6_replied' "$TMP/gwstats.json")" -ge 6 ]
+  check "gateway-stats: the release" [ "$(jq '.dhcp6.released' "$TMP/gwstats.json")" -eq 1 ]
+  check "gateway-stats: leases granted" [ "$(jq '.dhcp6.replied' "$TMP/gwstats.json")" -eq 2 ]
+  check "gateway-stats: the confirmation" [ "$(jq '.dhcp6.confirmed' "$TMP/gwstats.json")" -eq 1 ]
+  # The lease survives a vnetd restart.
+  stop_daemon
+  start_daemon
+  ctl net-start gwd6 >/dev/null 2>&1
+  check "net-dhcp-leases after a restart" bash -c "'$VNETCTL' --socket '$SOCK' net-dhcp-leases gwd6 | grep -q 'fd00:81::50/64'"
+  check "AAAA after a restart" [ "$(d6 named6.d6.test AAAA)" = fd00:81::50 ]
+  ;;
 *) echo "unknown scenario $scenario"; exit 2 ;;
 esac
 lib_finish

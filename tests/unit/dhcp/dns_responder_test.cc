@@ -19,21 +19,21 @@ Upstream upstream(const char* s) { return Upstream{addr(s), kDnsPort}; }
 
 class FakeLeases final : public DynamicHosts {
  public:
-  void add(const std::string& name, const char* ip) { leases_[*Ipv4::parse(ip)] = name; }
-  std::vector<Ipv4> lease_addresses(std::string_view label) const override {
-    std::vector<Ipv4> out;
+  void add(const std::string& name, const char* ip) { leases_[addr(ip)] = name; }
+  std::vector<IpAddress> named(std::string_view label) const override {
+    std::vector<IpAddress> out;
     for (const auto& [ip, name] : leases_)
       if (names_equal(name, label)) out.push_back(ip);
     return out;
   }
-  std::optional<std::string> lease_hostname(Ipv4 a) const override {
+  std::optional<std::string> name_of(const IpAddress& a) const override {
     auto it = leases_.find(a);
     if (it == leases_.end()) return std::nullopt;
     return it->second;
   }
 
  private:
-  std::map<Ipv4, std::string> leases_;
+  std::map<IpAddress, std::string> leases_;
 };
 
 struct Reply {

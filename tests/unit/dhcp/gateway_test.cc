@@ -279,12 +279,12 @@ TEST(Gateway, FullDoraFromRawFrames) {
   const std::vector<LeaseInfo> leases = fx.leases();
   ASSERT_EQ(leases.size(), 1u);
   EXPECT_EQ(leases[0].mac, kClientMac);
-  EXPECT_EQ(leases[0].ip, yiaddr);
+  EXPECT_EQ(leases[0].ip, IpAddress::v4(yiaddr));
   EXPECT_EQ(leases[0].prefix_len, 24u);
   EXPECT_EQ(leases[0].hostname, "vm1");
   EXPECT_EQ(leases[0].client_id, "01:52:54:00:00:00:01");
   EXPECT_EQ(leases[0].expiry_s, fx.clock.now_s() + 3600);
-  EXPECT_STREQ(LeaseInfo::protocol(), "ipv4");
+  EXPECT_STREQ(leases[0].protocol(), "ipv4");
   EXPECT_EQ(fx.leases(mac("52:54:00:00:00:02")).size(), 0u);
 
   // Renewal: unicast from ciaddr to the server, reply unicast to ciaddr.

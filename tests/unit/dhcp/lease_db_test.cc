@@ -266,9 +266,11 @@ TEST(LeaseDb, CorruptLinesAreSkippedAndCounted) {
       "1700003600 52:54:00:00:00:08 10.0.0.8 * *\n"                 // other subnet
       "1700003600 52:54:00:00:00:09 192.168.122.10 * *\n"           // duplicate address
       "1600000000 52:54:00:00:00:0a 192.168.122.20 old *\n"         // expired
-      "duid 00:01:00:01:2c:5f:8d:7a:52:54:00:00:00:01\n"            // DHCPv6, ignored
       "\n"
-      "0 52:54:00:00:00:0b 192.168.122.21 forever *";               // no final newline
+      "0 52:54:00:00:00:0b 192.168.122.21 forever *\n"
+      "duid 00:01:00:01:2c:5f:8d:7a:52:54:00:00:00:01\n"            // the DHCPv6 section: not ours
+      "0 52:54:00:00:00:0c 192.168.122.22 v4-after-duid *\n"
+      "1700003600 1234 2001:db8::10 * 00:01:00:01:2c:5f:8d:7a:52:54:00:00:00:02";  // no final newline
   const LeaseLoadStats st = db.load(text);
   EXPECT_EQ(st.loaded, 2u);
   EXPECT_EQ(st.expired, 1u);
