@@ -215,6 +215,10 @@ static void calculate_times(uint32_t lease_s, const Dhcp6Ia::Address* asked, uin
     if (rp != 0) preferred = std::min(preferred, std::max(rp, kMinLeaseS));
     if (rv != 0) valid = std::min(valid, std::max(rv, kMinLeaseS));
   }
+  // A client asking only for a shorter valid lifetime would get a preferred
+  // lifetime above it from dnsmasq, and must then discard the address (RFC
+  // 8415 §21.6): the preferred lifetime never exceeds the valid one here.
+  preferred = std::min(preferred, valid);
   if (preferred != 0 && preferred < min_time) min_time = preferred;
   if (valid != 0 && valid < min_time) min_time = valid;
 }
