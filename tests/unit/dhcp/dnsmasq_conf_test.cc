@@ -6,7 +6,9 @@
 // dnsmasq .conf (and .hostsfile) that libvirt generates for the same XML:
 // dhcp-range, dhcp-host, txt-record, srv-host, host-record, server,
 // no-resolv, domain, local, domain-needed, expand-hosts, port=0,
-// dhcp-lease-max, dhcp-option, dhcp-boot, tftp, addn-hosts. Both sides are
+// dhcp-lease-max, dhcp-option, dhcp-boot, tftp, addn-hosts, and for IPv6 the
+// DHCPv6 ranges and hosts (`id:`/name lines), ra-only ranges and enable-ra.
+// Both sides are
 // reduced to the same normalised facts (lease times in seconds, MACs in lower
 // case, SRV defaults applied) so the comparison is semantic, not textual.
 // Lines that libvirt copies verbatim from <dnsmasq:options> must be exactly
@@ -85,6 +87,10 @@ std::string lease_value(std::optional<uint32_t> s) {
 struct Facts {
   std::vector<std::string> dhcp_ranges;  // "start,end,mask,lease" or "static,ip"
   std::vector<std::string> dhcp_hosts;   // "mac,ip,name,lease"
+  std::vector<std::string> dhcp6_ranges; // "start,end,prefix,lease" or "static,ip,prefix"
+  std::vector<std::string> dhcp6_hosts;  // "duid,ip,name,lease"
+  std::vector<std::string> ra_only;      // addresses of dhcp-range=<ip>,ra-only
+  bool enable_ra = false;
   std::vector<std::string> txts;         // "name|value"
   std::vector<std::string> srvs;         // "owner|target|port|prio|weight"
   std::vector<std::string> host_records; // "name|ip"
@@ -114,6 +120,10 @@ std::ostream& operator<<(std::ostream& os, const Facts& f) {
   };
   list("ranges", f.dhcp_ranges);
   list("hosts", f.dhcp_hosts);
+  list("ranges6", f.dhcp6_ranges);
+  list("hosts6", f.dhcp6_hosts);
+  list("ra-only", f.ra_only);
+  os << "enable-ra=" << f.enable_ra << " ";
   list("txt", f.txts);
   list("srv", f.srvs);
   list("host-record", f.host_records);
@@ -127,6 +137,17 @@ std::ostream& operator<<(std::ostream& os, const Facts& f) {
 
 bool is_v6(const std::string& s) { return s.find(':') != std::string::npos; }
 
+// An address in inet_ntop form, so "2001:db8::1:10" and its other spellings compare equal.
+std::string canonical(const std::string& s) {
+  const auto a = IpAddress::parse(s);
+  return a ? a->to_string() : s;
+}
+// A DUID as vnet prints it (two hex digits per byte).
+std::string canonical_duid(const std::string& s) {
+  const auto d = parse_hex_colon(s);
+  return d ? format_hex_colon(*d) : s;
+}
+
 // The IPv4 part of libvirt's files: .conf lines and .hostsfile lines.
 Facts parse_expected(const std::vector<std::string>& conf, const std::vector<std::string>& hostsfile,
                      const std::vector<std::string>& dnsmasq_options, std::vector<std::string>& unknown) {
@@ -134,7 +155,7 @@ Facts parse_expected(const std::vector<std::string>& conf, const std::vector<std
   bool no_override = false, authoritative = false;
   static const std::set<std::string> kIgnored = {
       "strict-order", "except-interface", "bind-dynamic", "interface", "dhcp-hostsfile", "ra-param",
-      "enable-ra", "pid-file", "enable-tftp"};
+      "pid-file", "enable-tftp"};
   for (const std::string& line : conf) {
     if (std::find(dnsmasq_options.begin(), dnsmasq_options.end(), line) != dnsmasq_options.end()) continue;
     const size_t eq = line.find('=');
@@ -142,8 +163,16 @@ Facts parse_expected(const std::vector<std::string>& conf, const std::vector<std
     const std::string value = eq == std::string::npos ? "" : line.substr(eq + 1);
     const std::vector<std::string> v = split(value, ',');
     if (key == "dhcp-range") {
-      if (is_v6(v[0])) continue;  // DHCPv6 / RA: not served by the IPv4 gateway
-      if (v.size() >= 2 && v[1] == "static") {
+      if (is_v6(v[0])) {
+        if (v.size() == 2 && v[1] == "ra-only") {
+          f.ra_only.push_back(canonical(v[0]));
+        } else if (v.size() >= 3 && v[1] == "static") {
+          f.dhcp6_ranges.push_back("static," + canonical(v[0]) + "," + v[2]);
+        } else {
+          f.dhcp6_ranges.push_back(canonical(v[0]) + "," + canonical(v[1]) + "," + v[2] + "," +
+                                   lease_field(v.size() > 3 ? v[3] : ""));
+        }
+      } else if (v.size() >= 2 && v[1] == "static") {
         f.dhcp_ranges.push_back("static," + v[0]);
       } else {
         f.dhcp_ranges.push_back(v[0] + "," + v[1] + "," + v[2] + "," + lease_field(v.size() > 3 ? v[3] : ""));
@@ -198,6 +227,8 @@ Facts parse_expected(const std::vector<std::string>& conf, const std::vector<std
       f.tftp_root = value;
     } else if (key == "addn-hosts") {
       f.addn_hosts = true;
+    } else if (key == "enable-ra") {
+      f.enable_ra = true;
     } else if (!kIgnored.contains(key)) {
       unknown.push_back(line);
     }
@@ -205,7 +236,17 @@ Facts parse_expected(const std::vector<std::string>& conf, const std::vector<std
   f.authoritative = no_override && authoritative;
   for (const std::string& line : hostsfile) {
     const std::vector<std::string> v = split(line, ',');
-    if (line.starts_with("id:") || line.find('[') != std::string::npos) continue;  // DHCPv6 hosts
+    if (line.starts_with("id:") || line.find('[') != std::string::npos) {
+      // DHCPv6: id:<duid>,[ip] | name,[ip] | id:<duid>,name,[ip]; each optionally with a lease.
+      std::string duid, ip, name, lease;
+      size_t i = 0;
+      if (v[0].starts_with("id:")) duid = canonical_duid(v[i++].substr(3));
+      if (i < v.size() && !v[i].starts_with("[")) name = v[i++];
+      if (i < v.size()) ip = canonical(v[i].substr(1, v[i].size() - 2)), ++i;
+      if (i < v.size()) lease = lease_field(v[i]);
+      f.dhcp6_hosts.push_back(duid + "," + ip + "," + name + "," + lease);
+      continue;
+    }
     // mac,ip,name | name,ip | mac,ip ; each optionally followed by a lease.
     std::string mac, ip, name, lease;
     size_t i = 0;
@@ -241,6 +282,25 @@ Facts facts_of(const GatewayConfig& c, uint64_t expected_v6_lease_max) {
     f.lease_max = expected_v6_lease_max;  // DHCPv6 only: not served here
     f.no_router = d.no_resolv;            // isolated: dhcp-option=3 even without DHCP
   }
+  if (c.dhcp6) {
+    const Dhcp6Config& s6 = *c.dhcp6;
+    const std::string prefix = std::to_string(s6.prefix_len);
+    for (const Dhcp6Range& r : s6.ranges)
+      f.dhcp6_ranges.push_back(IpAddress::v6(r.start).to_string() + "," + IpAddress::v6(r.end).to_string() + "," +
+                               prefix + "," + lease_value(r.lease_s));
+    if (s6.ranges.empty() && !s6.hosts.empty())
+      f.dhcp6_ranges.push_back("static," + IpAddress::v6(s6.server_ip).to_string() + "," + prefix);
+    for (const Dhcp6Host& h : s6.hosts)
+      f.dhcp6_hosts.push_back(format_hex_colon(h.duid) + "," + IpAddress::v6(h.ip).to_string() + "," + h.name + "," +
+                              lease_value(h.lease_s));
+    // dnsmasq's dhcp-authoritative is global: libvirt writes it for the IPv4 DHCP.
+    EXPECT_EQ(s6.authoritative, c.dhcp.has_value());
+  }
+  const bool any_dhcp6 = std::any_of(c.ipv6.begin(), c.ipv6.end(), [](const Ipv6Interface& i) { return i.dhcp; });
+  EXPECT_EQ(any_dhcp6, c.dhcp6.has_value());
+  f.enable_ra = any_dhcp6;
+  if (!any_dhcp6)
+    for (const Ipv6Interface& i : c.ipv6) f.ra_only.push_back(i.address.to_string());
   f.mtu = c.mtu;
   if (d.enabled) {
     for (const DnsTxtRecord& t : d.txts) f.txts.push_back(t.name + "|" + t.value);
