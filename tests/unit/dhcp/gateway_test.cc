@@ -742,8 +742,14 @@ TEST(Gateway, TftpIsServedOnPort69AndTheTransferPort) {
 namespace vnet::dhcp {
 namespace {
 
+std::optional<Ipv6Addr> ipv6_of(const char* s) {
+  const auto a = IpAddress::parse(s);
+  if (!a) return std::nullopt;
+  return a->bytes;
+}
+
 // Router advertisements from the gateway: the ra-only <ip>s, last first (as
-// dnsmasq lists the bridge's addresses); none when an IPv6 <ip> has DHCP.
+// dnsmasq lists the bridge's addresses); with DHCPv6, the managed form.
 TEST(Gateway, RouterAdvertisementsListTheIpv6Prefixes) {
   using namespace test;
   GatewayConfig c = nat_config();
@@ -761,10 +767,77 @@ TEST(Gateway, RouterAdvertisementsListTheIpv6Prefixes) {
   EXPECT_EQ(f[p2], 3);
   EXPECT_EQ(f[p2 + 16 + 3], 0x80);
   EXPECT_EQ(fx.gw.stats().ipv6.of(Ipv6Counter::kRaSent), 1u);
+  // With DHCPv6 on the second <ip>: dnsmasq's enable-ra, managed (M and O),
+  // that prefix alone, on-link but not autonomous, the lease time as lifetimes.
   c.ipv6[1].dhcp = true;
+  Dhcp6Config d6;
+  d6.server_ip = c.ipv6[1].address.bytes;
+  d6.ranges.push_back(Dhcp6Range{*ipv6_of("fd00:81::100"), *ipv6_of("fd00:81::1ff"), 7200});
+  c.dhcp6 = d6;
   Fixture dhcp6(c);
   dhcp6.tick();
-  EXPECT_TRUE(dhcp6.out.frames.empty());
+  ASSERT_EQ(dhcp6.out.frames.size(), 1u);
+  const Bytes& m = dhcp6.out.frames[0];
+  EXPECT_EQ(m[54 + 5], 0xc0);  // M, O
+  const size_t p = 14 + 40 + 16;
+  EXPECT_EQ(m[p], 3);
+  EXPECT_EQ(m[p + 3], 0x80);   // L only
+  EXPECT_EQ((m[p + 4] << 24) | (m[p + 5] << 16) | (m[p + 6] << 8) | m[p + 7], 7200);  // valid
+  EXPECT_EQ((m[p + 8] << 24) | (m[p + 9] << 16) | (m[p + 10] << 8) | m[p + 11], 7200);  // preferred
+  EXPECT_EQ(m[p + 16 + 3], 0x81);
+  EXPECT_EQ(m[p + 32], 5);     // the MTU option follows: one prefix only
+}
+
+// DHCPv6: a Solicit to ff02::1:2 from a client's link-local address is
+// answered from the gateway's link-local address to the client's, port 546;
+// without DHCPv6 the group is not ours.
+TEST(Gateway, Dhcp6SolicitIsAnsweredFromTheLinkLocalAddress) {
+  using namespace test;
+  GatewayConfig c = nat_config();
+  c.routed = true;
+  c.ipv6 = {Ipv6Interface{*IpAddress::parse("fd00:81::1"), 64, true}};
+  Dhcp6Config d6;
+  d6.server_ip = c.ipv6[0].address.bytes;
+  d6.ranges.push_back(Dhcp6Range{*ipv6_of("fd00:81::100"), *ipv6_of("fd00:81::1ff"), std::nullopt});
+  d6.server_mac = c.mac;
+  c.dhcp6 = d6;
+  const Ipv6Addr client_ll = link_local_of(kClientMac);
+  const Ipv6Addr group = Ipv6Host::dhcp6_group();
+  // Solicit: client id (DUID-LL of the client MAC), an IA_NA, elapsed time.
+  std::vector<uint8_t> solicit = {1, 0x12, 0x34, 0x56, 0, 1, 0, 10, 0, 3, 0, 1};
+  solicit.insert(solicit.end(), kClientMac.bytes.begin(), kClientMac.bytes.end());
+  solicit.insert(solicit.end(), {0, 3, 0, 12, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 8, 0, 2, 0, 0});
+  const std::vector<uint8_t> frame =
+      build_udp6_frame(kClientMac, multicast_mac_of(group), client_ll, group, 546, 547, solicit);
+  Fixture fx(c);
+  fx.out.clear();
+  fx.send(Bytes(frame.begin(), frame.end()));
+  ASSERT_EQ(fx.out.frames.size(), 1u);
+  const Bytes& r = fx.out.frames[0];
+  ASSERT_GT(r.size(), 14u + 40u + 8u + 4u);
+  EXPECT_TRUE(std::equal(r.begin(), r.begin() + 6, kClientMac.bytes.begin()));
+  EXPECT_TRUE(std::equal(r.begin() + 6, r.begin() + 12, kGwMac.bytes.begin()));
+  const Ipv6Addr gw_ll = link_local_of(kGwMac);
+  EXPECT_TRUE(std::equal(r.begin() + 22, r.begin() + 38, gw_ll.begin()));
+  EXPECT_TRUE(std::equal(r.begin() + 38, r.begin() + 54, client_ll.begin()));
+  EXPECT_EQ((r[54] << 8) | r[55], 547);
+  EXPECT_EQ((r[56] << 8) | r[57], 546);
+  EXPECT_EQ(r[62], 2);  // Advertise
+  EXPECT_TRUE(std::equal(r.begin() + 63, r.begin() + 66, solicit.begin() + 1));
+  const GatewayStats st = fx.gw.stats();
+  EXPECT_EQ(st.of(GatewayCounter::kDhcp6Received), 1u);
+  EXPECT_EQ(st.of(GatewayCounter::kDhcp6Replied), 1u);
+  EXPECT_EQ(st.dhcp6.of(Dhcp6Outcome::kAdvertised), 1u);
+
+  // Without DHCPv6 the group's frames are not for the gateway.
+  GatewayConfig plain = nat_config();
+  plain.ipv6 = {Ipv6Interface{*IpAddress::parse("fd00:81::1"), 64}};
+  Fixture no6(plain);
+  no6.out.clear();
+  no6.send(Bytes(frame.begin(), frame.end()));
+  EXPECT_TRUE(no6.out.frames.empty());
+  EXPECT_EQ(no6.gw.stats().of(GatewayCounter::kDhcp6Received), 0u);
+  EXPECT_EQ(no6.gw.stats().of(GatewayCounter::kEthMulticast), 1u);
 }
 
 }  // namespace
